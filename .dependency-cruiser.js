@@ -1,0 +1,46 @@
+/**
+ * Layer rules from STYLE.md, checked by `npm run lint`: shared building blocks never import
+ * feature modules, and features do not reach into each other except through the allowed ones.
+ */
+const shared = '^src/(config|secrets|database|redis|validation|tokens|lockout|resilience|rate-limit|health)/';
+const features = '^src/(auth|users|payments|admin)/';
+module.exports = {
+  forbidden: [
+    {
+      name: 'shared-must-not-import-features',
+      severity: 'error',
+      comment: 'config, secrets, database, redis, validation, tokens, lockout, resilience, rate-limit and health are building blocks: they never import a feature module.',
+      from: { path: shared },
+      to: { path: features },
+    },
+    {
+      name: 'auth-must-not-import-payments',
+      severity: 'error',
+      from: { path: '^src/auth/' },
+      to: { path: '^src/payments/' },
+    },
+    {
+      name: 'payments-must-not-import-admin',
+      severity: 'error',
+      from: { path: '^src/payments/' },
+      to: { path: '^src/admin/' },
+    },
+    {
+      name: 'no-circular',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { circular: true },
+    },
+    {
+      name: 'src-must-not-import-tests',
+      severity: 'error',
+      from: { path: '^src/' },
+      to: { path: '^test/' },
+    },
+  ],
+  options: {
+    doNotFollow: { path: 'node_modules' },
+    exclude: { path: '^src/generated/' },
+    tsConfig: { fileName: 'tsconfig.json' },
+  },
+};

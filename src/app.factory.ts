@@ -1,0 +1,93 @@
+import helmet from '@fastify/helmet';
+import { RequestMethod } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { Logger } from 'nestjs-pino';
+import { AppModule, AppModuleOptions } from './app.module';
+import { docsEnabled, Env } from './config/environment';
+import { databaseErrorToProblem } from './database/database-errors';
+import { ProblemDetailsFilter } from './validation/problem-details.filter';
+import { REQUEST_ID_HEADER, requestIdFor } from './validation/request-id';
+import { createValidationPipe } from './validation/validation.pipe';
+
+/**
+ * Fastify's trustProxy from TRUST_PROXY: unset trusts nothing (the socket address is the client);
+ * a whole number trusts that many hops; otherwise a comma-separated list of IPs/CIDRs.
+ */
+export function trustProxySetting(value: string | undefined): boolean | number | string[] {
+  if (value === undefined || value.trim() === '') return false;
+  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  return value
+    .split(',')
+    .map((v) => v.trim())
+    .filter(Boolean);
+}
+
+/** Builds the application exactly as production runs it; tests call this too. */
+export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: env.BODY_LIMIT_BYTES,
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    genReqId: requestIdFor,
+    onProtoPoisoning: 'error',
+    onConstructorPoisoning: 'error',
+    return503OnClosing: true,
+    routerOptions: { maxParamLength: 200 },
+    // Nest's logger handles logs; Fastify's own is off so nothing bypasses redaction.
+    logger: false,
+  });
+  const instance = adapter.getInstance();
+  // JSON only: Fastify also parses text/plain by default; without a parser it answers 415.
+  instance.removeContentTypeParser('text/plain');
+  instance.addHook('onRequest', async (request, reply) => {
+    void reply.header(REQUEST_ID_HEADER, request.id);
+  });
+
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, options), adapter, {
+    // Nest's default (coloured, unredacted) logger stays off; pino takes over below.
+    logger: false,
+    abortOnError: false,
+    // Nest would add a urlencoded parser; Fastify's own JSON parser (with the limits above) is all we accept.
+    bodyParser: false,
+  });
+  app.useLogger(app.get(Logger));
+
+  await app.register(helmet, {
+    // The API serves JSON only; the docs page (outside production) needs its own assets.
+    contentSecurityPolicy: {
+      directives: { defaultSrc: ["'self'"], imgSrc: ["'self'", 'data:'], styleSrc: ["'self'", "'unsafe-inline'"] },
+    },
+    hsts: { maxAge: 31536000, includeSubDomains: true },
+  });
+  if (env.CORS_ORIGINS.length > 0) {
+    app.enableCors({
+      origin: [...env.CORS_ORIGINS],
+      methods: ['GET', 'POST', 'PATCH', 'DELETE'],
+      allowedHeaders: ['Authorization', 'Content-Type', 'Idempotency-Key', 'X-Request-Id'],
+      exposedHeaders: ['X-Request-Id', 'Retry-After', 'RateLimit', 'RateLimit-Policy'],
+      maxAge: 600,
+    });
+  }
+
+  app.setGlobalPrefix('v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
+  app.useGlobalPipes(createValidationPipe());
+  app.useGlobalFilters(new ProblemDetailsFilter([databaseErrorToProblem]));
+  app.enableShutdownHooks();
+
+  if (docsEnabled(env)) {
+    const config = new DocumentBuilder()
+      .setTitle('Hardened API gateway')
+      .setDescription('Payments and admin API. Every error is application/problem+json (RFC 9457).')
+      .setVersion('1')
+      .addBearerAuth()
+      .build();
+    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+  }
+  return app;
+}

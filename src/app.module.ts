@@ -1,0 +1,33 @@
+import { DynamicModule, Module } from '@nestjs/common';
+import { LoggerModule } from 'nestjs-pino';
+import { AppConfigModule } from './config/config.module';
+import type { Env } from './config/environment';
+import { DatabaseModule } from './database/database.module';
+import { HealthModule } from './health/health.module';
+import { RedisModule } from './redis/redis.module';
+import { loggerOptions } from './secrets/logger.options';
+
+export interface AppModuleOptions {
+  /** Where log lines go (tests capture them); stdout when omitted. */
+  logDestination?: NodeJS.WritableStream;
+  /** Extra modules (tests mount probe controllers this way). */
+  imports?: NonNullable<DynamicModule['imports']>;
+}
+
+/** Wiring only. Each feature lives in its own module folder; see README's module map. */
+@Module({})
+export class AppModule {
+  static forRoot(env: Env, options: AppModuleOptions = {}): DynamicModule {
+    return {
+      module: AppModule,
+      imports: [
+        AppConfigModule.forRoot(env),
+        LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
+        DatabaseModule,
+        RedisModule,
+        HealthModule.forRoot(),
+        ...(options.imports ?? []),
+      ],
+    };
+  }
+}

@@ -1,0 +1,119 @@
+import { randomBytes } from 'node:crypto';
+import { EnvironmentError, loadEnvironment } from './environment';
+
+const secret = (): string => randomBytes(32).toString('base64url');
+
+function valid(): Record<string, string> {
+  return {
+    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/db',
+    REDIS_URL: 'redis://127.0.0.1:6379',
+    JWT_ACCESS_SECRET: secret(),
+    REFRESH_TOKEN_PEPPER: secret(),
+    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:4010',
+    PAYMENT_PROVIDER_API_KEY: secret(),
+  };
+}
+
+function problemsOf(vars: Record<string, string>): EnvironmentError['problems'] {
+  try {
+    loadEnvironment(vars);
+  } catch (error) {
+    if (error instanceof EnvironmentError) return error.problems;
+    throw error;
+  }
+  return [];
+}
+
+describe('loadEnvironment', () => {
+  it('applies the contract defaults to optional variables', () => {
+    const env = loadEnvironment(valid());
+    expect(env).toMatchObject({
+      PORT: 3000,
+      HOST: '0.0.0.0',
+      NODE_ENV: 'development',
+      JWT_ACCESS_TTL_SECONDS: 900,
+      REFRESH_TOKEN_TTL_SECONDS: 1209600,
+      REFRESH_REUSE_GRACE_SECONDS: 0,
+      RATE_LIMIT_GLOBAL_LIMIT: 100,
+      RATE_LIMIT_GLOBAL_TTL_SECONDS: 60,
+      RATE_LIMIT_AUTH_LIMIT: 10,
+      RATE_LIMIT_AUTH_TTL_SECONDS: 60,
+      LOCKOUT_THRESHOLD: 5,
+      LOCKOUT_DURATION_SECONDS: 900,
+      DB_POOL_MAX: 10,
+      DB_POOL_TIMEOUT_MS: 2000,
+      DB_STATEMENT_TIMEOUT_MS: 5000,
+      PAYMENT_PROVIDER_TIMEOUT_MS: 2000,
+      PAYMENT_PROVIDER_RETRIES: 2,
+      CIRCUIT_FAILURE_THRESHOLD: 5,
+      CIRCUIT_HALF_OPEN_AFTER_MS: 10000,
+      JWT_ACCESS_PREVIOUS_SECRETS: [],
+      REFRESH_TOKEN_PEPPER_PREVIOUS: [],
+    });
+    expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('parses numbers and comma lists from strings', () => {
+    const old = [secret(), secret()];
+    const env = loadEnvironment({ ...valid(), PORT: '8080', JWT_ACCESS_PREVIOUS_SECRETS: ` ${old[0]}, ${old[1]} ` });
+    expect(env.PORT).toBe(8080);
+    expect(env.JWT_ACCESS_PREVIOUS_SECRETS).toEqual(old);
+  });
+
+  it('names every missing required variable at once and treats empty as missing', () => {
+    const problems = problemsOf({ DATABASE_URL: '', REDIS_URL: '  ' });
+    expect(problems.map((p) => p.variable)).toEqual([
+      'DATABASE_URL',
+      'JWT_ACCESS_SECRET',
+      'PAYMENT_PROVIDER_API_KEY',
+      'PAYMENT_PROVIDER_URL',
+      'REDIS_URL',
+      'REFRESH_TOKEN_PEPPER',
+    ]);
+    expect(problems.every((p) => p.reason === 'is required')).toBe(true);
+  });
+
+  it.each([
+    'changeme-changeme-changeme-changeme!',
+    'replace-me-with-openssl-rand-base64-48',
+    'your-jwt-secret-goes-here-0123456789abc',
+    'aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa',
+    '12121212121212121212121212121212121212',
+  ])('rejects the placeholder %s without quoting it', (value) => {
+    let message = '';
+    try {
+      loadEnvironment({ ...valid(), JWT_ACCESS_SECRET: value });
+    } catch (error) {
+      message = (error as Error).message;
+    }
+    expect(message).toContain('JWT_ACCESS_SECRET');
+    expect(message).not.toContain(value);
+  });
+
+  it('rejects a too-short secret and a non-URL database', () => {
+    const problems = problemsOf({ ...valid(), REFRESH_TOKEN_PEPPER: 'Zq8#kP2!vL9@', DATABASE_URL: 'mysql://x' });
+    expect(problems.map((p) => p.variable)).toEqual(['DATABASE_URL', 'REFRESH_TOKEN_PEPPER']);
+  });
+
+  it('requires Redis credentials in production only', () => {
+    expect(problemsOf({ ...valid(), NODE_ENV: 'production' }).map((p) => p.variable)).toEqual(['REDIS_URL']);
+    expect(
+      problemsOf({ ...valid(), NODE_ENV: 'production', REDIS_URL: `redis://gw:${secret()}@10.0.0.1:6379` }),
+    ).toEqual([]);
+  });
+
+  it('rejects a placeholder password inside a URL secret', () => {
+    expect(
+      problemsOf({ ...valid(), DATABASE_URL: 'postgresql://gateway:replace-me@db:5432/gateway' }).map(
+        (p) => p.variable,
+      ),
+    ).toEqual(['DATABASE_URL']);
+  });
+
+  it('refuses a current JWT secret listed among the previous ones', () => {
+    const vars = valid();
+    expect(problemsOf({ ...vars, JWT_ACCESS_PREVIOUS_SECRETS: vars.JWT_ACCESS_SECRET }).map((p) => p.variable)).toEqual(
+      ['JWT_ACCESS_PREVIOUS_SECRETS'],
+    );
+  });
+});

@@ -1,0 +1,46 @@
+import { HttpStatus } from '@nestjs/common';
+import { ErrorCode, ProblemException } from '../validation/problem';
+
+const UNAVAILABLE_MESSAGES = [
+  /timeout exceeded when trying to connect/i, // pg pool: no free connection within DB_POOL_TIMEOUT_MS
+  /connection terminated/i,
+  /ECONNREFUSED|ECONNRESET|ETIMEDOUT|EHOSTUNREACH/,
+  /Can't reach database server/i,
+  /too many clients/i,
+  /the database system is (starting up|shutting down)/i,
+];
+
+const STATEMENT_CANCELLED = /canceling statement due to statement timeout|57014/i;
+
+function describe(error: unknown, depth = 0): string {
+  if (depth > 3 || typeof error !== 'object' || error === null) return String(error ?? '');
+  const e = error as { message?: unknown; code?: unknown; cause?: unknown; meta?: unknown };
+  return [
+    String(e.message ?? ''),
+    String(e.code ?? ''),
+    JSON.stringify(e.meta ?? ''),
+    describe(e.cause, depth + 1),
+  ].join(' ');
+}
+
+function isPrismaError(error: unknown): boolean {
+  const name = (error as { name?: unknown } | null)?.name;
+  return typeof name === 'string' && (name.startsWith('PrismaClient') || name === 'DriverAdapterError');
+}
+
+/**
+ * Database failures that are the database's trouble, not the request's, answer 503 with
+ * Retry-After (pool exhausted, statement cancelled by statement_timeout, server unreachable).
+ * The text of the error never reaches the client.
+ */
+export function databaseErrorToProblem(error: unknown): ProblemException | undefined {
+  const text = describe(error);
+  if (!isPrismaError(error) && !UNAVAILABLE_MESSAGES.some((re) => re.test(text))) return undefined;
+  if (STATEMENT_CANCELLED.test(text) || UNAVAILABLE_MESSAGES.some((re) => re.test(text))) {
+    return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, 'Service Unavailable', {
+      detail: 'The database is busy or unavailable. Retry later.',
+      retryAfterSeconds: 1,
+    });
+  }
+  return undefined;
+}

@@ -1,0 +1,40 @@
+import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { PrismaPg } from '@prisma/adapter-pg';
+import { PrismaClient } from '../generated/prisma/client';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
+
+/**
+ * The Prisma client on a bounded pg pool: at most DB_POOL_MAX connections, a wait for a free one
+ * of at most DB_POOL_TIMEOUT_MS, and a server-side statement_timeout so a runaway query is
+ * cancelled by PostgreSQL itself. Query logging is off; only warnings and errors, never parameters.
+ */
+@Injectable()
+export class PrismaService extends PrismaClient implements OnModuleDestroy {
+  private readonly logger = new Logger(PrismaService.name);
+
+  constructor(@Inject(ENV) env: Env) {
+    super({
+      adapter: new PrismaPg({
+        connectionString: env.DATABASE_URL,
+        max: env.DB_POOL_MAX,
+        connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
+        statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+        // A transaction left open by a crashed request must not pin a connection forever.
+        idle_in_transaction_session_timeout: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
+        idleTimeoutMillis: 30_000,
+        application_name: 'hardened-gateway',
+      }),
+      log: [
+        { emit: 'event', level: 'warn' },
+        { emit: 'event', level: 'error' },
+      ],
+    });
+    this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
+    this.$on('error' as never, (e: { message: string }) => this.logger.error(e.message));
+  }
+
+  async onModuleDestroy(): Promise<void> {
+    await this.$disconnect();
+  }
+}

@@ -1,0 +1,42 @@
+import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import type Redis from 'ioredis';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
+import { connectRedisOrFail } from './redis-connection';
+import { REDIS } from './redis.constants';
+import { RedisHealthIndicator } from './redis.health';
+
+@Global()
+@Module({
+  imports: [TerminusModule],
+  providers: [
+    {
+      provide: REDIS,
+      inject: [ENV],
+      useFactory: async (env: Env): Promise<Redis> => {
+        const client = await connectRedisOrFail(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+        const logger = new Logger('Redis');
+        let down = false;
+        client.on('error', (error: Error) => {
+          if (!down) logger.error(`Redis connection error: ${error.message}`);
+          down = true;
+        });
+        client.on('ready', () => {
+          if (down) logger.log('Redis connection restored');
+          down = false;
+        });
+        return client;
+      },
+    },
+    RedisHealthIndicator,
+  ],
+  exports: [REDIS, RedisHealthIndicator],
+})
+export class RedisModule implements OnApplicationShutdown {
+  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+
+  async onApplicationShutdown(): Promise<void> {
+    await this.redis.quit().catch(() => this.redis.disconnect());
+  }
+}

@@ -1,0 +1,76 @@
+import { http, startApp, TestApp } from '../helpers/app';
+import { freePort, PrivateRedis } from '../helpers/processes';
+
+describe('health probes', () => {
+  describe('with PostgreSQL and Redis up', () => {
+    let gw: TestApp;
+    beforeAll(async () => {
+      gw = await startApp();
+    });
+    afterAll(() => gw.close());
+
+    it('/health/live answers 200 without touching dependencies', async () => {
+      const res = await http(gw.url, 'GET', '/health/live');
+      expect(res.status).toBe(200);
+      expect(res.body).toEqual({ status: 'ok' });
+    });
+
+    it('/health/ready answers 200 in terminus shape', async () => {
+      const res = await http(gw.url, 'GET', '/health/ready');
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } });
+    });
+  });
+
+  describe('when Redis goes away and comes back', () => {
+    let redis: PrivateRedis;
+    let gw: TestApp;
+    beforeAll(async () => {
+      redis = await PrivateRedis.start();
+      gw = await startApp({ REDIS_URL: redis.url() });
+    });
+    afterAll(async () => {
+      await gw.close();
+      await redis.destroy();
+    });
+
+    it('readiness is 503 with details while Redis is down, liveness stays 200, and both recover', async () => {
+      await redis.stop();
+      const down = await http(gw.url, 'GET', '/health/ready');
+      expect(down.status).toBe(503);
+      expect(down.body).toMatchObject({
+        status: 'error',
+        error: { redis: { status: 'down' } },
+        details: { database: { status: 'up' } },
+      });
+      expect((await http(gw.url, 'GET', '/health/live')).status).toBe(200);
+
+      await redis.start();
+      let status = 0;
+      for (let i = 0; i < 50 && status !== 200; i++) {
+        await new Promise((r) => setTimeout(r, 100));
+        status = (await http(gw.url, 'GET', '/health/ready')).status;
+      }
+      expect(status).toBe(200);
+    });
+  });
+
+  describe('when PostgreSQL is unreachable', () => {
+    let gw: TestApp;
+    beforeAll(async () => {
+      gw = await startApp({
+        DATABASE_URL: `postgresql://postgres@127.0.0.1:${await freePort()}/nowhere`,
+        DB_POOL_TIMEOUT_MS: '500',
+      });
+    });
+    afterAll(() => gw.close());
+
+    it('readiness is 503 naming the database, liveness 200', async () => {
+      const res = await http(gw.url, 'GET', '/health/ready');
+      expect(res.status).toBe(503);
+      expect(res.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } } });
+      expect(res.text).not.toMatch(/postgresql:\/\//);
+      expect((await http(gw.url, 'GET', '/health/live')).status).toBe(200);
+    });
+  });
+});

@@ -1,0 +1,102 @@
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { Writable } from 'node:stream';
+import { createApp } from '../../src/app.factory';
+import type { AppModuleOptions } from '../../src/app.module';
+import type { Env } from '../../src/config/environment';
+import { testEnv } from './env';
+
+export interface TestApp {
+  app: NestFastifyApplication;
+  env: Env;
+  /** Base URL of the real HTTP listener, e.g. http://127.0.0.1:41234 */
+  url: string;
+  /** Every log line the app wrote, as parsed JSON. */
+  logs: Record<string, unknown>[];
+  /** The raw log text (to search for leaked values). */
+  rawLogs: () => string;
+  close: () => Promise<void>;
+}
+
+/** Starts the real application (same factory as production) on an ephemeral port. */
+export async function startApp(
+  overrides: Record<string, string | undefined> = {},
+  options: Pick<AppModuleOptions, 'imports'> = {},
+): Promise<TestApp> {
+  const env = testEnv({ LOG_LEVEL: 'info', ...overrides });
+  const chunks: string[] = [];
+  const destination = new Writable({
+    write(chunk: Buffer, _enc, done) {
+      chunks.push(chunk.toString('utf8'));
+      done();
+    },
+  });
+  const app = await createApp(env, { logDestination: destination, ...options });
+  await app.listen({ port: 0, host: '127.0.0.1' });
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : 0;
+  return {
+    app,
+    env,
+    url: `http://127.0.0.1:${port}`,
+    get logs() {
+      return chunks
+        .join('')
+        .split('\n')
+        .filter(Boolean)
+        .map((line) => JSON.parse(line) as Record<string, unknown>);
+    },
+    rawLogs: () => chunks.join(''),
+    close: () => app.close(),
+  };
+}
+
+export interface HttpResult<T = Record<string, unknown>> {
+  status: number;
+  headers: Headers;
+  body: T;
+  text: string;
+}
+
+/** A real HTTP request (no in-process injection): what a client on the network would see. */
+export async function http<T = Record<string, unknown>>(
+  baseUrl: string,
+  method: string,
+  path: string,
+  options: { body?: unknown; rawBody?: string | Buffer; headers?: Record<string, string>; token?: string } = {},
+): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  let body: string | Buffer | undefined;
+  if (options.rawBody !== undefined) body = options.rawBody;
+  else if (options.body !== undefined) {
+    body = JSON.stringify(options.body);
+    headers['content-type'] ??= 'application/json';
+  }
+  if (options.token) headers.authorization = `Bearer ${options.token}`;
+  const response = await fetch(`${baseUrl}${path}`, { method, headers, body });
+  const text = await response.text();
+  let parsed: unknown;
+  try {
+    parsed = text ? JSON.parse(text) : undefined;
+  } catch {
+    // not JSON: callers look at `text`
+  }
+  return { status: response.status, headers: response.headers, body: parsed as T, text };
+}
+
+/** Asserts the RFC 9457 shape every error of this API must have. */
+export function expectProblem(result: HttpResult, status: number, code: string): void {
+  expect({ status: result.status, code: result.body?.code }).toEqual({ status, code });
+  expect(result.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+  expect(result.body).toEqual(
+    expect.objectContaining({
+      type: expect.any(String),
+      title: expect.any(String),
+      status,
+      detail: expect.any(String),
+      instance: expect.any(String),
+      code,
+      requestId: expect.any(String),
+    }),
+  );
+  expect(result.text).not.toMatch(/\bat .+\.(ts|js):\d+|SELECT |INSERT |prisma\./i);
+}
