@@ -362,6 +362,8 @@ async function runLocal(opts, outDir, redact, routes) {
 
 async function runZap(opts, outDir, redact) {
   const header = authHeader(opts, 'admin');
+  // The ZAP image runs as uid 1000 ("zap"): it must be able to write its reports here.
+  fs.chmodSync(outDir, 0o777);
   const args = [
     'run',
     '--rm',
