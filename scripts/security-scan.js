@@ -269,8 +269,8 @@ async function runSqlmapTarget(opts, target, routes, outDir, redact, budget) {
     tmp,
     '--disable-coloring',
     '--flush-session',
-    '-H',
-    'Content-Type: application/json',
+    // A JSON content type without a body is itself a 400 (empty JSON body): only send it with data.
+    ...(target.data ? ['-H', 'Content-Type: application/json'] : []),
     '-H',
     'Accept: application/json',
     ...(header ? ['-H', header] : []),
