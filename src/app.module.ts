@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
@@ -26,6 +27,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         HealthModule.forRoot(),
+        AuthModule,
         ...(options.imports ?? []),
       ],
     };

@@ -1,0 +1,71 @@
+import { HttpStatus, Injectable } from '@nestjs/common';
+import { LockoutService } from '../lockout/lockout.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import { IssuedRefreshToken, RefreshContext, RefreshTokenService } from '../tokens/refresh-token.service';
+import { normalizeEmail } from '../users/email';
+import { UsersService } from '../users/users.service';
+import { ErrorCode, ProblemException } from '../validation/problem';
+import type { TokenPairDto } from './dto/token-pair.dto';
+import { PasswordHasher } from './password-hasher';
+
+export function invalidCredentials(): ProblemException {
+  return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, 'Unauthorized', {
+    detail: 'The email or password is incorrect.',
+  });
+}
+
+@Injectable()
+export class AuthService {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly accessTokens: AccessTokenService,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly lockout: LockoutService,
+  ) {}
+
+  /**
+   * The lock is checked before any password work; unknown, disabled and wrong-password logins all
+   * cost one argon2 verification, count one failure and get the same 401.
+   */
+  async login(email: string, password: string): Promise<TokenPairDto> {
+    const identifier = normalizeEmail(email);
+    await this.lockout.assertNotLocked(identifier);
+    const user = await this.users.findByEmail(identifier);
+    const matches = await this.hasher.verify(user?.passwordHash, password);
+    if (!user || !matches || user.disabled) {
+      await this.lockout.recordFailure(identifier);
+      throw invalidCredentials();
+    }
+    await this.lockout.clear(identifier);
+    return this.pair(user, await this.refreshTokens.issue(user.id));
+  }
+
+  async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
+    const rotated = await this.refreshTokens.rotate(refreshToken, context);
+    const user = await this.users.findById(rotated.userId);
+    if (!user || user.disabled) {
+      // Disabled between the rotation and now: end everything.
+      await this.refreshTokens.revokeAllForUser(rotated.userId, 'user_disabled');
+      throw new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_INVALID, 'Unauthorized', {
+        detail: 'The refresh token is invalid, expired or revoked.',
+      });
+    }
+    return this.pair(user, rotated);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.refreshTokens.revokeFamilyOf(refreshToken);
+  }
+
+  private async pair(user: { id: string; role: 'user' | 'admin' }, refresh: IssuedRefreshToken): Promise<TokenPairDto> {
+    const access = await this.accessTokens.issue({ id: user.id, role: user.role });
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      tokenType: 'Bearer',
+      expiresIn: access.expiresIn,
+      refreshExpiresIn: refresh.expiresIn,
+    };
+  }
+}
