@@ -1,5 +1,6 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module';
 import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
@@ -28,6 +29,7 @@ export class AppModule {
         RedisModule,
         HealthModule.forRoot(),
         AuthModule,
+        AdminModule,
         ...(options.imports ?? []),
       ],
     };

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { TokensModule } from '../tokens/tokens.module';
 import { UsersService } from './users.service';
 
 /**
@@ -9,6 +10,7 @@ import { UsersService } from './users.service';
  * so it is provided once here and exported).
  */
 @Module({
+  imports: [TokensModule],
   providers: [
     UsersService,
     {
