@@ -7,16 +7,16 @@ const digitsToInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
 
 export class ListUsersQuery {
-  @ApiPropertyOptional({ minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
   @Transform(digitsToInt)
   @IsInt({ message: 'page must be a whole number' })
   @Min(1)
-  page = 1;
+  page: number = 1;
 
-  @ApiPropertyOptional({ minimum: 1, maximum: 100, default: 20 })
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
   @Transform(digitsToInt)
   @IsInt({ message: 'pageSize must be a whole number' })
   @Min(1)
   @Max(100)
-  pageSize = 20;
+  pageSize: number = 20;
 }
