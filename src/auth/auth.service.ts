@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable } from '@nestjs/common';
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { LockoutService } from '../lockout/lockout.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import { IssuedRefreshToken, RefreshContext, RefreshTokenService } from '../tokens/refresh-token.service';
@@ -15,7 +15,7 @@ export function invalidCredentials(): ProblemException {
 }
 
 @Injectable()
-export class AuthService {
+export class AuthService implements OnModuleInit {
   constructor(
     private readonly users: UsersService,
     private readonly hasher: PasswordHasher,
@@ -23,6 +23,10 @@ export class AuthService {
     private readonly refreshTokens: RefreshTokenService,
     private readonly lockout: LockoutService,
   ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.hasher.warmUp();
+  }
 
   /**
    * The lock is checked before any password work; unknown, disabled and wrong-password logins all

@@ -4,7 +4,8 @@ import { UsersService } from '../users/users.service';
 import { ErrorCode, ProblemException, problems } from '../validation/problem';
 import type { AuthenticatedRequest } from './current-user.decorator';
 
-const BEARER = /^Bearer ([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/;
+/** The scheme is case-insensitive (RFC 9110); the token must look like a compact JWS. */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
 
 export function tokenInvalid(): ProblemException {
   return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_INVALID, 'Unauthorized', {

@@ -1,4 +1,5 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { randomBytes } from 'node:crypto';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { problems } from '../validation/problem';
 
@@ -45,8 +46,13 @@ export class PasswordHasher {
     return passwordHash !== undefined && matches;
   }
 
+  /** Computes the dummy hash ahead of the first unknown-email login (whose timing would differ). */
+  async warmUp(): Promise<void> {
+    await this.dummy();
+  }
+
   private dummy(): Promise<string> {
-    this.dummyHash ??= hash(`dummy-${Math.random()}`, ARGON2_OPTIONS);
+    this.dummyHash ??= hash(randomBytes(32).toString('base64url'), ARGON2_OPTIONS);
     return this.dummyHash;
   }
 

@@ -26,11 +26,11 @@ describe('login and /auth/me', () => {
     });
   });
 
-  it('compares emails case-insensitively', async () => {
-    const res = await http(gw.url, 'POST', '/v1/auth/login', {
-      body: { email: alice.email.toUpperCase(), password: alice.password },
-    });
-    expect(res.status).toBe(200);
+  it('compares emails case-insensitively and ignores surrounding spaces', async () => {
+    for (const email of [alice.email.toUpperCase(), `  ${alice.email}\t`]) {
+      const res = await http(gw.url, 'POST', '/v1/auth/login', { body: { email, password: alice.password } });
+      expect(res.status).toBe(200);
+    }
   });
 
   it('answers a wrong password with 401 INVALID_CREDENTIALS', async () => {
@@ -78,6 +78,12 @@ describe('login and /auth/me', () => {
     const res = await http(gw.url, 'GET', '/v1/auth/me', { token: pair.accessToken });
     expect(res.status).toBe(200);
     expect(res.body).toEqual({ id: alice.id, email: alice.email, role: 'user' });
+  });
+
+  it('accepts the bearer scheme in any letter case', async () => {
+    const pair = await login(gw, alice);
+    const res = await http(gw.url, 'GET', '/v1/auth/me', { headers: { authorization: `bearer ${pair.accessToken}` } });
+    expect(res.status).toBe(200);
   });
 
   it('answers /auth/me without a token with 401 UNAUTHORIZED', async () => {
