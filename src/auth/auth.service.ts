@@ -29,18 +29,24 @@ export class AuthService implements OnModuleInit {
   }
 
   /**
-   * The lock is checked before any password work; unknown, disabled and wrong-password logins all
-   * cost one argon2 verification, count one failure and get the same 401.
+   * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
+   * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
    */
   async login(email: string, password: string): Promise<TokenPairDto> {
     const identifier = normalizeEmail(email);
-    await this.lockout.assertNotLocked(identifier);
-    const user = await this.users.findByEmail(identifier);
-    const matches = await this.hasher.verify(user?.passwordHash, password);
-    if (!user || !matches || user.disabled) {
-      await this.lockout.recordFailure(identifier);
-      throw invalidCredentials();
+    // Counts this attempt as a failure up front (423 if already locked); success clears it.
+    await this.lockout.beginAttempt(identifier);
+    let matches: boolean;
+    let user: Awaited<ReturnType<UsersService['findByEmail']>>;
+    try {
+      user = await this.users.findByEmail(identifier);
+      matches = await this.hasher.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Never judged (bulkhead full, database down): it must not count against the account.
+      await this.lockout.refund(identifier).catch(() => undefined);
+      throw error;
     }
+    if (!user || !matches || user.disabled) throw invalidCredentials();
     await this.lockout.clear(identifier);
     return this.pair(user, await this.refreshTokens.issue(user.id));
   }

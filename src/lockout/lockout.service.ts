@@ -16,16 +16,31 @@ export interface LockStatus {
 }
 
 /**
- * One failure, atomically: increment, give a new counter its window, and at the threshold
- * restart the TTL so the lock lasts the full duration from the locking failure. Returns
- * {count, ttl}. One round trip, so a crash can never leave a counter without a TTL.
+ * Begins a login attempt, atomically, in one round trip: if the count has reached the threshold
+ * the identifier is locked (returns {1, ttl}); otherwise the attempt is counted now, before the
+ * password is checked (returns {0, count}). Counting up front means a burst of parallel guesses
+ * cannot get more than LOCKOUT_THRESHOLD of them verified. A new counter gets the window
+ * (LOCKOUT_DURATION_SECONDS); the attempt that reaches the threshold restarts the TTL, so the lock
+ * lasts the full duration. A counter can never be left without a TTL.
  */
-const RECORD_FAILURE = `
-local count = redis.call('INCR', KEYS[1])
-if count == 1 or count == tonumber(ARGV[1]) then
+const BEGIN_ATTEMPT = `
+local threshold = tonumber(ARGV[1])
+local count = tonumber(redis.call('GET', KEYS[1]) or '0')
+if count >= threshold then
+  return {1, redis.call('TTL', KEYS[1])}
+end
+count = redis.call('INCR', KEYS[1])
+if count == 1 or count == threshold then
   redis.call('EXPIRE', KEYS[1], ARGV[2])
 end
-return {count, redis.call('TTL', KEYS[1])}`;
+return {0, count}`;
+
+/** Gives back an attempt that was never judged (e.g. refused by the hashing bulkhead). */
+const REFUND_ATTEMPT = `
+if redis.call('EXISTS', KEYS[1]) == 1 then
+  if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
+end
+return 1`;
 
 /** {count, ttl} in one round trip. */
 const READ_LOCK = `
@@ -33,7 +48,8 @@ local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {count, redis.call('TTL', KEYS[1])}`;
 
 type LockoutRedis = Redis & {
-  lockoutRecordFailure(key: string, threshold: number, durationSeconds: number): Promise<[number, number]>;
+  lockoutBeginAttempt(key: string, threshold: number, durationSeconds: number): Promise<[number, number]>;
+  lockoutRefundAttempt(key: string): Promise<number>;
   lockoutRead(key: string): Promise<[number, number]>;
 };
 
@@ -43,7 +59,8 @@ type LockoutRedis = Redis & {
  * REFRESH_TOKEN_PEPPER, so key names reveal no email and cannot be reversed by hashing a list
  * of known addresses; the braces make the key a Redis Cluster hash tag. The key holds the
  * failure count; its TTL is the window (LOCKOUT_DURATION_SECONDS) and, once the count reaches
- * LOCKOUT_THRESHOLD, the remaining lock time.
+ * LOCKOUT_THRESHOLD, the remaining lock time. An attempt is counted when it begins (before the
+ * password is checked) and forgotten on success, so parallel guesses cannot overshoot the limit.
  */
 @Injectable()
 export class LockoutService {
@@ -55,8 +72,9 @@ export class LockoutService {
     @Inject(ENV) private readonly env: Env,
   ) {
     this.keySecret = createHmac('sha256', env.REFRESH_TOKEN_PEPPER).update('lockout-key-v1').digest();
-    if (!('lockoutRecordFailure' in redis)) {
-      redis.defineCommand('lockoutRecordFailure', { numberOfKeys: 1, lua: RECORD_FAILURE });
+    if (!('lockoutBeginAttempt' in redis)) {
+      redis.defineCommand('lockoutBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT });
+      redis.defineCommand('lockoutRefundAttempt', { numberOfKeys: 1, lua: REFUND_ATTEMPT });
       redis.defineCommand('lockoutRead', { numberOfKeys: 1, lua: READ_LOCK });
     }
   }
@@ -71,24 +89,27 @@ export class LockoutService {
     return this.toStatus(count, ttl);
   }
 
-  /** Throws 423 ACCOUNT_LOCKED (with Retry-After) if the identifier is locked. */
-  async assertNotLocked(normalizedEmail: string): Promise<void> {
-    const status = await this.status(normalizedEmail);
-    if (status.locked) throw accountLocked(status.retryAfterSeconds);
-  }
-
-  async recordFailure(normalizedEmail: string): Promise<LockStatus> {
-    const [count, ttl] = await this.call(() =>
-      this.commands.lockoutRecordFailure(
+  /**
+   * Call before any password work. Throws 423 ACCOUNT_LOCKED (with Retry-After) if the identifier
+   * is locked; otherwise counts this attempt as a failure until `clear` (success) or `refund`.
+   */
+  async beginAttempt(normalizedEmail: string): Promise<void> {
+    const [locked, ttl] = await this.call(() =>
+      this.commands.lockoutBeginAttempt(
         this.keyFor(normalizedEmail),
         this.env.LOCKOUT_THRESHOLD,
         this.env.LOCKOUT_DURATION_SECONDS,
       ),
     );
-    return this.toStatus(count, ttl);
+    if (locked === 1) throw accountLocked(ttl > 0 ? ttl : this.env.LOCKOUT_DURATION_SECONDS);
   }
 
-  /** Forgets every failure of the identifier (successful login, admin unlock). */
+  /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it). */
+  async refund(normalizedEmail: string): Promise<void> {
+    await this.call(() => this.commands.lockoutRefundAttempt(this.keyFor(normalizedEmail)));
+  }
+
+  /** Forgets every failure of the identifier (successful login, admin unlock: LockoutService.clear). */
   async clear(normalizedEmail: string): Promise<void> {
     await this.call(() => this.redis.del(this.keyFor(normalizedEmail)));
   }

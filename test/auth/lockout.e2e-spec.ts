@@ -75,12 +75,26 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expect(keys.join(' ')).not.toContain('@example.test');
   });
 
-  it('counts 30 parallel failures atomically: every key keeps a TTL and the lock holds', async () => {
+  it('lets a burst of 30 parallel guesses have at most the threshold (3) verified, the rest 423', async () => {
     const user = await createUser(gw);
-    await Promise.all(Array.from({ length: 30 }, () => attempt(gw, user.email, 'wrong-password!')));
+    const results = await Promise.all(Array.from({ length: 30 }, () => attempt(gw, user.email, 'wrong-password!')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 423)).toHaveLength(27);
     const full = `${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keyFor(user.email)}`;
+    expect(await redis.get(full)).toBe('3');
     expect(await redis.ttl(full)).toBeGreaterThan(0);
     expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
+  });
+
+  it('reports the lock through LockoutService.status', async () => {
+    const user = await createUser(gw);
+    const lockout = gw.app.get(LockoutService);
+    expect(await lockout.status(user.email)).toEqual({ locked: false, retryAfterSeconds: 0 });
+    for (let i = 0; i < 3; i += 1) await attempt(gw, user.email, 'wrong-password!');
+    const status = await lockout.status(user.email);
+    expect(status.locked).toBe(true);
+    expect(status.retryAfterSeconds).toBeGreaterThan(0);
   });
 
   it('LockoutService.clear unlocks an identifier', async () => {

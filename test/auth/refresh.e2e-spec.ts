@@ -81,12 +81,17 @@ describe('refresh-token rotation and reuse detection', () => {
     const user = await createUser(gw);
     const first = await login(gw, user);
     await refresh(gw, first.refreshToken);
-    await refresh(gw, first.refreshToken);
+    // A spoofed X-Forwarded-For from an untrusted peer (TRUST_PROXY unset) is not the client IP.
+    await http(gw.url, 'POST', '/v1/auth/refresh', {
+      body: { refreshToken: first.refreshToken },
+      headers: { 'x-forwarded-for': '203.0.113.66' },
+    });
     const event = gw.logs.find((l) => l.event === 'refresh_token_reuse' && l.userId === user.id);
     expect(event).toEqual(
       expect.objectContaining({ userId: user.id, familyId: expect.any(String), clientIp: '127.0.0.1' }),
     );
     expect(gw.rawLogs()).not.toContain(first.refreshToken);
+    expect(JSON.stringify(event)).not.toContain('203.0.113.66');
   });
 
   it('answers an unknown token with 401 TOKEN_INVALID and a malformed one with 400', async () => {
