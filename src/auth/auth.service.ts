@@ -1,7 +1,13 @@
 import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
 import { LockoutService } from '../lockout/lockout.service';
 import { AccessTokenService } from '../tokens/access-token.service';
-import { IssuedRefreshToken, RefreshContext, RefreshTokenService } from '../tokens/refresh-token.service';
+import type { User } from '../generated/prisma/client';
+import {
+  IssuedRefreshToken,
+  RefreshContext,
+  refreshTokenInvalid,
+  RefreshTokenService,
+} from '../tokens/refresh-token.service';
 import { normalizeEmail } from '../users/email';
 import { UsersService } from '../users/users.service';
 import { ErrorCode, ProblemException } from '../validation/problem';
@@ -37,7 +43,7 @@ export class AuthService implements OnModuleInit {
     // Counts this attempt as a failure up front (423 if already locked); success clears it.
     await this.lockout.beginAttempt(identifier);
     let matches: boolean;
-    let user: Awaited<ReturnType<UsersService['findByEmail']>>;
+    let user: User | null;
     try {
       user = await this.users.findByEmail(identifier);
       matches = await this.hasher.verify(user?.passwordHash, password);
@@ -57,9 +63,7 @@ export class AuthService implements OnModuleInit {
     if (!user || user.disabled) {
       // Disabled between the rotation and now: end everything.
       await this.refreshTokens.revokeAllForUser(rotated.userId, 'user_disabled');
-      throw new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_INVALID, 'Unauthorized', {
-        detail: 'The refresh token is invalid, expired or revoked.',
-      });
+      throw refreshTokenInvalid();
     }
     return this.pair(user, rotated);
   }
