@@ -79,9 +79,13 @@ export class LockoutService {
     }
   }
 
-  /** The Redis key (without REDIS_KEY_PREFIX) of a normalized email. */
-  keyFor(normalizedEmail: string): string {
-    return `lockout:{${createHmac('sha256', this.keySecret).update(normalizedEmail, 'utf8').digest('hex')}}`;
+  /**
+   * The Redis key (without REDIS_KEY_PREFIX) of an email. The email is normalized here again
+   * (trim, lower case) so no caller can split one account's counter by spelling it differently.
+   */
+  keyFor(email: string): string {
+    const normalized = email.trim().toLowerCase();
+    return `lockout:{${createHmac('sha256', this.keySecret).update(normalized, 'utf8').digest('hex')}}`;
   }
 
   async status(normalizedEmail: string): Promise<LockStatus> {

@@ -97,11 +97,11 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expect(status.retryAfterSeconds).toBeGreaterThan(0);
   });
 
-  it('LockoutService.clear unlocks an identifier', async () => {
+  it('LockoutService.clear unlocks an identifier, whatever the spelling of the email', async () => {
     const user = await createUser(gw);
     for (let i = 0; i < 3; i += 1) await attempt(gw, user.email, 'wrong-password!');
     expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
-    await gw.app.get(LockoutService).clear(user.email);
+    await gw.app.get(LockoutService).clear(` ${user.email.toUpperCase()} `);
     expect((await attempt(gw, user.email, user.password)).status).toBe(200);
   });
 });
