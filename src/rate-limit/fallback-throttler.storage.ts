@@ -1,7 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
-import { ThrottlerStorage, ThrottlerStorageService } from '@nestjs/throttler';
+import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
 
 /** Where counts live right now: the shared Redis, or this instance's memory while Redis is away. */
 export type RateLimitStore = 'redis' | 'memory-fallback';
@@ -26,7 +27,7 @@ const PROBE_INTERVAL_MS = 1000;
 export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
   private readonly shared: ThrottlerStorage;
-  private readonly local = new ThrottlerStorageService();
+  private readonly local = new MemoryThrottlerStorage();
   private current: RateLimitStore = 'redis';
   private lastFailureAt = 0;
   private probing = false;
@@ -59,13 +60,12 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
         this.probing = false;
       }
     }
-    // The in-memory store keeps one block state per key, so each named limit needs its own key.
-    return this.local.increment(`${key}:${throttlerName}`, ttl, limit, blockDuration, throttlerName);
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
   }
 
   onApplicationShutdown(): void {
     this.redis.off('ready', this.onReady);
-    this.local.onApplicationShutdown();
+    this.local.clear();
   }
 
   /** At most one request at a time retries Redis, and only once per PROBE_INTERVAL_MS. */

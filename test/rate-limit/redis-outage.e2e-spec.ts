@@ -79,6 +79,39 @@ describe('rate limiting while Redis goes away and comes back', () => {
   });
 });
 
+describe('rate limiting while Redis stalls without dropping the connection', () => {
+  let redis: PrivateRedis;
+  let gw: TestApp;
+  let admin: Redis;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    admin = new Redis(redis.url());
+    gw = await startApp({ REDIS_URL: redis.url(), RATE_LIMIT_GLOBAL_LIMIT: '50' }, { imports: [RateLimitProbeModule] });
+  });
+  afterAll(async () => {
+    admin.disconnect();
+    await gw.close();
+    await redis.destroy();
+  });
+
+  it('answers from memory after the command timeout, then a later request finds Redis again', async () => {
+    await admin.call('client', 'pause', '1500', 'ALL');
+    const stalled = await http(gw.url, 'GET', '/v1/limited');
+    expect(stalled.status).toBe(200); // the 1 s command timeout, not a hang and not a 500
+    const ready = await http<{ details?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
+    expect(ready.body?.details?.rateLimit?.store).toBe('memory-fallback');
+
+    let store: string | undefined;
+    for (let i = 0; i < 50 && store !== 'redis'; i++) {
+      await sleep(100);
+      expect((await http(gw.url, 'GET', '/v1/limited')).status).toBe(200); // one of these probes Redis
+      const again = await http<{ details?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
+      store = again.body?.details?.rateLimit?.store;
+    }
+    expect(store).toBe('redis');
+  });
+});
+
 describe('Redis round trips per protected request', () => {
   let redis: PrivateRedis;
   let gw: TestApp;
