@@ -55,4 +55,34 @@ describe('who counts as the client', () => {
       expectProblem(await get(gw, client), 429, 'RATE_LIMITED');
     });
   });
+
+  describe('with TRUST_PROXY=1 (one hop trusted, whoever it is)', () => {
+    let gw: TestApp;
+    beforeAll(async () => {
+      gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: '2', TRUST_PROXY: '1' }, probes);
+    });
+    afterAll(() => gw.close());
+
+    it('takes the last X-Forwarded-For entry as the client, whatever sits to its left', async () => {
+      const client = randomIp();
+      const statuses: number[] = [];
+      for (let i = 0; i < 3; i++) statuses.push((await get(gw, `${randomIp()}, ${client}`)).status);
+      expect(statuses).toEqual([200, 200, 429]);
+      expect((await get(gw, `${client}, ${randomIp()}`)).status).toBe(200);
+    });
+  });
+
+  describe('with TRUST_PROXY listing a network the peer is not in', () => {
+    let gw: TestApp;
+    beforeAll(async () => {
+      gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: '2', TRUST_PROXY: '10.0.0.0/8, 192.168.0.1' }, probes);
+    });
+    afterAll(() => gw.close());
+
+    it('ignores X-Forwarded-For from that untrusted peer', async () => {
+      const statuses: number[] = [];
+      for (let i = 0; i < 4; i++) statuses.push((await get(gw, randomIp())).status);
+      expect(statuses).toEqual([200, 200, 429, 429]);
+    });
+  });
 });
