@@ -6,6 +6,8 @@ import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './secrets/logger.options';
 
@@ -27,7 +29,8 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
         DatabaseModule,
         RedisModule,
-        HealthModule.forRoot(),
+        RateLimitModule,
+        HealthModule.forRoot({ imports: [RateLimitModule], details: [RateLimitReadiness] }),
         AuthModule,
         AdminModule,
         ...(options.imports ?? []),
