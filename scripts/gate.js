@@ -176,7 +176,8 @@ async function runInstanceAndScan() {
       .replace(/\.\d+Z$/, 'Z');
     const outDir = path.join(ROOT, 'reports/security', id);
     log(`scanning ${vars.SCAN_TARGET_URL}`);
-    const result = await run(process.execPath, [path.join(__dirname, 'security-scan.js'), '--out', outDir], {
+    const scanArgs = ['--out', outDir, '--server-log', path.join(stateDir, 'gateway.log')];
+    const result = await run(process.execPath, [path.join(__dirname, 'security-scan.js'), ...scanArgs], {
       env: {
         ...process.env,
         SCAN_TARGET_URL: vars.SCAN_TARGET_URL,

@@ -4,7 +4,7 @@
  * DAST scan of a running gateway on this machine (127.0.0.1/localhost only).
  *
  *   node scripts/security-scan.js --url http://127.0.0.1:3000 [--token JWT] [--admin-token JWT]
- *        [--refresh-token T] [--out DIR] [--engine auto|zap|local]
+ *        [--refresh-token T] [--out DIR] [--engine auto|zap|local] [--server-log FILE]
  *   (or SCAN_TARGET_URL, SCAN_BEARER_TOKEN, SCAN_ADMIN_TOKEN, SCAN_REFRESH_TOKEN, SCAN_OUTPUT_DIR, SCAN_ENGINE)
  *
  * Engine `zap` (chosen by `auto` when `docker info` succeeds): OWASP ZAP's API scan of /docs-json
@@ -19,6 +19,7 @@
  * Severity mapping (see README "Security gate"):
  *   wapiti level 4/3/2/1/0 -> CRITICAL/HIGH/MEDIUM/LOW/INFO (its "Internal Server Error" anomaly is level 3)
  *   sqlmap injectable parameter -> CRITICAL; any 5xx answer during a sqlmap run -> HIGH
+ *   --server-log FILE (the scanned gateway's log): every 5xx it logged during the scan -> HIGH
  *   ZAP riskcode 3/2/1/0 -> HIGH/MEDIUM/LOW/INFO
  */
 const { spawn, spawnSync } = require('node:child_process');
@@ -42,6 +43,7 @@ function parseArgs(argv) {
     refreshToken: process.env.SCAN_REFRESH_TOKEN,
     out: process.env.SCAN_OUTPUT_DIR,
     engine: process.env.SCAN_ENGINE ?? 'auto',
+    serverLog: process.env.SCAN_SERVER_LOG,
   };
   const names = {
     '--url': 'url',
@@ -50,6 +52,7 @@ function parseArgs(argv) {
     '--refresh-token': 'refreshToken',
     '--out': 'out',
     '--engine': 'engine',
+    '--server-log': 'serverLog',
   };
   for (let i = 0; i < argv.length; i++) {
     const [flag, inline] = argv[i].split(/=(.*)/s, 2);
@@ -107,8 +110,10 @@ function run(command, args, { timeoutSeconds, cwd, env } = {}) {
     let timedOut = false;
     const timer = setTimeout(() => {
       timedOut = true;
-      child.kill('SIGTERM');
-      setTimeout(() => child.kill('SIGKILL'), 5000).unref();
+      // SIGINT first: sqlmap and wapiti treat it as a user abort and still print their summaries.
+      child.kill('SIGINT');
+      setTimeout(() => child.kill('SIGTERM'), 5000).unref();
+      setTimeout(() => child.kill('SIGKILL'), 10000).unref();
     }, timeoutSeconds * 1000);
     child.stdout.on('data', (c) => (output += c.toString('utf8')));
     child.stderr.on('data', (c) => (output += c.toString('utf8')));
@@ -316,9 +321,9 @@ async function runLocal(opts, outDir, redact, routes) {
   const budget = {
     wapitiScan: numberFromEnv('SCAN_WAPITI_MAX_SECONDS', 240),
     wapitiAttack: numberFromEnv('SCAN_WAPITI_ATTACK_SECONDS', 60),
-    sqlmapTarget: numberFromEnv('SCAN_SQLMAP_TARGET_SECONDS', 90),
-    sqlmapLevel: numberFromEnv('SCAN_SQLMAP_LEVEL', 2),
-    sqlmapRisk: numberFromEnv('SCAN_SQLMAP_RISK', 1),
+    sqlmapTarget: numberFromEnv('SCAN_SQLMAP_TARGET_SECONDS', 120),
+    sqlmapLevel: numberFromEnv('SCAN_SQLMAP_LEVEL', 3),
+    sqlmapRisk: numberFromEnv('SCAN_SQLMAP_RISK', 2),
   };
   fs.mkdirSync(path.join(outDir, 'sqlmap'), { recursive: true });
   const tools = { wapiti: toolVersion('wapiti', ['--version']), sqlmap: toolVersion('sqlmap', ['--version']) };
@@ -429,6 +434,38 @@ async function runZap(opts, outDir, redact) {
   };
 }
 
+/**
+ * The scanned server's own view: every 5xx it logged while the scan ran (pino JSON lines written
+ * after `offset`), grouped by method and route. Bad input must never produce a 5xx, so each group is
+ * a HIGH finding, whichever scanner caused it (this also covers sqlmap runs cut at their time limit).
+ */
+function serverErrorsFromLog(file, offset) {
+  const text = fs.readFileSync(file, 'utf8').slice(offset);
+  const groups = new Map();
+  for (const line of text.split('\n')) {
+    if (!line.includes('"statusCode":5')) continue;
+    let entry;
+    try {
+      entry = JSON.parse(line);
+    } catch {
+      continue;
+    }
+    const status = entry.res?.statusCode;
+    if (typeof status !== 'number' || status < 500) continue;
+    const route = `${entry.req?.method ?? '?'} ${String(entry.req?.url ?? '?').replace(/[0-9a-f]{8}-[0-9a-f-]{27}/gi, '{id}')}`;
+    const key = `${route} -> ${status}`;
+    groups.set(key, (groups.get(key) ?? 0) + 1);
+  }
+  return [...groups].map(([key, times]) => ({
+    tool: 'server-log',
+    severity: 'HIGH',
+    kind: 'anomaly',
+    title: 'Server error on scanner input',
+    target: key.split(' -> ')[0],
+    detail: `${times} answer(s) with HTTP ${key.split(' -> ')[1]} logged by the server during the scan`,
+  }));
+}
+
 function countBySeverity(findings) {
   const counts = Object.fromEntries(SEVERITIES.map((s) => [s, 0]));
   for (const f of findings) counts[f.severity] += 1;
@@ -481,7 +518,8 @@ function markdown(summary) {
   lines.push(
     '',
     'Severity mapping: wapiti level 4/3/2/1/0 -> CRITICAL/HIGH/MEDIUM/LOW/INFO (a 500 answer is a level-3 anomaly);',
-    'sqlmap injectable parameter -> CRITICAL, any 5xx during a sqlmap run -> HIGH; ZAP riskcode 3/2/1/0 -> HIGH/MEDIUM/LOW/INFO.',
+    'sqlmap injectable parameter -> CRITICAL, any 5xx during a sqlmap run -> HIGH; a 5xx in the server log during the scan -> HIGH;',
+    'ZAP riskcode 3/2/1/0 -> HIGH/MEDIUM/LOW/INFO.',
     '',
   );
   return lines.join('\n');
@@ -514,6 +552,7 @@ async function main() {
     }
   }
 
+  const serverLogOffset = opts.serverLog && fs.existsSync(opts.serverLog) ? fs.statSync(opts.serverLog).size : null;
   const useZap = opts.engine === 'zap' || (opts.engine === 'auto' && dockerEngineAvailable());
   if (useZap && !routes) {
     process.stderr.write('security-scan: ZAP needs the OpenAPI document at /docs-json (DOCS_ENABLED=true)\n');
@@ -524,6 +563,17 @@ async function main() {
   );
   const result = useZap ? await runZap(opts, outDir, redact) : await runLocal(opts, outDir, redact, routes);
 
+  if (serverLogOffset !== null) {
+    const started_ = Date.now();
+    const findings = serverErrorsFromLog(opts.serverLog, serverLogOffset);
+    result.runs.push({
+      tool: 'server-log',
+      target: 'gateway log during the scan',
+      status: 'completed',
+      seconds: (Date.now() - started_) / 1000,
+      findings,
+    });
+  }
   const findings = result.runs.flatMap((r) => r.findings);
   findings.sort((a, b) => SEVERITIES.indexOf(a.severity) - SEVERITIES.indexOf(b.severity));
   const counts = countBySeverity(findings);
@@ -551,6 +601,7 @@ async function main() {
     severityMapping: {
       wapiti: 'level 4 CRITICAL, 3 HIGH (includes "Internal Server Error" anomalies), 2 MEDIUM, 1 LOW, 0 INFO',
       sqlmap: 'injectable parameter CRITICAL; any 5xx answer during a run HIGH',
+      serverLog: 'each method+route the server answered with a 5xx during the scan HIGH',
       zap: 'riskcode 3 HIGH, 2 MEDIUM, 1 LOW, 0 INFO',
     },
     runs: result.runs.map(({ findings: f, ...rest }) => ({ ...rest, findings: f.length })),
