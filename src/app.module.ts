@@ -5,6 +5,8 @@ import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { RedisModule } from './redis/redis.module';
+import { ProviderBreakerDetail } from './resilience/provider-breaker.detail';
+import { ResilienceModule } from './resilience/resilience.module';
 import { loggerOptions } from './secrets/logger.options';
 
 export interface AppModuleOptions {
@@ -25,7 +27,7 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
         DatabaseModule,
         RedisModule,
-        HealthModule.forRoot(),
+        HealthModule.forRoot({ imports: [ResilienceModule], details: [ProviderBreakerDetail] }),
         ...(options.imports ?? []),
       ],
     };
