@@ -4,6 +4,7 @@ import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PaymentsModule } from './payments/payments.module';
 import { RedisModule } from './redis/redis.module';
 import { ProviderBreakerDetail } from './resilience/provider-breaker.detail';
 import { ResilienceModule } from './resilience/resilience.module';
@@ -28,6 +29,7 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         HealthModule.forRoot({ imports: [ResilienceModule], details: [ProviderBreakerDetail] }),
+        PaymentsModule,
         ...(options.imports ?? []),
       ],
     };
