@@ -16,7 +16,7 @@ const PRINTABLE = /^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
  * converted ("100" is not an integer). The currency allow-list is checked next by AllowedCurrencyPipe.
  */
 export class CreatePaymentDto {
-  @ApiProperty({ description: 'Minor units (cents)', minimum: 1, maximum: MAX_AMOUNT, example: 1250 })
+  @ApiProperty({ type: 'integer', description: 'Minor units (cents)', minimum: 1, maximum: MAX_AMOUNT, example: 1250 })
   @IsInt({ message: 'must be an integer number of minor units' })
   @Min(1)
   @Max(MAX_AMOUNT)
@@ -31,7 +31,7 @@ export class CreatePaymentDto {
   @IsUUID('all', { message: 'must be a UUID' })
   recipientId!: string;
 
-  @ApiPropertyOptional({ maxLength: MAX_REFERENCE_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_REFERENCE_LENGTH, nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_REFERENCE_LENGTH)

@@ -5,7 +5,7 @@ import type { Payment } from '../../generated/prisma/client';
 export class PaymentView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['unknown', 'pending', 'succeeded', 'failed'] }) status!: string;
-  @ApiProperty() amount!: number;
+  @ApiProperty({ type: 'integer' }) amount!: number;
   @ApiProperty() currency!: string;
   @ApiProperty({ format: 'uuid' }) recipientId!: string;
   @ApiProperty({ type: String, nullable: true }) reference!: string | null;
