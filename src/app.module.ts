@@ -1,5 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
@@ -29,6 +31,8 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         HealthModule.forRoot({ imports: [ResilienceModule], details: [ProviderBreakerDetail] }),
+        AuthModule,
+        AdminModule,
         PaymentsModule,
         ...(options.imports ?? []),
       ],

@@ -1,13 +1,16 @@
 import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
+import { PaymentsController } from './payments.controller';
 import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { HttpPaymentProvider } from './provider/http-payment-provider';
 import { PAYMENT_PROVIDER } from './provider/payment-provider';
 
 @Module({
-  imports: [ResilienceModule],
+  imports: [AuthModule, ResilienceModule],
+  controllers: [PaymentsController],
   providers: [
     PaymentsService,
     PaymentsRepository,

@@ -45,7 +45,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider = await ProviderStandIn.start();
     gw = await startApp({
       PAYMENT_PROVIDER_URL: provider.url,
-      PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+      PAYMENT_PROVIDER_TIMEOUT_MS: '800',
       PAYMENT_PROVIDER_RETRIES: '1',
       CIRCUIT_FAILURE_THRESHOLD: '1000',
     });
@@ -171,7 +171,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
 
   it('records an unknown outcome after a timeout and charges exactly once when the request is replayed', async () => {
     // The provider completes the charge even though we stopped waiting (a lost answer).
-    provider.behave({ kind: 'slow', delayMs: 500 });
+    provider.behave({ kind: 'slow', delayMs: 1200 });
     const key = newKey();
     const input = body();
     const problem = await problemOf(service.create(alice, key, input));
@@ -179,7 +179,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row.status).toBe('unknown');
 
-    await new Promise((r) => setTimeout(r, 600));
+    await new Promise((r) => setTimeout(r, 1300));
     provider.behave({ kind: 'succeed' });
     const replay = await service.create(alice, key, input);
     expect(replay).toMatchObject({ status: 201, body: { id: row.id, status: 'succeeded' } });

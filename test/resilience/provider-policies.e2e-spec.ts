@@ -42,7 +42,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
   } {
     const env = testEnv({
       PAYMENT_PROVIDER_URL: provider.url,
-      PAYMENT_PROVIDER_TIMEOUT_MS: '200',
+      PAYMENT_PROVIDER_TIMEOUT_MS: '500',
       PAYMENT_PROVIDER_RETRIES: '2',
       CIRCUIT_FAILURE_THRESHOLD: '50',
       CIRCUIT_HALF_OPEN_AFTER_MS: '300',
