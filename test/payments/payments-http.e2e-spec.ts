@@ -255,6 +255,34 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       expect(later.body.id).toBe(results.find((r) => r.status === 201)!.body.id);
     });
 
+    it('holds across two gateway instances on one database: 10 requests split between them make one payment and one charge', async () => {
+      const second = await startApp({
+        PAYMENT_PROVIDER_URL: provider.url,
+        PAYMENT_PROVIDER_API_KEY: gw.env.PAYMENT_PROVIDER_API_KEY,
+        JWT_ACCESS_SECRET: gw.env.JWT_ACCESS_SECRET,
+        REFRESH_TOKEN_PEPPER: gw.env.REFRESH_TOKEN_PEPPER,
+      });
+      try {
+        provider.behave({ kind: 'slow', delayMs: 200 });
+        const key = newKey();
+        const body = validBody();
+        const results = await Promise.all(
+          Array.from({ length: 10 }, (_, i) =>
+            http(i % 2 === 0 ? gw.url : second.url, 'POST', '/v1/payments', {
+              body,
+              token: alice.token,
+              headers: { 'idempotency-key': key },
+            }),
+          ),
+        );
+        expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
+        expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
+        expect(provider.requestsFor(key)).toHaveLength(1);
+      } finally {
+        await second.close();
+      }
+    });
+
     it('does not let one user replay or probe another user key', async () => {
       const key = newKey();
       const body = validBody();
