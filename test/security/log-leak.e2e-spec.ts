@@ -149,6 +149,7 @@ describe('logs never contain a secret, password or token across the whole API fl
   let gw: TestApp;
   let provider: Server;
   let charges = 0;
+  let failCharges = false;
   const inPlay = new Set<string>();
   const secretValue = (value: string = randomSecret(24)): string => {
     inPlay.add(value);
@@ -185,6 +186,12 @@ describe('logs never contain a secret, password or token across the whole API fl
       req.resume();
       req.on('end', () => {
         charges += 1;
+        if (failCharges) {
+          // An upstream error page that quotes the credential it was given, as some providers do.
+          res.writeHead(500, { 'content-type': 'text/plain' });
+          res.end(`upstream failure for ${String(req.headers.authorization)}`);
+          return;
+        }
         res.writeHead(201, { 'content-type': 'application/json' });
         res.end(JSON.stringify({ id: `ch_${randomUUID()}`, status: 'succeeded' }));
       });
@@ -277,11 +284,32 @@ describe('logs never contain a secret, password or token across the whole API fl
     const body = { amount: 1250, currency: 'EUR', recipientId: randomUUID(), reference: 'leak test' };
     const key = `leak-${randomBytes(6).toString('hex')}`;
     const paid = await http(gw.url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': key } });
-    expect([201, 404]).toContain(paid.status); // 404 until the payments routes are wired
-    if (paid.status === 201) {
-      expect((await http(gw.url, 'GET', `/v1/payments/${String(paid.body.id)}`, { token })).status).toBe(200);
-      expect(charges).toBeGreaterThan(0);
-    }
+    expect(paid.status).toBe(201);
+    expect((await http(gw.url, 'GET', `/v1/payments/${String(paid.body.id)}`, { token })).status).toBe(200);
+    expect(charges).toBe(1);
+    const replay = await http(gw.url, 'POST', '/v1/payments', { token, body, headers: { 'idempotency-key': key } });
+    expect(replay.status).toBe(201);
+    const conflict = await http(gw.url, 'POST', '/v1/payments', {
+      token,
+      body: { ...body, amount: 99 },
+      headers: { 'idempotency-key': key },
+    });
+    expect(conflict.status).toBe(409);
+    const invalid = await http(gw.url, 'POST', '/v1/payments', {
+      token,
+      body: { ...body, currency: 'eur', apiKey: secretValue() },
+      headers: { 'idempotency-key': `leak-${randomBytes(6).toString('hex')}` },
+    });
+    expect(invalid.status).toBe(400);
+    failCharges = true;
+    const upstream = await http(gw.url, 'POST', '/v1/payments', {
+      token,
+      body: { ...body, amount: 77 },
+      headers: { 'idempotency-key': `leak-${randomBytes(6).toString('hex')}` },
+    });
+    failCharges = false;
+    expect(upstream.status).toBe(502);
+    expect(upstream.text).not.toContain(gw.env.PAYMENT_PROVIDER_API_KEY);
     expect((await http(gw.url, 'GET', '/v1/admin/users', { token })).status).toBe(403);
     const forged = `${Buffer.from('{"alg":"HS256","typ":"JWT"}').toString('base64url')}.${Buffer.from(
       JSON.stringify({ sub: userId, role: 'admin' }),
