@@ -205,7 +205,13 @@ async function runInstanceAndScan() {
   }
   await run(process.execPath, [path.join(__dirname, 'instance.js'), 'stop', stateDir], { quiet: true });
   fs.rmSync(stateDir, { recursive: true, force: true });
-  return { instance, scan };
+
+  // The same scan against a planted SQL injection must fail: proof the scan can find what it looks for.
+  log('positive control: scanning a deliberately vulnerable stand-in');
+  const control = await run(process.execPath, [path.join(__dirname, 'dast-positive-control.js')], { capture: true });
+  const verdict = /positive control (PASSED|FAILED)[^\n]*/.exec(control.stdout);
+  const positiveControl = { passed: control.code === 0, text: verdict ? verdict[0] : `exit ${control.code}` };
+  return { instance, scan, positiveControl };
 }
 
 // ---------------------------------------------------------------------------------------------
@@ -316,6 +322,7 @@ function checkScan(item, ctx) {
         .filter(
           (d) =>
             d !== path.basename(ctx.scan.outDir) &&
+            !d.endsWith('-positive-control') &&
             fs.existsSync(path.join(ROOT, 'reports/security', d, 'summary.json')),
         );
       const archived = fs.existsSync(path.join(OUT, 'dast-summary.json')) ? 1 : 0;
@@ -325,6 +332,10 @@ function checkScan(item, ctx) {
         text: `this run is ${clean ? 'clean' : 'NOT clean'} and ${runs} earlier scan report(s) exist (${earlier.length} in reports/security, ${archived} archived)`,
       };
     }
+    case 'positive-control':
+      return ctx.positiveControl
+        ? { pass: ctx.positiveControl.passed, text: ctx.positiveControl.text }
+        : { pass: false, text: 'positive control not run' };
     case 'archived':
       return ctx.archive
         ? {

@@ -219,13 +219,11 @@ function parseSqlmap(output) {
     parameter: m[1].trim(),
     place: m[2].trim(),
   }));
+  // "401 (Unauthorized) - 1000 times, 400 (Bad Request) - 1865 times" (one line, or several).
   const codes = {};
-  const block = /HTTP error codes detected during run:\n((?:\d{3} .*\n?)+)/.exec(output);
+  const block = /HTTP error codes detected during run:\n([\s\S]*?)(?:\n\[|\n\n|$)/.exec(output);
   if (block) {
-    for (const line of block[1].trim().split('\n')) {
-      const m = /^(\d{3}) .* - (\d+) times/.exec(line.trim());
-      if (m) codes[m[1]] = Number(m[2]);
-    }
+    for (const m of block[1].matchAll(/(\d{3}) \([^)]*\) - (\d+) times/g)) codes[m[1]] = Number(m[2]);
   }
   const critical = [...output.matchAll(/\[CRITICAL\] (.+)/g)].map((m) => m[1]);
   const notInjectable = /do not appear to be injectable|does not seem to be injectable/.test(output);
