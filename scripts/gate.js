@@ -574,7 +574,11 @@ async function main() {
   process.exit(signoff.passed ? 0 : 1);
 }
 
-main().catch((error) => {
-  process.stderr.write(`gate: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(2);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    process.stderr.write(`gate: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(2);
+  });
+}
+
+module.exports = { parseChecklist, evaluate };
