@@ -4,7 +4,7 @@
  * A fresh, throwaway gateway instance for DAST scans and the gate.
  *
  *   node scripts/instance.js start [--state-dir DIR]   prints KEY=value lines (eval-able)
- *   node scripts/instance.js stop  DIR                 stops everything and drops the database
+ *   node scripts/instance.js stop  DIR [--keep-logs]   stops everything, drops the database, removes DIR
  *
  * `start` creates a new PostgreSQL database and migrates it, starts a private redis-server with a
  * random password (so NODE_ENV=production's credential rule holds), a stand-in payment provider,
@@ -240,7 +240,7 @@ function alive(pid) {
   }
 }
 
-async function stop(dir) {
+async function stop(dir, keepLogs = false) {
   const file = path.join(dir, 'state.json');
   if (!fs.existsSync(file)) throw new Error(`no state.json in ${dir}`);
   const state = JSON.parse(fs.readFileSync(file, 'utf8'));
@@ -256,7 +256,10 @@ async function stop(dir) {
     await withAdminClient((c) => c.query(`DROP DATABASE IF EXISTS "${state.database}" WITH (FORCE)`));
   }
   if (state.redisDir) fs.rmSync(state.redisDir, { recursive: true, force: true });
-  log(`stopped instance ${state.id} and dropped ${state.database}`);
+  // state.json holds the instance's secrets and test passwords: never leave it behind.
+  if (keepLogs) fs.rmSync(file, { force: true });
+  else fs.rmSync(dir, { recursive: true, force: true });
+  log(`stopped instance ${state.id} and dropped ${state.database}${keepLogs ? `; logs kept in ${dir}` : ''}`);
 }
 
 async function main() {
@@ -265,9 +268,9 @@ async function main() {
     const i = rest.indexOf('--state-dir');
     await start(i >= 0 ? rest[i + 1] : undefined);
   } else if (command === 'stop' && rest[0]) {
-    await stop(rest[0]);
+    await stop(rest[0], rest.includes('--keep-logs'));
   } else {
-    process.stderr.write('usage: instance.js start [--state-dir DIR] | stop DIR\n');
+    process.stderr.write('usage: instance.js start [--state-dir DIR] | stop DIR [--keep-logs]\n');
     process.exit(2);
   }
 }
