@@ -621,11 +621,15 @@ async function main() {
   process.exit(counts.CRITICAL + counts.HIGH > 0 ? 1 : incomplete.length ? 3 : 0);
 }
 
-main().catch((error) => {
-  if (error instanceof UsageError) {
-    process.stderr.write(`security-scan: ${error.message}\n`);
-    process.exit(2);
-  }
-  process.stderr.write(`security-scan: ${error instanceof Error ? error.stack : String(error)}\n`);
-  process.exit(3);
-});
+if (require.main === module) {
+  main().catch((error) => {
+    if (error instanceof UsageError) {
+      process.stderr.write(`security-scan: ${error.message}\n`);
+      process.exit(2);
+    }
+    process.stderr.write(`security-scan: ${error instanceof Error ? error.stack : String(error)}\n`);
+    process.exit(3);
+  });
+}
+
+module.exports = { parseArgs, parseSqlmap, serverErrorsFromLog, makeRedactor };
