@@ -1,0 +1,90 @@
+'use strict';
+
+const autocannon = require('autocannon');
+const { median, round, latencySummary } = require('./stats');
+
+/** One autocannon run; returns the figures the report uses. */
+async function cannon(options) {
+  const result = await autocannon({ connections: 20, duration: 5, ...options });
+  const total = result.requests.total;
+  return {
+    requestsPerSecond: round(total / (result.duration || options.duration || 5), 1),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: result.statusCodeStats,
+  };
+}
+
+/**
+ * Runs every variant once per round, interleaved (A,B,A,B,…), so that noise from other work on
+ * the machine falls on all of them alike. Returns per-variant rounds and medians.
+ */
+async function alternate(variants, { rounds = 3, log = () => {} }) {
+  const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  for (let r = 0; r < rounds; r++) {
+    // Swap the order every round so neither variant always runs first (warm-up, drift).
+    const order = r % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
+    for (const name of order) {
+      const run = await variants[name]();
+      runs[name].push(run);
+      log(`  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms`);
+    }
+  }
+  const medians = {};
+  for (const [name, list] of Object.entries(runs)) {
+    medians[name] = {
+      requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
+      p50: median(list.map((x) => x.p50)),
+      p99: median(list.map((x) => x.p99)),
+      non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
+      errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
+    };
+  }
+  return { runs, medians };
+}
+
+/**
+ * A closed loop of `concurrency` workers, each awaiting `task(worker)` back to back for
+ * `durationMs`; latencies are measured around each task. Used where each request needs state
+ * from the previous answer (refresh chains) and for the database floor, so both sides of that
+ * ratio are timed the same way.
+ */
+async function closedLoop({ concurrency, durationMs, task }) {
+  const samples = [];
+  let failures = 0;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(durationMs) * 1000000n;
+  const worker = async (index) => {
+    while (process.hrtime.bigint() < deadline) {
+      const t0 = process.hrtime.bigint();
+      let ok = false;
+      try {
+        ok = (await task(index)) !== false;
+      } catch {
+        ok = false;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ok) samples.push(ms);
+      else failures += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const summary = latencySummary(samples);
+  return {
+    requestsPerSecond: round(samples.length / seconds, 1),
+    p50: summary.p50,
+    p99: summary.p99,
+    max: summary.max,
+    total: samples.length,
+    non2xx: failures,
+    errors: 0,
+  };
+}
+
+module.exports = { cannon, alternate, closedLoop };
