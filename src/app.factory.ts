@@ -43,6 +43,16 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   instance.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });
+  // Graceful shutdown: responses finishing after close began carry `Connection: close`, so their
+  // keep-alive sockets end with them and close() completes as soon as in-flight work is done.
+  let closing = false;
+  instance.addHook('preClose', async () => {
+    closing = true;
+  });
+  instance.addHook('onSend', async (_request, reply, payload) => {
+    if (closing) void reply.header('connection', 'close');
+    return payload;
+  });
 
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env, options), adapter, {
     // Nest's default (coloured, unredacted) logger stays off; pino takes over below.
