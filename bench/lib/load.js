@@ -1,13 +1,34 @@
 'use strict';
 
+const { readFileSync } = require('node:fs');
 const autocannon = require('autocannon');
 const { median, round, latencySummary } = require('./stats');
 
-/** One autocannon run; returns the figures the report uses. */
-async function cannon(options) {
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One autocannon run; returns the figures the report uses. With `cpuPid`, also the CPU time that
+ * process spent per request: a cost figure that noise from other work on the machine barely moves.
+ */
+async function cannon(options, { cpuPid } = {}) {
+  const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
   const result = await autocannon({ connections: 20, duration: 5, ...options });
+  const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
   const total = result.requests.total;
   return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0
+      ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / total) }
+      : {}),
     requestsPerSecond: round(total / (result.duration || options.duration || 5), 1),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -22,17 +43,22 @@ async function cannon(options) {
 
 /**
  * Runs every variant once per round, interleaved (A,B,A,B,…), so that noise from other work on
- * the machine falls on all of them alike. Returns per-variant rounds and medians.
+ * the machine falls on all of them alike. A variant is `(durationSeconds?) => Promise<run>`.
+ * Returns per-variant rounds and medians.
  */
-async function alternate(variants, { rounds = 3, log = () => {} }) {
+async function alternate(variants, { rounds = 3, warmupSeconds = 2, log = () => {} }) {
   const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  // A short discarded run of each first, so that no variant is measured while its JIT warms up.
+  for (const variant of Object.values(variants)) if (warmupSeconds > 0) await variant(warmupSeconds);
   for (let r = 0; r < rounds; r++) {
     // Swap the order every round so neither variant always runs first (warm-up, drift).
     const order = r % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
     for (const name of order) {
       const run = await variants[name]();
       runs[name].push(run);
-      log(`  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms`);
+      const cpu =
+        run.serverCpuMicrosPerRequest !== undefined ? `, server CPU ${run.serverCpuMicrosPerRequest} µs/req` : '';
+      log(`  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${cpu}`);
     }
   }
   const medians = {};
@@ -41,6 +67,9 @@ async function alternate(variants, { rounds = 3, log = () => {} }) {
       requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
       p50: median(list.map((x) => x.p50)),
       p99: median(list.map((x) => x.p99)),
+      ...(list[0]?.serverCpuMicrosPerRequest !== undefined
+        ? { serverCpuMicrosPerRequest: median(list.map((x) => x.serverCpuMicrosPerRequest)) }
+        : {}),
       non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
       errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
     };
@@ -87,4 +116,4 @@ async function closedLoop({ concurrency, durationMs, task }) {
   };
 }
 
-module.exports = { cannon, alternate, closedLoop };
+module.exports = { cannon, alternate, closedLoop, cpuMicros };

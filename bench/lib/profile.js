@@ -56,6 +56,37 @@ function byPackage(file) {
     .map(([pkg, micros]) => ({ package: pkg, share: Math.round((micros / total) * 1000) / 10 }));
 }
 
+/**
+ * Inclusive share of CPU time per package or gateway folder: a sample counts for every package on
+ * its stack, so "@prisma/client 20%" means 20% of busy time was spent inside Prisma calls.
+ */
+function inclusiveByPackage(file) {
+  const profile = JSON.parse(readFileSync(file, 'utf8'));
+  const byId = new Map(profile.nodes.map((node) => [node.id, node]));
+  const parent = new Map();
+  for (const node of profile.nodes) for (const child of node.children ?? []) parent.set(child, node.id);
+  const sums = new Map();
+  let total = 0;
+  profile.samples.forEach((id, i) => {
+    const delta = profile.timeDeltas[i] ?? 0;
+    if (byId.get(id)?.callFrame.functionName === '(idle)') return;
+    total += delta;
+    const seen = new Set();
+    for (let at = id; at !== undefined; at = parent.get(at)) {
+      const url = byId.get(at).callFrame.url.replace(/^file:\/\//, '');
+      const pkg =
+        /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
+        (url.includes('/dist/') ? 'gateway dist/' + url.split('/dist/')[1].split('/')[0] : undefined);
+      if (pkg) seen.add(pkg);
+    }
+    for (const pkg of seen) sums.set(pkg, (sums.get(pkg) ?? 0) + delta);
+  });
+  return [...sums.entries()]
+    .sort((a, b) => b[1] - a[1])
+    .slice(0, 25)
+    .map(([pkg, micros]) => ({ package: pkg, inclusiveShare: Math.round((micros / total) * 1000) / 10 }));
+}
+
 function newestProfile(dir) {
   const files = readdirSync(dir)
     .filter((f) => f.endsWith('.cpuprofile'))
@@ -68,6 +99,7 @@ if (require.main === module) {
   const file = process.argv[2];
   console.table(topFrames(file, 25));
   console.table(byPackage(file));
+  console.table(inclusiveByPackage(file));
 }
 
-module.exports = { topFrames, byPackage, newestProfile };
+module.exports = { topFrames, byPackage, inclusiveByPackage, newestProfile };

@@ -10,13 +10,13 @@ function summary(id, s) {
   switch (id) {
     case 'pipeline':
       return f.protected
-        ? `bare ${fmt(f.bare.requestsPerSecond)} req/s p50/p99 ${f.bare.p50}/${f.bare.p99} ms; protected ${fmt(f.protected.requestsPerSecond)} req/s p50/p99 ${f.protected.p50}/${f.protected.p99} ms`
+        ? `bare ${fmt(f.bare.requestsPerSecond)} req/s p50/p99 ${f.bare.p50}/${f.bare.p99} ms ${f.bare.serverCpuMicrosPerRequest} µs CPU/req; protected ${fmt(f.protected.requestsPerSecond)} req/s p50/p99 ${f.protected.p50}/${f.protected.p99} ms ${f.protected.serverCpuMicrosPerRequest} µs CPU/req (CPU ratio ${f.cpuRatio})`
         : f.bare
           ? `bare ${fmt(f.bare.requestsPerSecond)} req/s p50/p99 ${f.bare.p50}/${f.bare.p99} ms`
           : '';
     case 'peer':
       return f.gateway
-        ? `gateway ${fmt(f.gateway.requestsPerSecond)} req/s p99 ${f.gateway.p99} ms; express ${fmt(f.express.requestsPerSecond)} req/s p99 ${f.express.p99} ms`
+        ? `gateway ${fmt(f.gateway.requestsPerSecond)} req/s p99 ${f.gateway.p99} ms ${f.gateway.serverCpuMicrosPerRequest} µs CPU/req; express ${fmt(f.express.requestsPerSecond)} req/s p99 ${f.express.p99} ms ${f.express.serverCpuMicrosPerRequest} µs CPU/req; express+KeyObject ${fmt(f.expressKeyObject.requestsPerSecond)} req/s p99 ${f.expressKeyObject.p99} ms ${f.expressKeyObject.serverCpuMicrosPerRequest} µs CPU/req (ratio ${f.ratioKeyObject})`
         : '';
     case 'redis':
       return f.protected

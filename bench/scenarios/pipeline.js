@@ -12,8 +12,11 @@ module.exports = async function pipeline(ctx) {
   const { gateway, settings, log } = ctx;
   const run =
     (path, headers = {}) =>
-    () =>
-      cannon({ url: gateway.url + path, headers, connections: settings.connections, duration: settings.duration });
+    (duration = settings.duration) =>
+      cannon(
+        { url: gateway.url + path, headers, connections: settings.connections, duration },
+        { cpuPid: gateway.pid },
+      );
   if (!ctx.session) {
     const { medians } = await alternate({ bare: run('/health/live') }, { rounds: 1, log });
     return { status: 'skipped', reason: ctx.authMissing, figures: { bare: medians.bare } };
@@ -26,9 +29,11 @@ module.exports = async function pipeline(ctx) {
     { rounds: settings.rounds, log },
   );
   const ratio = round(medians.protected.requestsPerSecond / medians.bare.requestsPerSecond, 3);
+  const cpuRatio = round(medians.bare.serverCpuMicrosPerRequest / medians.protected.serverCpuMicrosPerRequest, 3);
   return {
     status: 'ok',
-    figures: { ...medians, ratio, runs },
+    // cpuRatio: the same comparison by the gateway process's own CPU per request (bare / protected).
+    figures: { ...medians, ratio, cpuRatio, runs },
     target: { text: 'protected req/s >= 0.60 x bare', value: ratio, met: ratio >= 0.6 },
     valid: medians.protected.non2xx === 0 && medians.bare.non2xx === 0,
   };
