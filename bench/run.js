@@ -7,7 +7,8 @@
  * Knobs (environment): BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 3),
  * BENCH_CONNECTIONS (default 20), BENCH_ONLY (comma-separated scenario ids), BENCH_LOG_LEVEL
  * (gateway LOG_LEVEL, default info), BENCH_PROFILE=1 (run the gateway under --cpu-prof and print
- * its top frames), DATABASE_URL / REDIS_URL (servers to use; defaults: local PostgreSQL and Redis).
+ * its top frames), BENCH_GATEWAY_ENV (JSON of extra gateway variables, for ablations),
+ * DATABASE_URL / REDIS_URL (servers to use; defaults: local PostgreSQL and Redis).
  */
 const { mkdirSync, writeFileSync } = require('node:fs');
 const { join } = require('node:path');
@@ -86,6 +87,8 @@ async function main() {
     RATE_LIMIT_AUTH_TTL_SECONDS: '60',
     LOCKOUT_THRESHOLD: '1000',
     DB_POOL_MAX: '10',
+    // For ablations: extra gateway variables as JSON, e.g. '{"PASSWORD_HASH_CONCURRENCY":"1"}'.
+    ...JSON.parse(process.env.BENCH_GATEWAY_ENV || '{}'),
   };
   const profileDir = join(ROOT, 'bench/results/profiles', runId);
   const nodeArgs = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];

@@ -83,7 +83,8 @@ async function alternate(variants, { rounds = 3, warmupSeconds = 2, log = () => 
  * from the previous answer (refresh chains) and for the database floor, so both sides of that
  * ratio are timed the same way.
  */
-async function closedLoop({ concurrency, durationMs, task }) {
+async function closedLoop({ concurrency, durationMs, task, cpuPid }) {
+  const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
   const samples = [];
   let failures = 0;
   const started = process.hrtime.bigint();
@@ -105,7 +106,11 @@ async function closedLoop({ concurrency, durationMs, task }) {
   await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const summary = latencySummary(samples);
+  const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
   return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && samples.length > 0
+      ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / samples.length) }
+      : {}),
     requestsPerSecond: round(samples.length / seconds, 1),
     p50: summary.p50,
     p99: summary.p99,

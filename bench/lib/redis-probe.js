@@ -3,26 +3,27 @@
 const net = require('node:net');
 
 /**
- * A counting TCP proxy in front of Redis. It forwards bytes untouched and records, from the
- * client's side of the conversation:
+ * A counting TCP proxy in front of Redis (or PostgreSQL). It forwards bytes untouched and records,
+ * from the client's side of the conversation:
  *  - round trips: each time the client sends after the server has answered (a pipeline or a
  *    MULTI block sent in one go counts once, as it costs one network round trip);
- *  - commands by name, parsed from the RESP stream;
- *  - the shapes of the keys touched (ids and addresses replaced), to tell which limits ran.
+ *  - for Redis (`resp: true`), commands by name, parsed from the RESP stream, and the shapes of
+ *    the keys touched (ids and addresses replaced), to tell which limits ran.
  * Measured at concurrency 1, round trips per request are exact.
  */
-async function startRedisProbe(upstreamUrl) {
+async function startCountingProxy(upstreamUrl, { resp = false } = {}) {
   const upstream = new URL(upstreamUrl);
+  const defaultPort = upstream.protocol.startsWith('redis') ? 6379 : 5432;
   const counters = { roundTrips: 0, commands: 0, byCommand: {}, keyShapes: {} };
   const sockets = new Set();
 
   const server = net.createServer((client) => {
-    const server = net.connect(Number(upstream.port || 6379), upstream.hostname);
+    const server = net.connect(Number(upstream.port || defaultPort), upstream.hostname);
     client.setNoDelay(true);
     server.setNoDelay(true);
     sockets.add(client).add(server);
     let awaitingReply = false;
-    const parser = respCommandParser((args) => record(counters, args));
+    const parser = resp ? respCommandParser((args) => record(counters, args)) : () => {};
     client.on('data', (chunk) => {
       if (!awaitingReply) counters.roundTrips += 1;
       awaitingReply = true;
@@ -43,10 +44,11 @@ async function startRedisProbe(upstreamUrl) {
     server.on('error', end).on('close', end);
   });
   await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const auth = upstream.username || upstream.password ? `${upstream.username}:${upstream.password}@` : '';
-  const db = upstream.pathname && upstream.pathname !== '/' ? upstream.pathname : '';
+  const url = new URL(upstreamUrl);
+  url.hostname = '127.0.0.1';
+  url.port = String(server.address().port);
   return {
-    url: `${upstream.protocol}//${auth}127.0.0.1:${server.address().port}${db}`,
+    url: url.toString(),
     snapshot: () => JSON.parse(JSON.stringify(counters)),
     close: () =>
       new Promise((resolve) => {
@@ -55,6 +57,8 @@ async function startRedisProbe(upstreamUrl) {
       }),
   };
 }
+
+const startRedisProbe = (upstreamUrl) => startCountingProxy(upstreamUrl, { resp: true });
 
 function record(counters, args) {
   const name = (args[0] ?? '').toUpperCase();
@@ -117,4 +121,4 @@ function parseArray(buffer, offset) {
   return { args, next };
 }
 
-module.exports = { startRedisProbe };
+module.exports = { startRedisProbe, startCountingProxy };

@@ -20,7 +20,7 @@ function summary(id, s) {
         : '';
     case 'redis':
       return f.protected
-        ? `gateway ${f.protected.roundTripsPerRequest} RT, ${f.protected.commandsPerRequest} cmds/req ${JSON.stringify(f.protected.byCommand)}; express ${f.expressPeer.roundTripsPerRequest} RT/req; bare ${f.bare.roundTripsPerRequest}`
+        ? `/v1/auth/me: Redis ${f.protected.redis.roundTripsPerRequest} RT ${JSON.stringify(f.protected.redis.byCommand)}, PostgreSQL ${f.protected.database.roundTripsPerRequest} RT; refresh: Redis ${f.refresh.redis.roundTripsPerRequest} RT, PostgreSQL ${f.refresh.database.roundTripsPerRequest} RT; express peer: Redis ${f.expressPeer.redis.roundTripsPerRequest} RT ${JSON.stringify(f.expressPeer.redis.byCommand)}; /health/live: ${f.bare.redis.roundTripsPerRequest} / ${f.bare.database.roundTripsPerRequest}`
         : '';
     case 'refresh':
       return f.refresh

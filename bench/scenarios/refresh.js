@@ -58,16 +58,16 @@ module.exports = async function refresh(ctx) {
   ]);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const durationMs = settings.duration * 1000;
   const refreshFailures = {};
 
-  const refreshRound = async () => {
+  const refreshRound = async (seconds = settings.duration) => {
     // Fresh families each round: a token in flight when the previous round stopped is spent.
     const sessions = await loginMany(gateway.url, ctx.user, CONCURRENCY, 4);
     const tokens = sessions.map((s) => s.refreshToken);
     return closedLoop({
       concurrency: CONCURRENCY,
-      durationMs,
+      durationMs: seconds * 1000,
+      cpuPid: gateway.pid,
       task: async (worker) => {
         if (!tokens[worker]) return false;
         const { status, body } = await post(agent, refreshUrl, { refreshToken: tokens[worker] });
@@ -81,10 +81,10 @@ module.exports = async function refresh(ctx) {
       },
     });
   };
-  const floorRound = () =>
+  const floorRound = (seconds = settings.duration) =>
     closedLoop({
       concurrency: CONCURRENCY,
-      durationMs,
+      durationMs: seconds * 1000,
       task: async (worker) => {
         const { rowCount } = await floorPool.query('UPDATE bench_floor SET n = n + 1 WHERE id = $1 RETURNING n', [
           worker + 1,
