@@ -1,9 +1,13 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
+import { AdminModule } from './admin/admin.module';
+import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { RateLimitModule } from './rate-limit/rate-limit.module';
+import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
 import { RedisModule } from './redis/redis.module';
 import { loggerOptions } from './secrets/logger.options';
 
@@ -25,7 +29,10 @@ export class AppModule {
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
         DatabaseModule,
         RedisModule,
-        HealthModule.forRoot(),
+        RateLimitModule,
+        HealthModule.forRoot({ imports: [RateLimitModule], details: [RateLimitReadiness] }),
+        AuthModule,
+        AdminModule,
         ...(options.imports ?? []),
       ],
     };

@@ -125,3 +125,47 @@ export class PrivateRedis {
     rmSync(this.dir, { recursive: true, force: true });
   }
 }
+
+export interface BuiltServer {
+  url: string;
+  output: () => string;
+  /** SIGTERM, then wait for the exit (Nest re-raises the signal after closing: code null, signal SIGTERM). */
+  stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+}
+
+/** Starts `node dist/main.js` on a free port and resolves once it has started listening. */
+export async function startBuiltServer(env: Record<string, string>, timeoutMs = 15000): Promise<BuiltServer> {
+  const port = await freePort();
+  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
+    env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
+    child.on('exit', (code, signal) => resolve({ code, signal })),
+  );
+  await new Promise<void>((resolve, reject) => {
+    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), timeoutMs);
+    const onData = (chunk: Buffer): void => {
+      output += chunk.toString('utf8');
+      if (/successfully started/.test(output)) {
+        clearTimeout(timer);
+        resolve();
+      }
+    };
+    child.stdout.on('data', onData);
+    child.stderr.on('data', onData);
+    void exited.then(({ code }) => {
+      clearTimeout(timer);
+      reject(new Error(`server exited with ${code}: ${output}`));
+    });
+  });
+  return {
+    url: `http://127.0.0.1:${port}`,
+    output: () => output,
+    stop: async () => {
+      child.kill('SIGTERM');
+      return exited;
+    },
+  };
+}

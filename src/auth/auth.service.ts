@@ -1,0 +1,85 @@
+import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
+import { LockoutService } from '../lockout/lockout.service';
+import { AccessTokenService } from '../tokens/access-token.service';
+import type { User } from '../generated/prisma/client';
+import {
+  IssuedRefreshToken,
+  RefreshContext,
+  refreshTokenInvalid,
+  RefreshTokenService,
+} from '../tokens/refresh-token.service';
+import { normalizeEmail } from '../users/email';
+import { UsersService } from '../users/users.service';
+import { ErrorCode, ProblemException } from '../validation/problem';
+import type { TokenPairDto } from './dto/token-pair.dto';
+import { PasswordHasher } from './password-hasher';
+
+export function invalidCredentials(): ProblemException {
+  return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, 'Unauthorized', {
+    detail: 'The email or password is incorrect.',
+  });
+}
+
+@Injectable()
+export class AuthService implements OnModuleInit {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly accessTokens: AccessTokenService,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly lockout: LockoutService,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.hasher.warmUp();
+  }
+
+  /**
+   * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
+   * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
+   */
+  async login(email: string, password: string): Promise<TokenPairDto> {
+    const identifier = normalizeEmail(email);
+    // Counts this attempt as a failure up front (423 if already locked); success clears it.
+    await this.lockout.beginAttempt(identifier);
+    let matches: boolean;
+    let user: User | null;
+    try {
+      user = await this.users.findByEmail(identifier);
+      matches = await this.hasher.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Never judged (bulkhead full, database down): it must not count against the account.
+      await this.lockout.refund(identifier).catch(() => undefined);
+      throw error;
+    }
+    if (!user || !matches || user.disabled) throw invalidCredentials();
+    await this.lockout.clear(identifier);
+    return this.pair(user, await this.refreshTokens.issue(user.id));
+  }
+
+  async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
+    const rotated = await this.refreshTokens.rotate(refreshToken, context);
+    const user = await this.users.findById(rotated.userId);
+    if (!user || user.disabled) {
+      // Disabled between the rotation and now: end everything.
+      await this.refreshTokens.revokeAllForUser(rotated.userId, 'user_disabled');
+      throw refreshTokenInvalid();
+    }
+    return this.pair(user, rotated);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.refreshTokens.revokeFamilyOf(refreshToken);
+  }
+
+  private async pair(user: { id: string; role: 'user' | 'admin' }, refresh: IssuedRefreshToken): Promise<TokenPairDto> {
+    const access = await this.accessTokens.issue({ id: user.id, role: user.role });
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      tokenType: 'Bearer',
+      expiresIn: access.expiresIn,
+      refreshExpiresIn: refresh.expiresIn,
+    };
+  }
+}

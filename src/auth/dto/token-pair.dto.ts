@@ -1,0 +1,29 @@
+import { ApiProperty } from '@nestjs/swagger';
+
+export class TokenPairDto {
+  @ApiProperty({ description: 'HS256 JWT for the Authorization: Bearer header' })
+  accessToken!: string;
+
+  @ApiProperty({ description: 'Opaque, single-use refresh token' })
+  refreshToken!: string;
+
+  @ApiProperty({ enum: ['Bearer'] })
+  tokenType!: 'Bearer';
+
+  @ApiProperty({ description: 'Access-token lifetime in seconds' })
+  expiresIn!: number;
+
+  @ApiProperty({ description: "Seconds until the refresh token's family expires (absolute)" })
+  refreshExpiresIn!: number;
+}
+
+export class MeDto {
+  @ApiProperty({ format: 'uuid' })
+  id!: string;
+
+  @ApiProperty()
+  email!: string;
+
+  @ApiProperty({ enum: ['user', 'admin'] })
+  role!: 'user' | 'admin';
+}

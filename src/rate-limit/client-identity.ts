@@ -1,0 +1,37 @@
+import { ExecutionContext } from '@nestjs/common';
+import { normalizeIp } from '@nestjs/throttler';
+import { createHash } from 'node:crypto';
+import type { FastifyRequest } from 'fastify';
+
+/**
+ * The client a budget belongs to: Fastify's `request.ip`, which is the socket peer unless
+ * TRUST_PROXY names the proxies whose `X-Forwarded-For` is believed (Fastify walks the header from
+ * the right and stops at the first untrusted hop, so entries a client adds to the left never count).
+ * IPv6 addresses are grouped by /64, the block one subscriber usually holds.
+ */
+export function clientAddress(request: FastifyRequest): string {
+  return normalizeIp(request.ip || request.socket?.remoteAddress || 'unknown');
+}
+
+/**
+ * The storage key of one client's budget: `rl:` plus a SHA-256 digest of the address, so Redis
+ * holds no address in clear (a pseudonym, not anonymity: IPv4 is small enough to enumerate).
+ * The Redis storage wraps it as `<REDIS_KEY_PREFIX>{rl:<digest>:<limit name>}:hits|blocked`; the
+ * braces are a Redis Cluster hash tag that keeps a budget's two keys in one slot.
+ */
+export function budgetKey(address: string): string {
+  return `rl:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
+}
+
+/** Routes the stricter `auth` limit applies to: everything under the `auth` controller. */
+export const AUTH_ROUTE_PREFIX = '/v1/auth';
+
+/**
+ * True for routes under /v1/auth. Uses the matched route pattern (what Fastify routed on), not the
+ * raw URL, so query strings, encodings or extra slashes cannot move a request out of the auth limit.
+ */
+export function isAuthRoute(context: ExecutionContext): boolean {
+  const request = context.switchToHttp().getRequest<FastifyRequest>();
+  const path = request.routeOptions?.url ?? request.url.split('?')[0];
+  return path === AUTH_ROUTE_PREFIX || path.startsWith(`${AUTH_ROUTE_PREFIX}/`);
+}

@@ -1,0 +1,95 @@
+import { Logger, OnApplicationShutdown } from '@nestjs/common';
+import { ThrottlerStorage } from '@nestjs/throttler';
+import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
+import type Redis from 'ioredis';
+import { MemoryThrottlerStorage } from './memory-throttler.storage';
+
+/** Where counts live right now: the shared Redis, or this instance's memory while Redis is away. */
+export type RateLimitStore = 'redis' | 'memory-fallback';
+
+/** Shape of the throttler's storage record (the package does not export it from its index). */
+export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
+
+/** After a failed Redis call, how long to count in memory before one request tries Redis again. */
+const PROBE_INTERVAL_MS = 1000;
+
+/**
+ * The throttler's storage: counts in the one shared Redis (one atomic Lua script per named limit,
+ * from @nest-lab/throttler-storage-redis) so every instance enforces the same limit, and while
+ * Redis cannot be reached, counts in this instance's memory instead of letting traffic through
+ * unlimited (fail-open) or refusing it (fail-closed).
+ *
+ * The switch to memory happens on the first failed Redis call (the client does not queue commands
+ * while disconnected, so that call fails at once, or after the 1 s command timeout at worst);
+ * the switch back happens when the client reports `ready` again, or when a periodic probe call
+ * succeeds (for failures that did not drop the connection). Each switch logs one line.
+ */
+export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
+  private readonly logger = new Logger('RateLimit');
+  private readonly shared: ThrottlerStorage;
+  private readonly local = new MemoryThrottlerStorage();
+  private current: RateLimitStore = 'redis';
+  private lastFailureAt = 0;
+  private probing = false;
+  private readonly onReady = (): void => this.useShared();
+
+  constructor(private readonly redis: Redis) {
+    this.shared = new ThrottlerStorageRedisService(redis);
+    redis.on('ready', this.onReady);
+  }
+
+  get store(): RateLimitStore {
+    return this.current;
+  }
+
+  async increment(
+    key: string,
+    ttl: number,
+    limit: number,
+    blockDuration: number,
+    throttlerName: string,
+  ): Promise<ThrottlerStorageRecord> {
+    if (this.current === 'redis' || this.mayProbe()) {
+      try {
+        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        this.useShared();
+        return record;
+      } catch (error) {
+        this.useMemory(error);
+      } finally {
+        this.probing = false;
+      }
+    }
+    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+  }
+
+  onApplicationShutdown(): void {
+    this.redis.off('ready', this.onReady);
+    this.local.clear();
+  }
+
+  /** At most one request at a time retries Redis, and only once per PROBE_INTERVAL_MS. */
+  private mayProbe(): boolean {
+    if (this.probing || this.redis.status !== 'ready' || Date.now() - this.lastFailureAt < PROBE_INTERVAL_MS) {
+      return false;
+    }
+    this.probing = true;
+    return true;
+  }
+
+  private useShared(): void {
+    if (this.current === 'redis') return;
+    this.current = 'redis';
+    this.logger.log('Redis is reachable again: rate limits are shared across instances again');
+  }
+
+  private useMemory(error: unknown): void {
+    this.lastFailureAt = Date.now();
+    if (this.current === 'memory-fallback') return;
+    this.current = 'memory-fallback';
+    const reason = error instanceof Error ? error.message.slice(0, 200) : 'unknown error';
+    this.logger.warn(
+      `Redis unreachable (${reason}): rate limits are counted in this instance's memory until it returns`,
+    );
+  }
+}

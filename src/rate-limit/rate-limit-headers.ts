@@ -1,0 +1,32 @@
+/** One named limit's state for the current request, as the response headers report it. */
+export interface LimitState {
+  /** Policy name (`global`, `auth`). */
+  name: string;
+  /** Requests allowed per window. */
+  limit: number;
+  /** Window length in seconds. */
+  windowSeconds: number;
+  /** Requests left in the current window (0 when refused). */
+  remaining: number;
+  /** Seconds until the budget resets (when refused: until the block ends, as in Retry-After). */
+  resetSeconds: number;
+}
+
+/**
+ * Rate-limit response headers for every limit that applied to a request:
+ * - `RateLimit-Policy` and `RateLimit` as structured-field lists, one item per named limit, per
+ *   draft-ietf-httpapi-ratelimit-headers (`"global";q=100;w=60` / `"global";r=97;t=42`);
+ * - `X-RateLimit-Limit/-Remaining/-Reset` for the limit closest to running out (the common
+ *   de-facto headers, which can describe only one limit).
+ */
+export function rateLimitHeaders(states: readonly LimitState[]): Record<string, string> {
+  if (states.length === 0) return {};
+  const tightest = [...states].sort((a, b) => a.remaining - b.remaining || a.limit - b.limit)[0];
+  return {
+    'RateLimit-Policy': states.map((s) => `"${s.name}";q=${s.limit};w=${s.windowSeconds}`).join(', '),
+    RateLimit: states.map((s) => `"${s.name}";r=${s.remaining};t=${s.resetSeconds}`).join(', '),
+    'X-RateLimit-Limit': String(tightest.limit),
+    'X-RateLimit-Remaining': String(tightest.remaining),
+    'X-RateLimit-Reset': String(tightest.resetSeconds),
+  };
+}

@@ -1,0 +1,112 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { JwtService } from '@nestjs/jwt';
+import { randomUUID } from 'node:crypto';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
+import { SigningKeyRing } from '../secrets/signing-key-ring';
+
+export type AccessRole = 'user' | 'admin';
+
+export interface AccessTokenClaims {
+  sub: string;
+  role: AccessRole;
+  jti: string;
+  iat: number;
+  exp: number;
+  iss: string;
+  aud: string;
+}
+
+export interface IssuedAccessToken {
+  token: string;
+  expiresIn: number;
+}
+
+/** Why a token was refused (kept for logs and tests; clients only ever see TOKEN_INVALID). */
+export class AccessTokenRejected extends Error {
+  constructor(reason: string) {
+    super(reason);
+    this.name = 'AccessTokenRejected';
+  }
+}
+
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
+const MAX_TOKEN_LENGTH = 4096;
+
+/**
+ * Short-lived HS256 access tokens. Verification pins the algorithm list to HS256 (so `none`,
+ * HS512 and RS256 headers are refused before any key is tried) and checks iss, aud and exp.
+ */
+@Injectable()
+export class AccessTokenService {
+  private readonly jwt = new JwtService({});
+  private readonly keys: SigningKeyRing;
+
+  constructor(@Inject(ENV) private readonly env: Env) {
+    this.keys = new SigningKeyRing(env.JWT_ACCESS_SECRET, env.JWT_ACCESS_PREVIOUS_SECRETS);
+  }
+
+  async issue(subject: { id: string; role: AccessRole }): Promise<IssuedAccessToken> {
+    const token = await this.jwt.signAsync(
+      { role: subject.role },
+      {
+        secret: this.keys.current.secret,
+        algorithm: 'HS256',
+        keyid: this.keys.current.kid,
+        subject: subject.id,
+        issuer: this.env.JWT_ISSUER,
+        audience: this.env.JWT_AUDIENCE,
+        jwtid: randomUUID(),
+        expiresIn: this.env.JWT_ACCESS_TTL_SECONDS,
+      },
+    );
+    return { token, expiresIn: this.env.JWT_ACCESS_TTL_SECONDS };
+  }
+
+  /** Returns the verified claims or throws AccessTokenRejected. */
+  async verify(token: string): Promise<AccessTokenClaims> {
+    if (token.length > MAX_TOKEN_LENGTH) throw new AccessTokenRejected('token too long');
+    const header = this.headerOf(token);
+    if (header.alg !== 'HS256') throw new AccessTokenRejected('algorithm not allowed');
+    for (const key of this.keys.candidatesFor(header.kid)) {
+      let payload: unknown;
+      try {
+        payload = await this.jwt.verifyAsync(token, {
+          secret: key.secret,
+          algorithms: ['HS256'],
+          issuer: this.env.JWT_ISSUER,
+          audience: this.env.JWT_AUDIENCE,
+        });
+      } catch (error) {
+        // Only a bad signature means "try the next key"; expiry or wrong iss/aud is final.
+        if ((error as Error).message === 'invalid signature') continue;
+        throw new AccessTokenRejected((error as Error).message);
+      }
+      return this.claimsOf(payload);
+    }
+    throw new AccessTokenRejected('no key verifies the signature');
+  }
+
+  private headerOf(token: string): { alg?: unknown; kid?: unknown } {
+    const decoded: unknown = this.jwt.decode(token, { complete: true });
+    if (typeof decoded !== 'object' || decoded === null) throw new AccessTokenRejected('malformed token');
+    const header = (decoded as { header?: unknown }).header;
+    if (typeof header !== 'object' || header === null) throw new AccessTokenRejected('malformed header');
+    return header as { alg?: unknown; kid?: unknown };
+  }
+
+  private claimsOf(payload: unknown): AccessTokenClaims {
+    const p = payload as Partial<Record<keyof AccessTokenClaims, unknown>>;
+    if (
+      typeof p.sub !== 'string' ||
+      !UUID.test(p.sub) ||
+      (p.role !== 'user' && p.role !== 'admin') ||
+      typeof p.jti !== 'string' ||
+      typeof p.iat !== 'number' ||
+      typeof p.exp !== 'number'
+    ) {
+      throw new AccessTokenRejected('claims missing or malformed');
+    }
+    return p as AccessTokenClaims;
+  }
+}

@@ -1,0 +1,210 @@
+import { HttpStatus, Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
+import { PrismaService } from '../database/prisma.service';
+import { ErrorCode, ProblemException } from '../validation/problem';
+import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
+
+export interface IssuedRefreshToken {
+  token: string;
+  familyId: string;
+  userId: string;
+  /** Seconds until the family's absolute expiry. */
+  expiresIn: number;
+}
+
+export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sessions_revoked';
+
+/** Where a refresh request came from, for the security log. */
+export interface RefreshContext {
+  clientIp?: string;
+}
+
+interface RotatedRow {
+  user_id: string;
+  family_id: string;
+  expires_at: Date;
+  token_hash: string;
+}
+
+interface DiagnosisRow {
+  id: string;
+  user_id: string;
+  family_id: string;
+  token_hash: string;
+  used: boolean;
+  revoked: boolean;
+  expired: boolean;
+  within_grace: boolean;
+  user_disabled: boolean;
+}
+
+const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
+const CLEANUP_BATCH = 1000;
+const CLEANUP_MAX_BATCHES = 20;
+
+export function refreshTokenInvalid(detail = 'The refresh token is invalid, expired or revoked.'): ProblemException {
+  return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_INVALID, 'Unauthorized', { detail });
+}
+
+/**
+ * Opaque refresh tokens in families. Rotation is one SQL statement: a compare-and-swap that
+ * retires the presented token only if it is still live, and the insert of its successor, so of
+ * any number of concurrent uses exactly one wins and a family never forks (parent_id is also
+ * unique in the table). Presenting a retired token is reuse: the family is revoked.
+ */
+@Injectable()
+export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('RefreshTokens');
+  private readonly peppers: string[];
+  private cleanupTimer?: NodeJS.Timeout;
+
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(ENV) private readonly env: Env,
+  ) {
+    this.peppers = [env.REFRESH_TOKEN_PEPPER, ...env.REFRESH_TOKEN_PEPPER_PREVIOUS];
+  }
+
+  onModuleInit(): void {
+    this.cleanupTimer = setInterval(() => {
+      this.deleteExpired().catch((error: unknown) =>
+        this.logger.warn(`refresh-token cleanup failed: ${(error as Error).message}`),
+      );
+    }, CLEANUP_INTERVAL_MS);
+    this.cleanupTimer.unref();
+  }
+
+  onModuleDestroy(): void {
+    if (this.cleanupTimer) clearInterval(this.cleanupTimer);
+  }
+
+  /** Starts a new family (a login). */
+  async issue(userId: string): Promise<IssuedRefreshToken> {
+    const token = generateRefreshToken();
+    const familyId = randomUUID();
+    const expiresAt = new Date(Date.now() + this.env.REFRESH_TOKEN_TTL_SECONDS * 1000);
+    await this.prisma.refreshToken.create({
+      data: {
+        id: randomUUID(),
+        tokenHash: hashRefreshToken(token, this.env.REFRESH_TOKEN_PEPPER),
+        familyId,
+        userId,
+        expiresAt,
+      },
+    });
+    return { token, familyId, userId, expiresIn: this.env.REFRESH_TOKEN_TTL_SECONDS };
+  }
+
+  /**
+   * Retires `token` and returns its successor (same family, same absolute expiry). Throws
+   * 401 TOKEN_REUSED for a retired token (revoking the family) and 401 TOKEN_INVALID otherwise.
+   */
+  async rotate(token: string, context: RefreshContext = {}): Promise<IssuedRefreshToken> {
+    const hashes = candidateHashes(token, this.peppers);
+    const successor = generateRefreshToken();
+    const successorHash = hashRefreshToken(successor, this.env.REFRESH_TOKEN_PEPPER);
+    const rows = await this.prisma.$queryRaw<RotatedRow[]>`
+      WITH retired AS (
+        UPDATE refresh_tokens AS rt
+           SET used_at = now()
+         WHERE rt.token_hash = ANY(${hashes}::text[])
+           AND rt.used_at IS NULL
+           AND rt.revoked_at IS NULL
+           AND rt.expires_at > now()
+           AND EXISTS (SELECT 1 FROM users u WHERE u.id = rt.user_id AND NOT u.disabled)
+        RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash
+      )
+      INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, parent_id, expires_at)
+      SELECT ${randomUUID()}::uuid, ${successorHash}, family_id, user_id, id, expires_at FROM retired
+      RETURNING user_id::text AS user_id, family_id::text AS family_id, expires_at,
+                (SELECT token_hash FROM retired) AS token_hash`;
+    const row = rows[0];
+    if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
+      return {
+        token: successor,
+        familyId: row.family_id,
+        userId: row.user_id,
+        expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
+      };
+    }
+    throw await this.refusal(hashes, context);
+  }
+
+  /** Revokes the whole family of `token` (logout). Unknown tokens are ignored: logout is idempotent. */
+  async revokeFamilyOf(token: string): Promise<void> {
+    const hashes = candidateHashes(token, this.peppers);
+    await this.prisma.$executeRaw`
+      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = 'logout'
+       WHERE revoked_at IS NULL
+         AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = ANY(${hashes}::text[]))`;
+  }
+
+  async revokeFamily(familyId: string, reason: RevokeReason): Promise<number> {
+    return this.prisma.$executeRaw`
+      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = ${reason}
+       WHERE family_id = ${familyId}::uuid AND revoked_at IS NULL`;
+  }
+
+  /** Revokes every refresh token of a user (disable, revoke-sessions). */
+  async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
+    return this.prisma.$executeRaw`
+      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = ${reason}
+       WHERE user_id = ${userId}::uuid AND revoked_at IS NULL`;
+  }
+
+  /**
+   * Deletes tokens of expired families in bounded batches (successors share the family's
+   * expiry, so whole families go at once). Returns how many rows were deleted.
+   */
+  async deleteExpired(batchSize = CLEANUP_BATCH, maxBatches = CLEANUP_MAX_BATCHES): Promise<number> {
+    let total = 0;
+    for (let i = 0; i < maxBatches; i += 1) {
+      const deleted = await this.prisma.$executeRaw`
+        DELETE FROM refresh_tokens WHERE id IN (
+          SELECT id FROM refresh_tokens WHERE expires_at <= now() ORDER BY expires_at LIMIT ${batchSize})`;
+      total += deleted;
+      if (deleted < batchSize) break;
+    }
+    return total;
+  }
+
+  /** Works out why a rotation failed, revoking what must be revoked. */
+  private async refusal(hashes: string[], context: RefreshContext): Promise<ProblemException> {
+    const grace = this.env.REFRESH_REUSE_GRACE_SECONDS;
+    const rows = await this.prisma.$queryRaw<DiagnosisRow[]>`
+      SELECT rt.id::text AS id, rt.user_id::text AS user_id, rt.family_id::text AS family_id, rt.token_hash,
+             rt.used_at IS NOT NULL AS used,
+             rt.revoked_at IS NOT NULL AS revoked,
+             rt.expires_at <= now() AS expired,
+             (rt.used_at IS NOT NULL AND rt.used_at > now() - make_interval(secs => ${grace}::int)) AS within_grace,
+             u.disabled AS user_disabled
+        FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id
+       WHERE rt.token_hash = ANY(${hashes}::text[])
+       LIMIT 1`;
+    const row = rows[0];
+    if (!row || !hashes.some((h) => hashesEqual(h, row.token_hash))) return refreshTokenInvalid();
+    if (row.user_disabled) {
+      await this.revokeAllForUser(row.user_id, 'user_disabled');
+      return refreshTokenInvalid();
+    }
+    if (row.expired) return refreshTokenInvalid();
+    if (row.used) {
+      // A retry within the grace window (e.g. a client that lost the first answer) is benign:
+      // it gets nothing new and the family lives on, unless the family was already revoked.
+      if (grace > 0 && row.within_grace && !row.revoked) {
+        return refreshTokenInvalid('This refresh token was already rotated. Use the newest one.');
+      }
+      await this.revokeFamily(row.family_id, 'reuse_detected');
+      this.logger.warn(
+        { event: 'refresh_token_reuse', userId: row.user_id, familyId: row.family_id, clientIp: context.clientIp },
+        'security event: refresh token reuse detected; family revoked',
+      );
+      return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_REUSED, 'Unauthorized', {
+        detail: 'This refresh token was already used. All sessions of this login have been ended.',
+      });
+    }
+    return refreshTokenInvalid();
+  }
+}

@@ -1,0 +1,10 @@
+import { Module } from '@nestjs/common';
+import { AccessTokenService } from './access-token.service';
+import { RefreshTokenService } from './refresh-token.service';
+
+/** Access tokens (JWT, key ring) and refresh-token families (issue, rotate, revoke, cleanup). */
+@Module({
+  providers: [AccessTokenService, RefreshTokenService],
+  exports: [AccessTokenService, RefreshTokenService],
+})
+export class TokensModule {}

@@ -1,0 +1,55 @@
+import type { PrismaClient, Role, User } from '../generated/prisma/client';
+import type { PasswordHasher } from '../auth/password-hasher';
+import { normalizeEmail } from './email';
+
+export type UserRole = Role;
+
+/** What the API may show of a user: never the password hash. */
+export interface PublicUser {
+  id: string;
+  email: string;
+  role: UserRole;
+  disabled: boolean;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export function toPublicUser(user: User): PublicUser {
+  return {
+    id: user.id,
+    email: user.email,
+    role: user.role,
+    disabled: user.disabled,
+    createdAt: user.createdAt.toISOString(),
+    updatedAt: user.updatedAt.toISOString(),
+  };
+}
+
+export class DuplicateEmailError extends Error {
+  constructor() {
+    super('a user with this email already exists');
+    this.name = 'DuplicateEmailError';
+  }
+}
+
+export function isUniqueViolation(error: unknown): boolean {
+  return (error as { code?: unknown } | null)?.code === 'P2002';
+}
+
+/**
+ * Inserts a user with an argon2id hash of `password`. Shared by UsersService and the
+ * `user:create` CLI (which runs without the Nest application).
+ */
+export async function insertUser(
+  db: Pick<PrismaClient, 'user'>,
+  hasher: PasswordHasher,
+  input: { email: string; password: string; role: UserRole },
+): Promise<User> {
+  const passwordHash = await hasher.hash(input.password);
+  try {
+    return await db.user.create({ data: { email: normalizeEmail(input.email), passwordHash, role: input.role } });
+  } catch (error) {
+    if (isUniqueViolation(error)) throw new DuplicateEmailError();
+    throw error;
+  }
+}

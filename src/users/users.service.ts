@@ -1,0 +1,70 @@
+import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import type { User } from '../generated/prisma/client';
+import { PasswordHasher } from '../auth/password-hasher';
+import { PrismaService } from '../database/prisma.service';
+import { RefreshTokenService } from '../tokens/refresh-token.service';
+import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { normalizeEmail } from './email';
+import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
+
+export interface UserPage {
+  items: PublicUser[];
+  page: number;
+  pageSize: number;
+  total: number;
+}
+
+@Injectable()
+export class UsersService {
+  constructor(
+    private readonly prisma: PrismaService,
+    @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
+    private readonly refreshTokens: RefreshTokenService,
+  ) {}
+
+  findByEmail(email: string): Promise<User | null> {
+    return this.prisma.user.findUnique({ where: { email: normalizeEmail(email) } });
+  }
+
+  findById(id: string): Promise<User | null> {
+    return this.prisma.user.findUnique({ where: { id } });
+  }
+
+  /** Creates a user; 409 CONFLICT if the (normalized) email is taken. */
+  async create(input: { email: string; password: string; role: UserRole }): Promise<PublicUser> {
+    try {
+      return toPublicUser(await insertUser(this.prisma, this.hasher, input));
+    } catch (error) {
+      if (error instanceof DuplicateEmailError) {
+        throw new ProblemException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, 'Conflict', {
+          detail: 'A user with this email already exists.',
+        });
+      }
+      throw error;
+    }
+  }
+
+  async list(page: number, pageSize: number): Promise<UserPage> {
+    const [rows, total] = await Promise.all([
+      this.prisma.user.findMany({
+        orderBy: [{ createdAt: 'asc' }, { id: 'asc' }],
+        skip: (page - 1) * pageSize,
+        take: pageSize,
+      }),
+      this.prisma.user.count(),
+    ]);
+    return { items: rows.map(toPublicUser), page, pageSize, total };
+  }
+
+  /**
+   * Changes role and/or disabled; 404 for an unknown id. Disabling ends every refresh family of
+   * the user at once (access tokens stop at the user's next request: JwtAuthGuard reads the row).
+   */
+  async update(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<PublicUser> {
+    const existing = await this.findById(id);
+    if (!existing) throw problems.notFound('No user with this id.');
+    const updated = await this.prisma.user.update({ where: { id }, data: changes });
+    if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
+    return toPublicUser(updated);
+  }
+}

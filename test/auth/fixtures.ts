@@ -1,0 +1,51 @@
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { TestApp } from '../helpers/app';
+import { http } from '../helpers/app';
+import { UsersService } from '../../src/users/users.service';
+
+export interface TestUser {
+  id: string;
+  email: string;
+  password: string;
+  role: 'user' | 'admin';
+}
+
+export interface TokenPair {
+  accessToken: string;
+  refreshToken: string;
+  tokenType: string;
+  expiresIn: number;
+  refreshExpiresIn: number;
+}
+
+export function randomEmail(): string {
+  return `${randomUUID()}@example.test`;
+}
+
+export function randomPassword(): string {
+  return randomBytes(18).toString('base64url');
+}
+
+/** A user created through UsersService (the same path as the admin route), with a random email. */
+export async function createUser(gw: TestApp, role: 'user' | 'admin' = 'user'): Promise<TestUser> {
+  const email = randomEmail();
+  const password = randomPassword();
+  const created = await gw.app.get(UsersService).create({ email, password, role });
+  return { id: created.id, email, password, role };
+}
+
+export async function login(gw: TestApp, user: { email: string; password: string }): Promise<TokenPair> {
+  const res = await http<TokenPair>(gw.url, 'POST', '/v1/auth/login', {
+    body: { email: user.email, password: user.password },
+  });
+  if (res.status !== 200) throw new Error(`login failed: ${res.status} ${res.text}`);
+  return res.body;
+}
+
+/** A problem body without the per-request parts, for comparing two answers. */
+export function stableProblem(body: Record<string, unknown>): Record<string, unknown> {
+  const rest = { ...body };
+  delete rest.requestId;
+  delete rest.instance;
+  return rest;
+}

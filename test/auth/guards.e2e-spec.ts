@@ -1,0 +1,140 @@
+import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { randomUUID } from 'node:crypto';
+import * as jsonwebtoken from 'jsonwebtoken';
+import { AuthModule } from '../../src/auth/auth.module';
+import { AuthenticatedUser, CurrentUser } from '../../src/auth/current-user.decorator';
+import { JwtAuthGuard } from '../../src/auth/jwt-auth.guard';
+import { Roles } from '../../src/auth/roles.decorator';
+import { RolesGuard } from '../../src/auth/roles.guard';
+import { keyIdOf } from '../../src/secrets/signing-key-ring';
+import { expectProblem, http, startApp, TestApp } from '../helpers/app';
+import { randomSecret } from '../helpers/env';
+import { createUser, login } from './fixtures';
+
+/** A feature module wired exactly as payments/admin will be: imports AuthModule, uses both guards. */
+@Controller('guard-probe')
+@UseGuards(JwtAuthGuard, RolesGuard)
+class GuardProbeController {
+  @Get('any')
+  @Roles('user', 'admin')
+  any(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+
+  @Get('admin')
+  @Roles('admin')
+  admin(@CurrentUser() user: AuthenticatedUser): AuthenticatedUser {
+    return user;
+  }
+}
+
+@Module({ imports: [AuthModule], controllers: [GuardProbeController] })
+class GuardProbeModule {}
+
+describe('JwtAuthGuard and RolesGuard in a feature module', () => {
+  let gw: TestApp;
+  beforeAll(async () => {
+    gw = await startApp({}, { imports: [GuardProbeModule] });
+  });
+  afterAll(() => gw.close());
+
+  it('lets a user reach a user route and gives the handler the caller', async () => {
+    const user = await createUser(gw);
+    const { accessToken } = await login(gw, user);
+    const res = await http(gw.url, 'GET', '/v1/guard-probe/any', { token: accessToken });
+    expect(res.status).toBe(200);
+    expect(res.body).toEqual({ id: user.id, email: user.email, role: 'user' });
+  });
+
+  it('answers 403 FORBIDDEN to a user on an admin route, 200 to an admin', async () => {
+    const { accessToken: userToken } = await login(gw, await createUser(gw));
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: userToken }), 403, 'FORBIDDEN');
+    const { accessToken: adminToken } = await login(gw, await createUser(gw, 'admin'));
+    expect((await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: adminToken })).status).toBe(200);
+  });
+
+  it('answers 401 UNAUTHORIZED without a token (before any role check)', async () => {
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin'), 401, 'UNAUTHORIZED');
+  });
+
+  it('refuses a token claiming admin when it is forged with another key', async () => {
+    const user = await createUser(gw);
+    const forged = jsonwebtoken.sign({ role: 'admin' }, randomSecret(), {
+      algorithm: 'HS256',
+      keyid: keyIdOf(gw.env.JWT_ACCESS_SECRET),
+      subject: user.id,
+      issuer: gw.env.JWT_ISSUER,
+      audience: gw.env.JWT_AUDIENCE,
+      jwtid: randomUUID(),
+      expiresIn: 60,
+    });
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: forged }), 401, 'TOKEN_INVALID');
+  });
+
+  it('refuses an unsigned (alg none) token', async () => {
+    const user = await createUser(gw);
+    const b64 = (v: unknown): string => Buffer.from(JSON.stringify(v)).toString('base64url');
+    const now = Math.floor(Date.now() / 1000);
+    const token = `${b64({ alg: 'none', typ: 'JWT' })}.${b64({
+      sub: user.id,
+      role: 'admin',
+      jti: randomUUID(),
+      iat: now,
+      exp: now + 60,
+      iss: gw.env.JWT_ISSUER,
+      aud: gw.env.JWT_AUDIENCE,
+    })}.`;
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/any', { token }), 401, 'TOKEN_INVALID');
+  });
+
+  it('refuses an expired token signed with the right key', async () => {
+    const user = await createUser(gw);
+    const expired = jsonwebtoken.sign(
+      { role: 'user', iat: Math.floor(Date.now() / 1000) - 120, exp: Math.floor(Date.now() / 1000) - 60 },
+      gw.env.JWT_ACCESS_SECRET,
+      {
+        algorithm: 'HS256',
+        subject: user.id,
+        issuer: gw.env.JWT_ISSUER,
+        audience: gw.env.JWT_AUDIENCE,
+        jwtid: randomUUID(),
+      },
+    );
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/any', { token: expired }), 401, 'TOKEN_INVALID');
+  });
+
+  it('uses the role from the database, not the token: a demoted admin loses admin at once', async () => {
+    const admin = await createUser(gw, 'admin');
+    const { accessToken } = await login(gw, admin);
+    const { PrismaService } = await import('../../src/database/prisma.service');
+    await gw.app.get(PrismaService).user.update({ where: { id: admin.id }, data: { role: 'user' } });
+    expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: accessToken }), 403, 'FORBIDDEN');
+  });
+});
+
+describe('JWT secret rotation', () => {
+  it('accepts a token from an app with secret S1 in an app with S2 and previous S1', async () => {
+    const s1 = randomSecret();
+    const a = await startApp({ JWT_ACCESS_SECRET: s1 });
+    let token: string;
+    try {
+      token = (await login(a, await createUser(a))).accessToken;
+    } finally {
+      await a.close();
+    }
+    const b = await startApp({ JWT_ACCESS_SECRET: randomSecret(), JWT_ACCESS_PREVIOUS_SECRETS: s1 });
+    try {
+      expect((await http(b.url, 'GET', '/v1/auth/me', { token })).status).toBe(200);
+      const fresh = (await login(b, await createUser(b))).accessToken;
+      expect(jsonwebtoken.decode(fresh, { complete: true })!.header.kid).toBe(keyIdOf(b.env.JWT_ACCESS_SECRET));
+    } finally {
+      await b.close();
+    }
+    const c = await startApp({ JWT_ACCESS_SECRET: randomSecret() });
+    try {
+      expectProblem(await http(c.url, 'GET', '/v1/auth/me', { token }), 401, 'TOKEN_INVALID');
+    } finally {
+      await c.close();
+    }
+  });
+});

@@ -1,0 +1,124 @@
+import Redis from 'ioredis';
+import { LockoutService } from '../../src/lockout/lockout.service';
+import { expectProblem, http, startApp, TestApp } from '../helpers/app';
+import { createUser, randomEmail, stableProblem } from './fixtures';
+
+const attempt = (gw: TestApp, email: string, password: string) =>
+  http(gw.url, 'POST', '/v1/auth/login', { body: { email, password } });
+
+describe('account lockout (threshold 3, 60 s)', () => {
+  let gw: TestApp;
+  let redis: Redis;
+  beforeAll(async () => {
+    gw = await startApp({ LOCKOUT_THRESHOLD: '3', LOCKOUT_DURATION_SECONDS: '60' });
+    redis = new Redis(gw.env.REDIS_URL, { lazyConnect: true });
+    await redis.connect();
+  });
+  afterAll(async () => {
+    redis.disconnect();
+    await gw.close();
+  });
+
+  it('locks after the threshold: 423 ACCOUNT_LOCKED with Retry-After, even with the right password', async () => {
+    const user = await createUser(gw);
+    for (let i = 0; i < 3; i += 1)
+      expectProblem(await attempt(gw, user.email, 'wrong-password!'), 401, 'INVALID_CREDENTIALS');
+    const locked = await attempt(gw, user.email, user.password);
+    expectProblem(locked, 423, 'ACCOUNT_LOCKED');
+    const retryAfter = Number(locked.headers.get('retry-after'));
+    expect(Number.isInteger(retryAfter)).toBe(true);
+    expect(retryAfter).toBeGreaterThan(0);
+    expect(retryAfter).toBeLessThanOrEqual(60);
+    // Other spellings of the same email are the same identifier.
+    expectProblem(await attempt(gw, user.email.toUpperCase(), user.password), 423, 'ACCOUNT_LOCKED');
+  });
+
+  it('locks unknown emails the same way, with the same body as a known one', async () => {
+    const known = await createUser(gw);
+    const unknown = randomEmail();
+    const knownAnswers = [];
+    const unknownAnswers = [];
+    for (let i = 0; i < 4; i += 1) {
+      knownAnswers.push(await attempt(gw, known.email, 'wrong-password!'));
+      unknownAnswers.push(await attempt(gw, unknown, 'wrong-password!'));
+    }
+    expect(knownAnswers.map((r) => r.status)).toEqual([401, 401, 401, 423]);
+    expect(unknownAnswers.map((r) => r.status)).toEqual([401, 401, 401, 423]);
+    for (let i = 0; i < 4; i += 1) {
+      expect(stableProblem(unknownAnswers[i].body)).toEqual(stableProblem(knownAnswers[i].body));
+    }
+    expect(unknownAnswers[3].headers.get('retry-after')).toBe(knownAnswers[3].headers.get('retry-after'));
+  });
+
+  it('resets the counter on a successful login', async () => {
+    const user = await createUser(gw);
+    await attempt(gw, user.email, 'wrong-password!');
+    await attempt(gw, user.email, 'wrong-password!');
+    expect((await attempt(gw, user.email, user.password)).status).toBe(200);
+    await attempt(gw, user.email, 'wrong-password!');
+    await attempt(gw, user.email, 'wrong-password!');
+    expect((await attempt(gw, user.email, user.password)).status).toBe(200);
+  });
+
+  it('keeps raw emails out of Redis key names and sets the counter with a TTL', async () => {
+    const user = await createUser(gw);
+    await attempt(gw, user.email, 'wrong-password!');
+    const key = gw.app.get(LockoutService).keyFor(user.email);
+    expect(key).toMatch(/^lockout:\{[0-9a-f]{64}\}$/);
+    expect(key).not.toContain(user.email.split('@')[0]);
+    const full = `${gw.env.REDIS_KEY_PREFIX}${key}`;
+    expect(await redis.get(full)).toBe('1');
+    const ttl = await redis.ttl(full);
+    expect(ttl).toBeGreaterThan(0);
+    expect(ttl).toBeLessThanOrEqual(60);
+    const keys = await redis.keys(`${gw.env.REDIS_KEY_PREFIX}*`);
+    expect(keys.join(' ')).not.toContain('@example.test');
+  });
+
+  it('lets a burst of 30 parallel guesses have at most the threshold (3) verified, the rest 423', async () => {
+    const user = await createUser(gw);
+    const results = await Promise.all(Array.from({ length: 30 }, () => attempt(gw, user.email, 'wrong-password!')));
+    const statuses = results.map((r) => r.status);
+    expect(statuses.filter((s) => s === 401)).toHaveLength(3);
+    expect(statuses.filter((s) => s === 423)).toHaveLength(27);
+    const full = `${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keyFor(user.email)}`;
+    expect(await redis.get(full)).toBe('3');
+    expect(await redis.ttl(full)).toBeGreaterThan(0);
+    expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
+  });
+
+  it('reports the lock through LockoutService.status', async () => {
+    const user = await createUser(gw);
+    const lockout = gw.app.get(LockoutService);
+    expect(await lockout.status(user.email)).toEqual({ locked: false, retryAfterSeconds: 0 });
+    for (let i = 0; i < 3; i += 1) await attempt(gw, user.email, 'wrong-password!');
+    const status = await lockout.status(user.email);
+    expect(status.locked).toBe(true);
+    expect(status.retryAfterSeconds).toBeGreaterThan(0);
+  });
+
+  it('LockoutService.clear unlocks an identifier, whatever the spelling of the email', async () => {
+    const user = await createUser(gw);
+    for (let i = 0; i < 3; i += 1) await attempt(gw, user.email, 'wrong-password!');
+    expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
+    await gw.app.get(LockoutService).clear(` ${user.email.toUpperCase()} `);
+    expect((await attempt(gw, user.email, user.password)).status).toBe(200);
+  });
+});
+
+describe('lockout expiry', () => {
+  let gw: TestApp;
+  beforeAll(async () => {
+    gw = await startApp({ LOCKOUT_THRESHOLD: '2', LOCKOUT_DURATION_SECONDS: '2' });
+  });
+  afterAll(() => gw.close());
+
+  it('unlocks once the lock TTL has run out', async () => {
+    const user = await createUser(gw);
+    await attempt(gw, user.email, 'wrong-password!');
+    await attempt(gw, user.email, 'wrong-password!');
+    expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
+    await new Promise((resolve) => setTimeout(resolve, 3100));
+    expect((await attempt(gw, user.email, user.password)).status).toBe(200);
+  });
+});

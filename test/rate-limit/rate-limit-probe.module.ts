@@ -1,0 +1,35 @@
+import { Controller, Get, Module, Post, HttpCode } from '@nestjs/common';
+import { SkipRateLimit } from '../../src/rate-limit/skip-rate-limit.decorator';
+
+/** Stands in for the auth routes (mounted like the real `auth` controller, under /v1/auth). */
+@Controller('auth')
+class AuthProbeController {
+  @Post('login')
+  @HttpCode(200)
+  login(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('me')
+  me(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+/** An ordinary route (global limit only) and an explicitly exempt one. */
+@Controller('limited')
+class LimitedProbeController {
+  @Get()
+  get(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Get('exempt')
+  @SkipRateLimit()
+  exempt(): { ok: true } {
+    return { ok: true };
+  }
+}
+
+@Module({ controllers: [AuthProbeController, LimitedProbeController] })
+export class RateLimitProbeModule {}
