@@ -64,11 +64,11 @@ async function alternate(variants, { rounds = 3, warmupSeconds = 2, log = () => 
   const medians = {};
   for (const [name, list] of Object.entries(runs)) {
     medians[name] = {
-      requestsPerSecond: median(list.map((x) => x.requestsPerSecond)),
-      p50: median(list.map((x) => x.p50)),
-      p99: median(list.map((x) => x.p99)),
+      requestsPerSecond: round(median(list.map((x) => x.requestsPerSecond)), 1),
+      p50: round(median(list.map((x) => x.p50)), 3),
+      p99: round(median(list.map((x) => x.p99)), 3),
       ...(list[0]?.serverCpuMicrosPerRequest !== undefined
-        ? { serverCpuMicrosPerRequest: median(list.map((x) => x.serverCpuMicrosPerRequest)) }
+        ? { serverCpuMicrosPerRequest: Math.round(median(list.map((x) => x.serverCpuMicrosPerRequest))) }
         : {}),
       non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
       errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
