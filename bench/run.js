@@ -7,7 +7,7 @@
  * Knobs (environment): BENCH_DURATION (seconds per run, default 5), BENCH_ROUNDS (default 3),
  * BENCH_CONNECTIONS (default 20), BENCH_ONLY (comma-separated scenario ids), BENCH_LOG_LEVEL
  * (gateway LOG_LEVEL, default info), BENCH_PROFILE=1 (run the gateway under --cpu-prof and print
- * its top frames), BENCH_GATEWAY_ENV (JSON of extra gateway variables, for ablations),
+ * its top frames), BENCH_NODE_ARGS (extra node flags for the gateway), BENCH_GATEWAY_ENV (JSON of extra gateway variables, for ablations),
  * DATABASE_URL / REDIS_URL (servers to use; defaults: local PostgreSQL and Redis).
  */
 const { mkdirSync, writeFileSync } = require('node:fs');
@@ -91,7 +91,10 @@ async function main() {
     ...JSON.parse(process.env.BENCH_GATEWAY_ENV || '{}'),
   };
   const profileDir = join(ROOT, 'bench/results/profiles', runId);
-  const nodeArgs = settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : [];
+  const nodeArgs = [
+    ...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []),
+    ...(process.env.BENCH_NODE_ARGS || '').split(' ').filter(Boolean),
+  ];
   const gateway = await spawnServer({
     label: 'gateway',
     script: join(ROOT, 'dist/main.js'),

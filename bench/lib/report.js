@@ -28,7 +28,7 @@ function summary(id, s) {
         : '';
     case 'flood':
       return f.healthDuringFlood
-        ? `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms; flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(Object.fromEntries(Object.entries(f.flood.statusCodes).map(([k, v]) => [k, v.count])))}`
+        ? `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms (control server: ${f.controlQuiet.p99} / ${f.controlDuringFlood.p99} ms); flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(Object.fromEntries(Object.entries(f.flood.statusCodes).map(([k, v]) => [k, v.count])))}`
         : '';
     case 'outage':
       return f.after

@@ -4,6 +4,7 @@ const { execFile } = require('node:child_process');
 const { randomBytes } = require('node:crypto');
 const { join } = require('node:path');
 const { cannon } = require('../lib/load');
+const { spawnServer } = require('../lib/processes');
 const { latencySummary } = require('../lib/stats');
 
 const PROBE_RATE = 20;
@@ -22,7 +23,10 @@ function probe(url, durationMs) {
  * 6. Login flood isolation: /health/live p99 from a separate low-rate probe process (20 req/s)
  * while autocannon floods POST /v1/auth/login with wrong passwords for a new email every request
  * (the auth rate limit is raised for the bench, so every attempt reaches password hashing or its
- * bounded queue). The same probe without the flood is the baseline.
+ * bounded queue). The same probe without the flood is the baseline, and a bare Node server in its
+ * own process, probed the same way at the same time, is the control: it shows how much of the
+ * latency is the machine (the load generator and the databases share its cores) rather than the
+ * gateway.
  */
 module.exports = async function loginFlood(ctx) {
   const { gateway, settings, log } = ctx;
@@ -30,8 +34,17 @@ module.exports = async function loginFlood(ctx) {
   const durationMs = settings.duration * 1000;
   const liveUrl = `${gateway.url}/health/live`;
 
-  const quiet = await probe(liveUrl, Math.min(durationMs, 3000));
-  const [flood, loaded] = await Promise.all([
+  const control = await spawnServer({
+    label: 'control server',
+    script: join(__dirname, '../lib/control-server.js'),
+    env: {},
+    readyPath: '/',
+  });
+  const [quiet, quietControl] = await Promise.all([
+    probe(liveUrl, Math.min(durationMs, 3000)),
+    probe(`${control.url}/`, Math.min(durationMs, 3000)),
+  ]);
+  const [flood, loaded, loadedControl] = await Promise.all([
     cannon({
       url: `${gateway.url}/v1/auth/login`,
       method: 'POST',
@@ -51,10 +64,13 @@ module.exports = async function loginFlood(ctx) {
       ],
     }),
     probe(liveUrl, durationMs),
+    probe(`${control.url}/`, durationMs),
   ]);
+  await control.stop();
   const during = latencySummary(loaded.samples);
+  const controlDuring = latencySummary(loadedControl.samples);
   log(
-    `  flood ${flood.requestsPerSecond} req/s ${JSON.stringify(flood.statusCodes)}; /health/live p99 ${during.p99} ms`,
+    `  flood ${flood.requestsPerSecond} req/s ${JSON.stringify(flood.statusCodes)}; /health/live p99 ${during.p99} ms, control p99 ${controlDuring.p99} ms`,
   );
   return {
     status: 'ok',
@@ -62,6 +78,9 @@ module.exports = async function loginFlood(ctx) {
       probeRatePerSecond: PROBE_RATE,
       healthQuiet: latencySummary(quiet.samples),
       healthDuringFlood: { ...during, failures: loaded.failures },
+      // The same probe against a bare Node server in its own process: the machine's share.
+      controlQuiet: latencySummary(quietControl.samples),
+      controlDuringFlood: controlDuring,
       flood: {
         requestsPerSecond: flood.requestsPerSecond,
         p50: flood.p50,
