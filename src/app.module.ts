@@ -6,9 +6,12 @@ import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { PaymentsModule } from './payments/payments.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
 import { RedisModule } from './redis/redis.module';
+import { ProviderBreakerDetail } from './resilience/provider-breaker.detail';
+import { ResilienceModule } from './resilience/resilience.module';
 import { loggerOptions } from './secrets/logger.options';
 
 export interface AppModuleOptions {
@@ -30,9 +33,13 @@ export class AppModule {
         DatabaseModule,
         RedisModule,
         RateLimitModule,
-        HealthModule.forRoot({ imports: [RateLimitModule], details: [RateLimitReadiness] }),
+        HealthModule.forRoot({
+          imports: [RateLimitModule, ResilienceModule],
+          details: [RateLimitReadiness, ProviderBreakerDetail],
+        }),
         AuthModule,
         AdminModule,
+        PaymentsModule,
         ...(options.imports ?? []),
       ],
     };

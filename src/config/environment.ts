@@ -191,6 +191,20 @@ export class Environment {
   @Transform(toInt)
   CIRCUIT_HALF_OPEN_AFTER_MS = 10000;
 
+  /** Most provider calls in flight at once per instance (bulkhead); the excess waits in a queue. */
+  @IsInt()
+  @Min(1)
+  @Max(1000)
+  @Transform(toInt)
+  PAYMENT_PROVIDER_MAX_CONCURRENCY = 20;
+
+  /** Most provider calls waiting for a bulkhead slot; beyond that a payment answers 503 at once. */
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  @Transform(toInt)
+  PAYMENT_PROVIDER_MAX_QUEUE = 50;
+
   /** Uppercase ISO 4217 codes accepted for payments. */
   @IsString({ each: true })
   @Matches(/^[A-Z]{3}$/, { each: true })

@@ -8,6 +8,8 @@ const UNAVAILABLE_MESSAGES = [
   /Can't reach database server/i,
   /too many clients/i,
   /the database system is (starting up|shutting down)/i,
+  // Prisma's interactive transaction could not get a connection within maxWait, or outlived its timeout.
+  /\bP2028\b|Unable to start a transaction in the given time/i,
 ];
 
 const STATEMENT_CANCELLED = /canceling statement due to statement timeout|57014/i;

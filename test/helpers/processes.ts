@@ -133,7 +133,7 @@ export interface BuiltServer {
   stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
-/** Starts `node dist/main.js` on a free port and resolves once it has started listening. */
+/** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
 export async function startBuiltServer(env: Record<string, string>, timeoutMs = 15000): Promise<BuiltServer> {
   const port = await freePort();
   const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
@@ -144,22 +144,28 @@ export async function startBuiltServer(env: Record<string, string>, timeoutMs = 
   const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
     child.on('exit', (code, signal) => resolve({ code, signal })),
   );
-  await new Promise<void>((resolve, reject) => {
-    const timer = setTimeout(() => reject(new Error(`server did not start: ${output}`)), timeoutMs);
-    const onData = (chunk: Buffer): void => {
-      output += chunk.toString('utf8');
-      if (/successfully started/.test(output)) {
-        clearTimeout(timer);
-        resolve();
-      }
-    };
-    child.stdout.on('data', onData);
-    child.stderr.on('data', onData);
-    void exited.then(({ code }) => {
-      clearTimeout(timer);
-      reject(new Error(`server exited with ${code}: ${output}`));
-    });
-  });
+  const onData = (chunk: Buffer): void => {
+    output += chunk.toString('utf8');
+  };
+  child.stdout.on('data', onData);
+  child.stderr.on('data', onData);
+  let exitCode: number | null | undefined;
+  void exited.then(({ code }) => (exitCode = code));
+  // Ready means answering: poll liveness until the listener is up (or the process died).
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}: ${output}`);
+    if (Date.now() > deadline) {
+      child.kill('SIGKILL');
+      throw new Error(`server did not start: ${output}`);
+    }
+    const up = await fetch(`http://127.0.0.1:${port}/health/live`).then(
+      (r) => r.ok,
+      () => false,
+    );
+    if (up) break;
+    await new Promise((resolve) => setTimeout(resolve, 100));
+  }
   return {
     url: `http://127.0.0.1:${port}`,
     output: () => output,

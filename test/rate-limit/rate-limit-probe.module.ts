@@ -1,16 +1,16 @@
 import { Controller, Get, Module, Post, HttpCode } from '@nestjs/common';
 import { SkipRateLimit } from '../../src/rate-limit/skip-rate-limit.decorator';
 
-/** Stands in for the auth routes (mounted like the real `auth` controller, under /v1/auth). */
+/** Probe routes under /v1/auth (beside the real auth controller), to test the auth limit without logins. */
 @Controller('auth')
 class AuthProbeController {
-  @Post('login')
+  @Post('probe-login')
   @HttpCode(200)
   login(): { ok: true } {
     return { ok: true };
   }
 
-  @Get('me')
+  @Get('probe-me')
   me(): { ok: true } {
     return { ok: true };
   }

@@ -76,7 +76,7 @@ describe('rate limits', () => {
     afterAll(() => gw.close());
 
     it('applies both limits to auth routes and reports both policies', async () => {
-      const res = await http(gw.url, 'POST', '/v1/auth/login', { body: {} });
+      const res = await http(gw.url, 'POST', '/v1/auth/probe-login', { body: {} });
       expect(res.status).toBe(200);
       expect(res.headers.get('ratelimit-policy')).toBe('"global";q=20;w=60, "auth";q=3;w=60');
       expect(res.headers.get('ratelimit')).toMatch(/^"global";r=19;t=\d+, "auth";r=2;t=\d+$/);
@@ -85,14 +85,14 @@ describe('rate limits', () => {
     });
 
     it('refuses the auth routes after the stricter auth budget, shared by every route under /v1/auth', async () => {
-      expect((await http(gw.url, 'GET', '/v1/auth/me')).status).toBe(200);
-      expect((await http(gw.url, 'POST', '/v1/auth/login', { body: {} })).status).toBe(200);
-      const refused = await http(gw.url, 'POST', '/v1/auth/login', { body: {} });
+      expect((await http(gw.url, 'GET', '/v1/auth/probe-me')).status).toBe(200);
+      expect((await http(gw.url, 'POST', '/v1/auth/probe-login', { body: {} })).status).toBe(200);
+      const refused = await http(gw.url, 'POST', '/v1/auth/probe-login', { body: {} });
       expectProblem(refused, 429, 'RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(refused.headers.get('ratelimit')).toMatch(/"auth";r=0;t=\d+/);
-      expectProblem(await http(gw.url, 'GET', '/v1/auth/me'), 429, 'RATE_LIMITED');
-      expectProblem(await http(gw.url, 'GET', '/v1/auth/me?x=1'), 429, 'RATE_LIMITED');
+      expectProblem(await http(gw.url, 'GET', '/v1/auth/probe-me'), 429, 'RATE_LIMITED');
+      expectProblem(await http(gw.url, 'GET', '/v1/auth/probe-me?x=1'), 429, 'RATE_LIMITED');
     });
 
     it('does not apply the auth limit outside /v1/auth: other routes still have global budget', async () => {

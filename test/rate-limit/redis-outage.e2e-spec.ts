@@ -147,7 +147,7 @@ describe('Redis round trips per protected request', () => {
     expect(ordinary).toHaveLength(10);
     expect(new Set(ordinary)).toEqual(new Set(['eval']));
 
-    const auth = await roundTripsFor(10, 'POST', '/v1/auth/login');
+    const auth = await roundTripsFor(10, 'POST', '/v1/auth/probe-login');
     expect(auth).toHaveLength(20);
     expect(new Set(auth)).toEqual(new Set(['eval']));
   });

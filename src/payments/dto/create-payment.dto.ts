@@ -1,0 +1,40 @@
+import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+
+export const MAX_AMOUNT = 100_000_000;
+export const MAX_REFERENCE_LENGTH = 140;
+
+/**
+ * Printable only: no control characters (C0, DEL, C1), no lone surrogates, no line/paragraph
+ * separators, and no bidirectional overrides (which can make a reference display as something
+ * else in a back office).
+ */
+const PRINTABLE = /^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
+
+/**
+ * Body of POST /v1/payments. The global pipe is strict: unknown fields are rejected and nothing is
+ * converted ("100" is not an integer). The currency allow-list is checked next by AllowedCurrencyPipe.
+ */
+export class CreatePaymentDto {
+  @ApiProperty({ type: 'integer', description: 'Minor units (cents)', minimum: 1, maximum: MAX_AMOUNT, example: 1250 })
+  @IsInt({ message: 'must be an integer number of minor units' })
+  @Min(1)
+  @Max(MAX_AMOUNT)
+  amount!: number;
+
+  @ApiProperty({ description: 'Uppercase ISO 4217 code from PAYMENT_CURRENCIES', example: 'EUR' })
+  @IsString()
+  @Matches(/^[A-Z]{3}$/, { message: 'must be an uppercase ISO 4217 code' })
+  currency!: string;
+
+  @ApiProperty({ format: 'uuid' })
+  @IsUUID('all', { message: 'must be a UUID' })
+  recipientId!: string;
+
+  @ApiPropertyOptional({ type: String, maxLength: MAX_REFERENCE_LENGTH, nullable: true })
+  @IsOptional()
+  @IsString()
+  @MaxLength(MAX_REFERENCE_LENGTH)
+  @Matches(PRINTABLE, { message: 'must contain printable characters only' })
+  reference?: string | null;
+}

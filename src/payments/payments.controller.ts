@@ -1,0 +1,49 @@
+import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
+import { JwtAuthGuard } from '../auth/jwt-auth.guard';
+import { Roles } from '../auth/roles.decorator';
+import { RolesGuard } from '../auth/roles.guard';
+import { problems } from '../validation/problem';
+import { AllowedCurrencyPipe } from './allowed-currency.pipe';
+import { CreatePaymentDto } from './dto/create-payment.dto';
+import { PaymentView } from './dto/payment.view';
+import { IdempotencyKey } from './idempotency-key.decorator';
+import { PaymentsService } from './payments.service';
+
+/** `:id` must be a UUID: 400 naming `id` otherwise (it cannot name any payment). */
+function paymentIdPipe(): ParseUUIDPipe {
+  return new ParseUUIDPipe({
+    exceptionFactory: () => problems.validation([{ field: 'id', message: 'must be a UUID' }]),
+  });
+}
+
+@ApiTags('payments')
+@ApiBearerAuth()
+@UseGuards(JwtAuthGuard, RolesGuard)
+@Roles('user', 'admin')
+@Controller('payments')
+export class PaymentsController {
+  constructor(private readonly payments: PaymentsService) {}
+
+  @Post()
+  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '8-64 characters of [A-Za-z0-9_-]' })
+  @ApiResponse({ status: HttpStatus.CREATED, type: PaymentView })
+  async create(
+    @CurrentUser() user: AuthenticatedUser,
+    @IdempotencyKey() idempotencyKey: string,
+    @Body(AllowedCurrencyPipe) body: CreatePaymentDto,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<PaymentView> {
+    const result = await this.payments.create(user, idempotencyKey, body);
+    void reply.status(result.status);
+    return result.body;
+  }
+
+  @Get(':id')
+  @ApiResponse({ status: HttpStatus.OK, type: PaymentView })
+  findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', paymentIdPipe()) id: string): Promise<PaymentView> {
+    return this.payments.findOne(user, id);
+  }
+}

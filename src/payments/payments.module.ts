@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { AuthModule } from '../auth/auth.module';
+import { ResilienceModule } from '../resilience/resilience.module';
+import { AllowedCurrencyPipe } from './allowed-currency.pipe';
+import { PaymentsController } from './payments.controller';
+import { PaymentsRepository } from './payments.repository';
+import { PaymentsService } from './payments.service';
+import { HttpPaymentProvider } from './provider/http-payment-provider';
+import { PAYMENT_PROVIDER } from './provider/payment-provider';
+
+@Module({
+  imports: [AuthModule, ResilienceModule],
+  controllers: [PaymentsController],
+  providers: [
+    PaymentsService,
+    PaymentsRepository,
+    AllowedCurrencyPipe,
+    { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },
+  ],
+  exports: [PaymentsService],
+})
+export class PaymentsModule {}

@@ -1,0 +1,90 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { ENV } from '../../config/config.constants';
+import type { Env } from '../../config/environment';
+import { ProviderResilience } from '../../resilience/provider-resilience';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../resilience/upstream-errors';
+import {
+  ChargeOutcome,
+  ChargeRequest,
+  PaymentProvider,
+  PROVIDER_CHARGE_STATUSES,
+  ProviderChargeStatus,
+} from './payment-provider';
+
+const UPSTREAM = 'payment provider';
+
+/**
+ * `POST {PAYMENT_PROVIDER_URL}/charges` through the provider policies (bulkhead, retry, breaker,
+ * per-attempt timeout). Each attempt aborts its fetch when its timeout fires.
+ */
+@Injectable()
+export class HttpPaymentProvider implements PaymentProvider {
+  private readonly chargesUrl: string;
+
+  constructor(
+    @Inject(ENV) private readonly env: Env,
+    private readonly resilience: ProviderResilience,
+  ) {
+    this.chargesUrl = `${env.PAYMENT_PROVIDER_URL.replace(/\/+$/, '')}/charges`;
+  }
+
+  charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
+    const body = JSON.stringify({
+      amount: request.amount,
+      currency: request.currency,
+      recipientId: request.recipientId,
+      reference: request.reference,
+    });
+    return this.resilience.execute((signal) => this.attempt(body, idempotencyKey, signal));
+  }
+
+  private async attempt(body: string, idempotencyKey: string, signal: AbortSignal): Promise<ChargeOutcome> {
+    let response: Response;
+    let text: string;
+    try {
+      response = await fetch(this.chargesUrl, {
+        method: 'POST',
+        headers: {
+          authorization: `Bearer ${this.env.PAYMENT_PROVIDER_API_KEY}`,
+          'idempotency-key': idempotencyKey,
+          'content-type': 'application/json',
+          accept: 'application/json',
+        },
+        body,
+        signal,
+        redirect: 'error',
+      });
+      text = await response.text();
+    } catch (error) {
+      if (signal.aborted) throw new UpstreamTimeoutError(UPSTREAM);
+      // fetch's own message ("fetch failed") plus the socket error code; never the URL's secrets.
+      const code = (error as { cause?: { code?: unknown } }).cause?.code;
+      throw new UpstreamUnavailableError(UPSTREAM, `network error${typeof code === 'string' ? ` (${code})` : ''}`);
+    }
+
+    if (response.status === 429 || response.status >= 500) {
+      throw new UpstreamUnavailableError(UPSTREAM, `HTTP ${response.status}`, response.status);
+    }
+    if (response.status >= 400) return { kind: 'refused', httpStatus: response.status };
+    if (response.status !== 200 && response.status !== 201) {
+      throw new UpstreamUnavailableError(UPSTREAM, `unexpected HTTP ${response.status}`, response.status);
+    }
+    const charge = parseCharge(text);
+    if (!charge) throw new UpstreamUnavailableError(UPSTREAM, 'unreadable answer', response.status);
+    return { kind: 'charged', ...charge };
+  }
+}
+
+function parseCharge(text: string): { chargeId: string; status: ProviderChargeStatus } | undefined {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+  if (typeof parsed !== 'object' || parsed === null) return undefined;
+  const { id, status } = parsed as { id?: unknown; status?: unknown };
+  if (typeof id !== 'string' || id.length === 0 || id.length > 255) return undefined;
+  if (!PROVIDER_CHARGE_STATUSES.includes(status as ProviderChargeStatus)) return undefined;
+  return { chargeId: id, status: status as ProviderChargeStatus };
+}

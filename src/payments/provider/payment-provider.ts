@@ -1,0 +1,29 @@
+/** What we ask the provider to charge (the body of POST /charges). */
+export interface ChargeRequest {
+  amount: number;
+  currency: string;
+  recipientId: string;
+  reference: string | null;
+}
+
+export const PROVIDER_CHARGE_STATUSES = ['succeeded', 'pending', 'failed'] as const;
+export type ProviderChargeStatus = (typeof PROVIDER_CHARGE_STATUSES)[number];
+
+/**
+ * A definitive answer from the provider. `refused` is its 4xx: the charge was not made and
+ * repeating it will not help. Transient trouble is thrown (see resilience/upstream-errors).
+ */
+export type ChargeOutcome =
+  { kind: 'charged'; chargeId: string; status: ProviderChargeStatus } | { kind: 'refused'; httpStatus: number };
+
+/** The one interface the payments service talks to; the HTTP client is its implementation. */
+export interface PaymentProvider {
+  /**
+   * Charges once per `idempotencyKey`: the provider dedupes by key, so repeating a call after an
+   * unknown outcome is safe. Throws UpstreamTimeoutError, UpstreamUnavailableError, or the
+   * resilience policies' own BrokenCircuitError / BulkheadRejectedError.
+   */
+  charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome>;
+}
+
+export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');

@@ -1,0 +1,189 @@
+import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import {
+  BrokenCircuitError,
+  BulkheadPolicy,
+  BulkheadRejectedError,
+  bulkhead,
+  circuitBreaker,
+  CircuitBreakerPolicy,
+  CircuitState,
+  ConsecutiveBreaker,
+  DelegateBackoff,
+  handleWhen,
+  IPolicy,
+  retry,
+  timeout,
+  TimeoutStrategy,
+  wrap,
+} from 'cockatiel';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
+import { ErrorCode, ProblemException } from '../validation/problem';
+import { retryDelayMs } from './backoff';
+import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
+
+/** First retry waits ~100 ms, then 200, 400, ... (plus jitter), never more than 2 s. */
+export const RETRY_BASE_DELAY_MS = 100;
+export const RETRY_MAX_DELAY_MS = 2_000;
+
+export type BreakerStateName = 'closed' | 'open' | 'half-open' | 'isolated';
+
+const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
+  [CircuitState.Closed]: 'closed',
+  [CircuitState.Open]: 'open',
+  [CircuitState.HalfOpen]: 'half-open',
+  [CircuitState.Isolated]: 'isolated',
+};
+
+export interface BreakerSnapshot {
+  state: BreakerStateName;
+  /** Consecutive failed attempts counted towards the threshold (while closed). */
+  consecutiveFailures: number;
+  failureThreshold: number;
+  halfOpenAfterMs: number;
+  /** While open: whole seconds until a probe is let through. */
+  retryAfterSeconds?: number;
+  /** Since start: how often the breaker opened, and calls refused without touching the provider. */
+  opened: number;
+  rejectedWhileOpen: number;
+  bulkhead: { maxConcurrent: number; maxQueue: number; freeSlots: number; freeQueueSlots: number };
+}
+
+/**
+ * The payment provider's policies, defined once from configuration. Composition, outermost first:
+ *
+ *   bulkhead -> retry -> circuit breaker -> timeout (per attempt) -> the call
+ *
+ * - bulkhead outermost: it bounds whole logical calls, retries and backoff sleeps included, so a
+ *   slow provider can hold at most MAX_CONCURRENCY sockets and MAX_QUEUE waiters, never more.
+ * - retry outside the breaker: every attempt is counted by the breaker, so a dead provider trips it
+ *   after CIRCUIT_FAILURE_THRESHOLD attempts (not threshold x attempts per call), and once it is
+ *   open the retry loop stops at once (BrokenCircuitError is not retried).
+ * - timeout innermost: it limits each attempt, and a timed-out attempt is a failure for the
+ *   breaker and a reason to retry. It is cooperative: the attempt's AbortSignal aborts the fetch,
+ *   so the socket is released instead of leaking behind an abandoned promise.
+ */
+@Injectable()
+export class ProviderResilience {
+  private readonly logger = new Logger('PaymentProviderBreaker');
+  private readonly breaker: CircuitBreakerPolicy;
+  private readonly breakerCounter: ConsecutiveBreaker;
+  private readonly bulkhead: BulkheadPolicy;
+  private readonly policy: IPolicy;
+  private openedAt = 0;
+  private opened = 0;
+  private rejectedWhileOpen = 0;
+
+  constructor(@Inject(ENV) private readonly env: Env) {
+    const transient = handleWhen(isTransientUpstreamError);
+    this.breakerCounter = new ConsecutiveBreaker(env.CIRCUIT_FAILURE_THRESHOLD);
+    this.breaker = circuitBreaker(transient, {
+      halfOpenAfter: env.CIRCUIT_HALF_OPEN_AFTER_MS,
+      breaker: this.breakerCounter,
+    });
+    this.bulkhead = bulkhead(env.PAYMENT_PROVIDER_MAX_CONCURRENCY, env.PAYMENT_PROVIDER_MAX_QUEUE);
+    const retries = retry(transient, {
+      maxAttempts: env.PAYMENT_PROVIDER_RETRIES,
+      backoff: new DelegateBackoff<{ attempt: number }>((context) =>
+        retryDelayMs(context.attempt, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS),
+      ),
+    });
+    const perAttempt = timeout(env.PAYMENT_PROVIDER_TIMEOUT_MS, TimeoutStrategy.Cooperative);
+    this.policy = wrap(this.bulkhead, retries, this.breaker, perAttempt);
+
+    let probing = false;
+    this.breaker.onBreak(() => {
+      this.openedAt = Date.now();
+      this.opened += 1;
+      const why = probing ? 'the half-open probe failed' : `${env.CIRCUIT_FAILURE_THRESHOLD} consecutive failures`;
+      probing = false;
+      this.logger.warn(
+        `Payment provider circuit opened (${why}); probing again in ${env.CIRCUIT_HALF_OPEN_AFTER_MS} ms`,
+      );
+    });
+    this.breaker.onHalfOpen(() => (probing = true));
+    this.breaker.onHalfOpen(() => this.logger.log('Payment provider circuit half-open: letting one probe through'));
+    this.breaker.onReset(() => {
+      probing = false;
+      this.logger.log('Payment provider circuit closed: the probe succeeded');
+    });
+  }
+
+  /**
+   * Runs `attempt` under the policies. `attempt` gets the per-attempt AbortSignal and must pass it
+   * to its I/O; it throws UpstreamTimeoutError / UpstreamUnavailableError for transient trouble and
+   * returns (never throws) for an answer, including a refusal.
+   */
+  async execute<T>(attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    try {
+      return await this.policy.execute(({ signal }) => attempt(signal));
+    } catch (error) {
+      if (error instanceof BrokenCircuitError) this.rejectedWhileOpen += 1;
+      throw error;
+    }
+  }
+
+  get state(): BreakerStateName {
+    return STATE_NAMES[this.breaker.state];
+  }
+
+  /** Whole seconds until the open breaker lets a probe through (at least 1). */
+  retryAfterSeconds(): number {
+    const remaining = this.openedAt + this.env.CIRCUIT_HALF_OPEN_AFTER_MS - Date.now();
+    return Math.max(1, Math.ceil(remaining / 1000));
+  }
+
+  snapshot(): BreakerSnapshot {
+    const state = this.state;
+    return {
+      state,
+      consecutiveFailures: this.breakerCounter.state,
+      failureThreshold: this.env.CIRCUIT_FAILURE_THRESHOLD,
+      halfOpenAfterMs: this.env.CIRCUIT_HALF_OPEN_AFTER_MS,
+      ...(state === 'open' ? { retryAfterSeconds: this.retryAfterSeconds() } : {}),
+      opened: this.opened,
+      rejectedWhileOpen: this.rejectedWhileOpen,
+      bulkhead: {
+        maxConcurrent: this.env.PAYMENT_PROVIDER_MAX_CONCURRENCY,
+        maxQueue: this.env.PAYMENT_PROVIDER_MAX_QUEUE,
+        freeSlots: this.bulkhead.executionSlots,
+        freeQueueSlots: this.bulkhead.queueSlots,
+      },
+    };
+  }
+
+  /**
+   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
+   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
+   */
+  toProblem(error: unknown): ProblemException | undefined {
+    if (error instanceof BrokenCircuitError) {
+      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.CIRCUIT_OPEN, 'Circuit Open', {
+        detail: 'The payment provider is failing; calls are paused. Retry after the indicated delay.',
+        retryAfterSeconds: this.retryAfterSeconds(),
+      });
+    }
+    if (error instanceof BulkheadRejectedError) {
+      return new ProblemException(
+        HttpStatus.SERVICE_UNAVAILABLE,
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'Service Unavailable',
+        {
+          detail: 'Too many payments are in progress. Retry shortly.',
+          retryAfterSeconds: 1,
+        },
+      );
+    }
+    if (error instanceof UpstreamTimeoutError) {
+      return new ProblemException(HttpStatus.GATEWAY_TIMEOUT, ErrorCode.UPSTREAM_TIMEOUT, 'Upstream Timeout', {
+        detail: 'The payment provider did not answer in time.',
+      });
+    }
+    if (error instanceof UpstreamUnavailableError) {
+      return new ProblemException(HttpStatus.BAD_GATEWAY, ErrorCode.UPSTREAM_FAILED, 'Upstream Failed', {
+        detail: 'The payment provider failed to process the request.',
+      });
+    }
+    return undefined;
+  }
+}

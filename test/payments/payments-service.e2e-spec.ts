@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { PrismaService } from '../../src/database/prisma.service';
+import type { CreatePaymentDto } from '../../src/payments/dto/create-payment.dto';
+import { PaymentActor, PaymentsService } from '../../src/payments/payments.service';
+import { ProblemException } from '../../src/validation/problem';
+import { startApp, TestApp } from '../helpers/app';
+import { ProviderStandIn } from '../helpers/provider-stand-in';
+
+async function problemOf(promise: Promise<unknown>): Promise<ProblemException> {
+  try {
+    await promise;
+  } catch (error) {
+    if (error instanceof ProblemException) return error;
+    throw error;
+  }
+  throw new Error('expected a problem');
+}
+
+const body = (overrides: Partial<CreatePaymentDto> = {}): CreatePaymentDto => ({
+  amount: 1250,
+  currency: 'EUR',
+  recipientId: randomUUID(),
+  reference: 'invoice 42',
+  ...overrides,
+});
+const newKey = (): string => `svc-${randomUUID()}`;
+
+describe('PaymentsService with the real database and a real HTTP provider stand-in', () => {
+  let provider: ProviderStandIn;
+  let gw: TestApp;
+  let service: PaymentsService;
+  let prisma: PrismaService;
+  let alice: PaymentActor;
+  let bob: PaymentActor;
+  let admin: PaymentActor;
+
+  async function createUser(role: 'user' | 'admin'): Promise<PaymentActor> {
+    const user = await prisma.user.create({
+      data: { email: `svc-${randomUUID()}@example.test`, passwordHash: 'not-used-here', role },
+    });
+    return { id: user.id, role };
+  }
+
+  beforeAll(async () => {
+    provider = await ProviderStandIn.start();
+    gw = await startApp({
+      PAYMENT_PROVIDER_URL: provider.url,
+      PAYMENT_PROVIDER_TIMEOUT_MS: '800',
+      PAYMENT_PROVIDER_RETRIES: '1',
+      CIRCUIT_FAILURE_THRESHOLD: '1000',
+    });
+    service = gw.app.get(PaymentsService);
+    prisma = gw.app.get(PrismaService);
+    [alice, bob, admin] = [await createUser('user'), await createUser('user'), await createUser('admin')];
+  });
+  afterAll(async () => {
+    await gw.close();
+    await provider.close();
+  });
+  beforeEach(() => provider.reset());
+
+  const rowsFor = (userId: string, key: string) => prisma.payment.count({ where: { userId, idempotencyKey: key } });
+
+  it('creates the payment, charges the provider once with the client key and answers 201 with its status', async () => {
+    const key = newKey();
+    const input = body();
+    const created = await service.create(alice, key, input);
+    expect(created.status).toBe(201);
+    expect(created.body).toEqual({
+      id: expect.any(String),
+      status: 'succeeded',
+      amount: 1250,
+      currency: 'EUR',
+      recipientId: input.recipientId,
+      reference: 'invoice 42',
+      createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
+    });
+    expect(provider.requestsFor(key)).toHaveLength(1);
+    const row = await prisma.payment.findUniqueOrThrow({ where: { id: created.body.id } });
+    expect(row.providerChargeId).toBe(provider.charges.get(key)!.id);
+  });
+
+  it.each(['pending', 'failed'] as const)('records the provider status %s as the payment status', async (status) => {
+    provider.behave({ kind: 'succeed', status });
+    expect((await service.create(alice, newKey(), body())).body.status).toBe(status);
+  });
+
+  it('records a provider refusal (4xx) as a failed payment, answered 201 and replayed as such', async () => {
+    provider.behave({ kind: 'refuse', httpStatus: 402 });
+    const key = newKey();
+    const input = body();
+    const first = await service.create(alice, key, input);
+    expect(first).toMatchObject({ status: 201, body: { status: 'failed' } });
+    provider.behave({ kind: 'succeed' });
+    expect(await service.create(alice, key, input)).toEqual(first);
+    expect(provider.requestsFor(key)).toHaveLength(1);
+  });
+
+  it('replays the first answer for the same key and body, without a second payment or charge', async () => {
+    const key = newKey();
+    const input = body();
+    const first = await service.create(alice, key, input);
+    const again = await service.create(alice, key, { ...input });
+    expect(again).toEqual(first);
+    expect(await rowsFor(alice.id, key)).toBe(1);
+    expect(provider.requestsFor(key)).toHaveLength(1);
+  });
+
+  it('treats an absent and a null reference as the same body', async () => {
+    const key = newKey();
+    const input = body({ reference: undefined });
+    const first = await service.create(alice, key, input);
+    expect(await service.create(alice, key, { ...input, reference: null })).toEqual(first);
+  });
+
+  it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing', async () => {
+    const key = newKey();
+    const input = body();
+    await service.create(alice, key, input);
+    for (const other of [
+      { ...input, amount: 1251 },
+      { ...input, reference: 'other' },
+      { ...input, currency: 'USD' },
+    ]) {
+      const problem = await problemOf(service.create(alice, key, other));
+      expect({ status: problem.getStatus(), code: problem.code }).toEqual({
+        status: 409,
+        code: 'IDEMPOTENCY_CONFLICT',
+      });
+    }
+    expect(await rowsFor(alice.id, key)).toBe(1);
+    expect(provider.requestsFor(key)).toHaveLength(1);
+  });
+
+  it('creates one payment and one provider charge for 10 concurrent requests with one key', async () => {
+    provider.behave({ kind: 'slow', delayMs: 150 });
+    const key = newKey();
+    const input = body();
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => service.create(alice, key, input)));
+    const fulfilled = results.filter((r) => r.status === 'fulfilled');
+    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
+    expect(fulfilled.length).toBeGreaterThanOrEqual(1);
+    for (const r of rejected) expect(r.reason).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
+    expect(await rowsFor(alice.id, key)).toBe(1);
+    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.charges.size).toBe(1);
+  });
+
+  it('keeps keys per user: the same key from two users makes two payments', async () => {
+    const key = newKey();
+    const input = body();
+    const a = await service.create(alice, key, input);
+    // Another user's key must not replay Alice's payment.
+    provider.reset();
+    const b = await service.create(bob, key, input);
+    expect(b.body.id).not.toBe(a.body.id);
+    expect(await rowsFor(bob.id, key)).toBe(1);
+  });
+
+  it('refuses (409) a charge the provider deduplicated against another payment, recording it failed, uncharged', async () => {
+    // The provider's key space is shared by all our users: Bob reusing Alice's key gets her charge back.
+    const key = newKey();
+    await service.create(alice, key, body());
+    const problem = await problemOf(service.create(bob, key, body()));
+    expect(problem.code).toBe('IDEMPOTENCY_CONFLICT');
+    expect(provider.charges.size).toBe(1);
+    const bobs = await prisma.payment.findFirstOrThrow({ where: { userId: bob.id, idempotencyKey: key } });
+    expect(bobs).toMatchObject({ status: 'failed', providerChargeId: null });
+    expect((await problemOf(service.create(bob, key, body()))).code).toBe('IDEMPOTENCY_CONFLICT');
+  });
+
+  it('records an unknown outcome after a timeout and charges exactly once when the request is replayed', async () => {
+    // The provider completes the charge even though we stopped waiting (a lost answer).
+    provider.behave({ kind: 'slow', delayMs: 1200 });
+    const key = newKey();
+    const input = body();
+    const problem = await problemOf(service.create(alice, key, input));
+    expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 504, code: 'UPSTREAM_TIMEOUT' });
+    const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
+    expect(row.status).toBe('unknown');
+
+    await new Promise((r) => setTimeout(r, 1300));
+    provider.behave({ kind: 'succeed' });
+    const replay = await service.create(alice, key, input);
+    expect(replay).toMatchObject({ status: 201, body: { id: row.id, status: 'succeeded' } });
+    expect(provider.charges.size).toBe(1);
+    expect(await rowsFor(alice.id, key)).toBe(1);
+  });
+
+  it('answers 502 UPSTREAM_FAILED after the retries and keeps the payment unknown until a replay resolves it', async () => {
+    provider.behave({ kind: 'error', httpStatus: 500 });
+    const key = newKey();
+    const input = body();
+    const problem = await problemOf(service.create(alice, key, input));
+    expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
+    expect(provider.requestsFor(key)).toHaveLength(2);
+    provider.behave({ kind: 'succeed' });
+    expect((await service.create(alice, key, input)).body.status).toBe('succeeded');
+    expect(await rowsFor(alice.id, key)).toBe(1);
+  });
+
+  it('shows a payment to its owner and to admins, and to no one else (404)', async () => {
+    const created = await service.create(alice, newKey(), body());
+    expect(await service.findOne(alice, created.body.id)).toEqual(created.body);
+    expect(await service.findOne(admin, created.body.id)).toEqual(created.body);
+    expect((await problemOf(service.findOne(bob, created.body.id))).getStatus()).toBe(404);
+    expect((await problemOf(service.findOne(alice, randomUUID()))).getStatus()).toBe(404);
+  });
+});

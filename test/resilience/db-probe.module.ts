@@ -1,0 +1,24 @@
+import { Controller, Get, Module, Param, ParseIntPipe } from '@nestjs/common';
+import { PrismaService } from '../../src/database/prisma.service';
+
+/** Test-only routes that hold or use pool connections through the real PrismaService. */
+@Controller('db-probe')
+class DbProbeController {
+  constructor(private readonly prisma: PrismaService) {}
+
+  /** Holds one pool connection for `seconds` (pg_sleep returns void; cast so Prisma can read it). */
+  @Get('sleep/:seconds')
+  async sleep(@Param('seconds', ParseIntPipe) seconds: number): Promise<{ slept: number }> {
+    await this.prisma.$queryRaw`SELECT pg_sleep(${seconds})::text AS slept`;
+    return { slept: seconds };
+  }
+
+  /** An ordinary model query. */
+  @Get('users')
+  async users(): Promise<{ count: number }> {
+    return { count: await this.prisma.user.count() };
+  }
+}
+
+@Module({ controllers: [DbProbeController] })
+export class DbProbeModule {}

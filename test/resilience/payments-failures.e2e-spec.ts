@@ -1,0 +1,144 @@
+import { randomUUID } from 'node:crypto';
+import { createUser, login } from '../auth/fixtures';
+import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { ProviderStandIn } from '../helpers/provider-stand-in';
+
+const body = (): Record<string, unknown> => ({ amount: 500, currency: 'GBP', recipientId: randomUUID() });
+
+/** A gateway on the stand-in provider, with one logged-in user. */
+async function gateway(
+  provider: ProviderStandIn,
+  overrides: Record<string, string>,
+): Promise<{ gw: TestApp; pay: (b: unknown, key?: string) => Promise<HttpResult & { ms: number }>; token: string }> {
+  const gw = await startApp({ PAYMENT_PROVIDER_URL: provider.url, ...overrides });
+  const { accessToken: token } = await login(gw, await createUser(gw));
+  const pay = async (b: unknown, key = `fail-${randomUUID()}`) => {
+    const started = Date.now();
+    const res = await http(gw.url, 'POST', '/v1/payments', { body: b, token, headers: { 'idempotency-key': key } });
+    return { ...res, ms: Date.now() - started };
+  };
+  return { gw, pay, token };
+}
+
+const report = (line: string): void => void process.stdout.write(`${line}\n`);
+
+describe('payments when the provider fails (HTTP, real stand-in provider)', () => {
+  let provider: ProviderStandIn;
+  beforeAll(async () => {
+    provider = await ProviderStandIn.start();
+  });
+  afterAll(() => provider.close());
+  beforeEach(() => provider.reset());
+
+  describe('timeouts and failures after retries', () => {
+    let env: Awaited<ReturnType<typeof gateway>>;
+    beforeAll(async () => {
+      env = await gateway(provider, {
+        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_RETRIES: '1',
+        CIRCUIT_FAILURE_THRESHOLD: '1000',
+      });
+    });
+    afterAll(() => env.gw.close());
+
+    it('answers 504 UPSTREAM_TIMEOUT when every attempt times out, keeps the payment as unknown, and a replay charges once', async () => {
+      provider.behave({ kind: 'hang' });
+      const key = `fail-${randomUUID()}`;
+      const b = body();
+      const res = await env.pay(b, key);
+      expectProblem(res, 504, 'UPSTREAM_TIMEOUT');
+      expect(provider.requestsFor(key)).toHaveLength(2);
+      report(`provider hangs: 504 after ${res.ms} ms (2 attempts x 300 ms timeout + backoff)`);
+
+      provider.behave({ kind: 'succeed' });
+      const replay = await env.pay(b, key);
+      expect(replay.status).toBe(201);
+      expect(replay.body.status).toBe('succeeded');
+      const read = await http(env.gw.url, 'GET', `/v1/payments/${String(replay.body.id)}`, { token: env.token });
+      expect(read.body.status).toBe('succeeded');
+      expect(provider.charges.size).toBe(1);
+    });
+
+    it('answers 502 UPSTREAM_FAILED after the retries for 5xx and connection resets', async () => {
+      provider.behave({ kind: 'error', httpStatus: 503 });
+      expectProblem(await env.pay(body()), 502, 'UPSTREAM_FAILED');
+      expect(provider.requestCount).toBe(2);
+      provider.behave({ kind: 'reset' });
+      expectProblem(await env.pay(body()), 502, 'UPSTREAM_FAILED');
+      expect(provider.requestCount).toBe(4);
+    });
+
+    it('keeps provider details out of the answer', async () => {
+      provider.behave({ kind: 'error', httpStatus: 500 });
+      const res = await env.pay(body());
+      expect(res.text).not.toContain(provider.url);
+      expect(res.text).not.toContain('provider trouble');
+      expect(res.text).not.toContain(env.gw.env.PAYMENT_PROVIDER_API_KEY);
+    });
+  });
+
+  describe('open circuit', () => {
+    let env: Awaited<ReturnType<typeof gateway>>;
+    beforeAll(async () => {
+      env = await gateway(provider, {
+        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_RETRIES: '0',
+        CIRCUIT_FAILURE_THRESHOLD: '2',
+        CIRCUIT_HALF_OPEN_AFTER_MS: '3000',
+      });
+    });
+    afterAll(() => env.gw.close());
+
+    it('answers 503 CIRCUIT_OPEN with Retry-After without touching the provider, and readiness stays 200', async () => {
+      provider.behave({ kind: 'hang' });
+      const timedOut = [await env.pay(body()), await env.pay(body())];
+      for (const r of timedOut) expectProblem(r, 504, 'UPSTREAM_TIMEOUT');
+      const calls = provider.requestCount;
+
+      const fastFails: number[] = [];
+      for (let i = 0; i < 5; i++) {
+        const res = await env.pay(body());
+        expectProblem(res, 503, 'CIRCUIT_OPEN');
+        const retryAfter = Number(res.headers.get('retry-after'));
+        expect(retryAfter).toBeGreaterThanOrEqual(1);
+        expect(retryAfter).toBeLessThanOrEqual(3);
+        fastFails.push(res.ms);
+      }
+      expect(provider.requestCount).toBe(calls);
+      const ready = await http(env.gw.url, 'GET', '/health/ready');
+      expect(ready.status).toBe(200);
+      expect(ready.body.details).toMatchObject({ paymentProvider: { status: 'up', state: 'open' } });
+      report(
+        `open circuit: 503 in ${Math.min(...fastFails)}-${Math.max(...fastFails)} ms vs timeout path ` +
+          `${Math.min(...timedOut.map((r) => r.ms))}-${Math.max(...timedOut.map((r) => r.ms))} ms`,
+      );
+    });
+  });
+
+  describe('bulkhead', () => {
+    let env: Awaited<ReturnType<typeof gateway>>;
+    beforeAll(async () => {
+      env = await gateway(provider, {
+        PAYMENT_PROVIDER_TIMEOUT_MS: '3000',
+        PAYMENT_PROVIDER_MAX_CONCURRENCY: '1',
+        PAYMENT_PROVIDER_MAX_QUEUE: '0',
+      });
+    });
+    afterAll(() => env.gw.close());
+
+    it('answers 503 SERVICE_UNAVAILABLE with Retry-After beyond the concurrent-call limit', async () => {
+      provider.behave({ kind: 'slow', delayMs: 500 });
+      const results = await Promise.all([1, 2, 3].map(() => env.pay(body())));
+      const created = results.filter((r) => r.status === 201);
+      const refused = results.filter((r) => r.status === 503);
+      expect(created.length).toBeGreaterThanOrEqual(1);
+      expect(refused.length).toBeGreaterThanOrEqual(1);
+      expect(created.length + refused.length).toBe(3);
+      for (const r of refused) {
+        expectProblem(r, 503, 'SERVICE_UNAVAILABLE');
+        expect(Number(r.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+      }
+      expect(provider.requestCount).toBe(created.length);
+    });
+  });
+});

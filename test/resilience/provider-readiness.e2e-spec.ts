@@ -1,0 +1,75 @@
+import { randomUUID } from 'node:crypto';
+import { PAYMENT_PROVIDER, PaymentProvider } from '../../src/payments/provider/payment-provider';
+import { http, startApp, TestApp } from '../helpers/app';
+import { ProviderStandIn } from '../helpers/provider-stand-in';
+
+const charge = { amount: 100, currency: 'EUR', recipientId: randomUUID(), reference: null };
+
+describe('provider breaker in /health/ready and in the logs', () => {
+  let provider: ProviderStandIn;
+  let gw: TestApp;
+  let client: PaymentProvider;
+
+  beforeAll(async () => {
+    provider = await ProviderStandIn.start();
+    gw = await startApp({
+      PAYMENT_PROVIDER_URL: provider.url,
+      PAYMENT_PROVIDER_RETRIES: '0',
+      CIRCUIT_FAILURE_THRESHOLD: '2',
+      CIRCUIT_HALF_OPEN_AFTER_MS: '300',
+    });
+    client = gw.app.get<PaymentProvider>(PAYMENT_PROVIDER);
+  });
+  afterAll(async () => {
+    await gw.close();
+    await provider.close();
+  });
+
+  const breakerLines = (): string[] =>
+    gw.logs.filter((l) => l.context === 'PaymentProviderBreaker').map((l) => String(l.msg));
+  const readiness = async () => {
+    const res = await http(gw.url, 'GET', '/health/ready');
+    return {
+      status: res.status,
+      provider: (res.body.details as Record<string, Record<string, unknown>>).paymentProvider,
+    };
+  };
+
+  it('reports a closed breaker with its counts while the provider is healthy', async () => {
+    const ready = await readiness();
+    expect(ready.status).toBe(200);
+    expect(ready.provider).toMatchObject({
+      status: 'up',
+      state: 'closed',
+      consecutiveFailures: 0,
+      failureThreshold: 2,
+      halfOpenAfterMs: 300,
+      opened: 0,
+      bulkhead: { maxConcurrent: 20, maxQueue: 50, freeSlots: 20, freeQueueSlots: 50 },
+    });
+  });
+
+  it('keeps the gateway ready with an open breaker, shows it as open, and logs each transition once', async () => {
+    provider.behave({ kind: 'error', httpStatus: 500 });
+    await Promise.allSettled([
+      client.charge(charge, `rd-${randomUUID()}`),
+      client.charge(charge, `rd-${randomUUID()}`),
+    ]);
+    const open = await readiness();
+    expect(open.status).toBe(200);
+    expect(open.provider).toMatchObject({ status: 'up', state: 'open', opened: 1, retryAfterSeconds: 1 });
+    expect(breakerLines()).toEqual([expect.stringMatching(/circuit opened \(2 consecutive failures\)/)]);
+
+    provider.behave({ kind: 'succeed' });
+    await new Promise((r) => setTimeout(r, 350));
+    await client.charge(charge, `rd-${randomUUID()}`);
+    expect((await readiness()).provider).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect(breakerLines()).toEqual([
+      expect.stringMatching(/opened/),
+      expect.stringMatching(/half-open/),
+      expect.stringMatching(/closed/),
+    ]);
+    // The provider's API key never reaches a log line.
+    expect(gw.rawLogs()).not.toContain(gw.env.PAYMENT_PROVIDER_API_KEY);
+  });
+});
