@@ -20,7 +20,7 @@ function summary(id, s) {
         : '';
     case 'redis':
       return f.protected
-        ? `/v1/auth/me: Redis ${f.protected.redis.roundTripsPerRequest} RT ${JSON.stringify(f.protected.redis.byCommand)}, PostgreSQL ${f.protected.database.roundTripsPerRequest} RT; refresh: Redis ${f.refresh.redis.roundTripsPerRequest} RT, PostgreSQL ${f.refresh.database.roundTripsPerRequest} RT; express peer: Redis ${f.expressPeer.redis.roundTripsPerRequest} RT ${JSON.stringify(f.expressPeer.redis.byCommand)}; /health/live: ${f.bare.redis.roundTripsPerRequest} / ${f.bare.database.roundTripsPerRequest}`
+        ? `/v1/auth/me: Redis ${f.protected.redis.roundTripsPerRequest} RT ${JSON.stringify(f.protected.redis.byCommand)}, PostgreSQL ${f.protected.database.roundTripsPerRequest} RT; refresh: Redis ${f.refresh.redis.roundTripsPerRequest} RT, PostgreSQL ${f.refresh.database.roundTripsPerRequest} RT;${f.paymentWithBreakerOpen ? ` payment (breaker open): Redis ${f.paymentWithBreakerOpen.redis.roundTripsPerRequest} RT, PostgreSQL ${f.paymentWithBreakerOpen.database.roundTripsPerRequest} RT;` : ''} express peer: Redis ${f.expressPeer.redis.roundTripsPerRequest} RT ${JSON.stringify(f.expressPeer.redis.byCommand)}; /health/live: ${f.bare.redis.roundTripsPerRequest} / ${f.bare.database.roundTripsPerRequest}`
         : '';
     case 'refresh':
       return f.refresh

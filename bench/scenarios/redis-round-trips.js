@@ -1,5 +1,6 @@
 'use strict';
 
+const { randomBytes, randomUUID } = require('node:crypto');
 const { join } = require('node:path');
 const { startRedisProbe, startCountingProxy } = require('../lib/redis-probe');
 const { spawnServer, onCleanup, ROOT } = require('../lib/processes');
@@ -63,6 +64,8 @@ module.exports = async function redisRoundTrips(ctx) {
     REDIS_URL: redis.url,
     DATABASE_URL: database.url,
     REDIS_KEY_PREFIX: `${gatewayEnv.REDIS_KEY_PREFIX}rt:`,
+    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:9',
+    PAYMENT_PROVIDER_RETRIES: '0',
   };
   const gateway = await spawnServer({
     label: 'gateway (round-trip probes)',
@@ -84,6 +87,19 @@ module.exports = async function redisRoundTrips(ctx) {
     refreshToken = result.body.refreshToken;
     return true;
   });
+  // A payment while the breaker is open (this gateway's provider URL refuses connections, so the
+  // breaker opens after CIRCUIT_FAILURE_THRESHOLD quick failures): what failing fast still costs.
+  const pay = () =>
+    postJson(
+      `${gateway.url}/v1/payments`,
+      { amount: 1234, currency: 'EUR', recipientId: randomUUID(), reference: 'bench' },
+      { authorization: `Bearer ${session.accessToken}`, 'idempotency-key': randomBytes(12).toString('base64url') },
+    );
+  let paymentOpen;
+  if (ctx.routes.payments) {
+    for (let i = 0; i < 30 && (await pay()).body?.code !== 'CIRCUIT_OPEN'; i++);
+    paymentOpen = await measure(probes, N / 4, async () => (await pay()).body?.code === 'CIRCUIT_OPEN');
+  }
   await gateway.stop();
 
   const peer = await spawnServer({
@@ -104,7 +120,15 @@ module.exports = async function redisRoundTrips(ctx) {
   const value = me.redis.roundTripsPerRequest;
   return {
     status: 'ok',
-    figures: { requests: N, bare, protected: me, refresh, expressPeer: peerMe, namedLimitsSeen: namedLimits },
+    figures: {
+      requests: N,
+      bare,
+      protected: me,
+      refresh,
+      ...(paymentOpen ? { paymentWithBreakerOpen: paymentOpen } : {}),
+      expressPeer: peerMe,
+      namedLimitsSeen: namedLimits,
+    },
     target: {
       text: 'Redis round trips per protected request <= named limits applied',
       value,
