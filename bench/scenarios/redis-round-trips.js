@@ -115,8 +115,10 @@ module.exports = async function redisRoundTrips(ctx) {
   );
   await peer.stop();
 
-  // A named limit shows up as its own key shape (prefix + limit name + client); count them.
-  const namedLimits = Math.max(1, Object.keys(me.redis.keyShapes).length);
+  // A named limit shows up as its own key group: the throttler storage keeps `{<client>:<name>}:hits`
+  // and `{<client>:<name>}:blocked` per limit (one Redis hash tag per limit); count the groups.
+  const limitGroups = new Set(Object.keys(me.redis.keyShapes).map((key) => /\{[^}]*\}/.exec(key)?.[0] ?? key));
+  const namedLimits = Math.max(1, limitGroups.size);
   const value = me.redis.roundTripsPerRequest;
   return {
     status: 'ok',
