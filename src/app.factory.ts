@@ -7,6 +7,7 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
+import { clientErrorHandler, frameworkErrorHandler } from './validation/framework-errors';
 import { ProblemDetailsFilter } from './validation/problem-details.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './validation/request-id';
 import { createValidationPipe } from './validation/validation.pipe';
@@ -33,6 +34,17 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
     return503OnClosing: true,
+    // A request (headers and body) must arrive within this time: slow-body clients cannot pin sockets.
+    requestTimeout: env.REQUEST_TIMEOUT_MS,
+    // Node needs headersTimeout <= requestTimeout at construction, and checks both on this
+    // interval (its default, 30 s, would let the limit overrun).
+    http: {
+      requestTimeout: env.REQUEST_TIMEOUT_MS,
+      headersTimeout: Math.min(env.REQUEST_TIMEOUT_MS, 20_000),
+      connectionsCheckingInterval: Math.min(1000, env.REQUEST_TIMEOUT_MS),
+    },
+    frameworkErrors: frameworkErrorHandler,
+    clientErrorHandler,
     routerOptions: { maxParamLength: 200 },
     // Nest's logger handles logs; Fastify's own is off so nothing bypasses redaction.
     logger: false,

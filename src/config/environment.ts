@@ -56,6 +56,20 @@ export class Environment {
   @Transform(toInt)
   BODY_LIMIT_BYTES = 16 * 1024;
 
+  /** Longest time to receive a whole request (headers and body); slower clients get 408. */
+  @IsInt()
+  @Min(1000)
+  @Max(600000)
+  @Transform(toInt)
+  REQUEST_TIMEOUT_MS = 30000;
+
+  /** How long a /health/ready result is reused; concurrent probes share one check. 0 disables. */
+  @IsInt()
+  @Min(0)
+  @Max(10000)
+  @Transform(toInt)
+  HEALTH_READY_CACHE_MS = 1000;
+
   @IsString()
   @Matches(/^postgres(ql)?:\/\/\S+$/, { message: 'must be a postgres:// or postgresql:// URL' })
   DATABASE_URL!: string;

@@ -1,5 +1,7 @@
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
+import { ENV } from '../config/config.constants';
+import type { Env } from '../config/environment';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
@@ -11,6 +13,12 @@ import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
  * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
  * process restarted; readiness takes the instance out of rotation while either is down.
  */
+interface CachedReadiness {
+  at: number;
+  settled: boolean;
+  result: Promise<{ ok: boolean; result: HealthCheckResult }>;
+}
+
 @ApiTags('health')
 @SkipRateLimit()
 @Controller('health')
@@ -19,28 +27,57 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: PrismaHealthIndicator,
     private readonly redis: RedisHealthIndicator,
+    @Inject(ENV) private readonly env: Env,
     @Optional() @Inject(READINESS_DETAILS) private readonly details: ReadinessDetail[] = [],
   ) {}
+
+  private latest?: CachedReadiness;
 
   @Get('live')
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
 
-  /** 200 or 503 with terminus's `{status, info, error, details}` body (not problem+json: probes parse it). */
+  /**
+   * 200 or 503 with terminus's `{status, info, error, details}` body (not problem+json: probes parse
+   * it). The route is unauthenticated and never rate limited, so a flood must not become a flood of
+   * database and Redis round trips: concurrent calls share one check, and a result is reused for
+   * HEALTH_READY_CACHE_MS.
+   */
   @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    const now = Date.now();
+    if (!this.latest || (this.latest.settled && now - this.latest.at >= this.env.HEALTH_READY_CACHE_MS)) {
+      const entry: CachedReadiness = { at: now, settled: false, result: this.check() };
+      void entry.result.then(
+        () => {
+          entry.settled = true;
+          entry.at = Date.now();
+        },
+        () => {
+          entry.settled = true;
+          entry.at = 0; // never reuse a failed check
+        },
+      );
+      this.latest = entry;
+    }
+    const { ok, result } = await this.latest.result;
+    if (!ok) void reply.status(503).header('retry-after', '5');
+    return result;
+  }
+
+  private async check(): Promise<{ ok: boolean; result: HealthCheckResult }> {
     try {
-      return await this.health.check([
+      const result = await this.health.check([
         () => this.database.check('database'),
         () => this.redis.check('redis'),
         ...this.details.map((detail) => (): Promise<HealthIndicatorResult> => detail.report()),
       ]);
+      return { ok: true, result };
     } catch (error) {
       if (!(error instanceof ServiceUnavailableException)) throw error;
-      void reply.status(503).header('retry-after', '5');
-      return error.getResponse() as HealthCheckResult;
+      return { ok: false, result: error.getResponse() as HealthCheckResult };
     }
   }
 }

@@ -19,6 +19,7 @@ export const MAX_MEMORY_BUDGETS = 100_000;
  */
 export class MemoryThrottlerStorage implements ThrottlerStorage {
   private readonly budgets = new Map<string, Budget>();
+  private lastSweepAt = Number.NEGATIVE_INFINITY;
 
   constructor(
     private readonly maxBudgets = MAX_MEMORY_BUDGETS,
@@ -58,8 +59,13 @@ export class MemoryThrottlerStorage implements ThrottlerStorage {
 
   private makeRoom(now: number): void {
     if (this.budgets.size < this.maxBudgets) return;
-    for (const [id, budget] of this.budgets) {
-      if (budget.windowEndsAt <= now && budget.blockedUntil <= now) this.budgets.delete(id);
+    // The full sweep is O(entries): at most once a second, so a flood of new addresses at the cap
+    // costs O(1) per request (dropping the oldest), not a scan each.
+    if (now - this.lastSweepAt >= 1000) {
+      this.lastSweepAt = now;
+      for (const [id, budget] of this.budgets) {
+        if (budget.windowEndsAt <= now && budget.blockedUntil <= now) this.budgets.delete(id);
+      }
     }
     for (const id of this.budgets.keys()) {
       if (this.budgets.size < this.maxBudgets) break;

@@ -132,4 +132,17 @@ describe('AccessTokenService', () => {
   it('rejects an oversized token without parsing it', async () => {
     await expect(service.verify('a'.repeat(5000))).rejects.toBeInstanceOf(AccessTokenRejected);
   });
+
+  it.each([
+    [
+      'a typ JWT header over a payload that is not JSON',
+      `${b64({ alg: 'HS256', typ: 'JWT' })}.${Buffer.from('notjson').toString('base64url')}.x`,
+    ],
+    ['a header that is not JSON', `${Buffer.from('{{{').toString('base64url')}.${b64({})}.x`],
+    ['a payload that is a JSON string', `${b64({ alg: 'HS256', typ: 'JWT' })}.${b64('just a string')}.x`],
+    ['two segments', `${b64({ alg: 'HS256' })}.${b64({})}`],
+    ['garbage', '...'],
+  ])('rejects %s as a malformed token (never an unexpected error)', async (_name, token) => {
+    await expect(service.verify(token)).rejects.toBeInstanceOf(AccessTokenRejected);
+  });
 });

@@ -88,7 +88,13 @@ export class AccessTokenService {
   }
 
   private headerOf(token: string): { alg?: unknown; kid?: unknown } {
-    const decoded: unknown = this.jwt.decode(token, { complete: true });
+    let decoded: unknown;
+    try {
+      // jws JSON-parses the payload when the header says typ JWT, so garbage can throw here.
+      decoded = this.jwt.decode(token, { complete: true });
+    } catch {
+      throw new AccessTokenRejected('malformed token');
+    }
     if (typeof decoded !== 'object' || decoded === null) throw new AccessTokenRejected('malformed token');
     const header = (decoded as { header?: unknown }).header;
     if (typeof header !== 'object' || header === null) throw new AccessTokenRejected('malformed header');

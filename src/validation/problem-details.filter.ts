@@ -61,6 +61,41 @@ export function problemType(code: string): string {
   return `urn:problem-type:gateway:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+/** The problem+json body of `problem` for `request` (RFC 9457 fields plus code and requestId). */
+export function problemBody(
+  problem: ProblemException,
+  request: { url?: string; id?: unknown } | undefined,
+): ProblemBody {
+  return {
+    type: problemType(problem.code),
+    title: problem.title,
+    status: problem.getStatus(),
+    detail: problem.extras.detail ?? problem.title,
+    instance: (request?.url ?? '/').split('?')[0],
+    code: problem.code,
+    requestId: String(request?.id ?? ''),
+    ...(problem.extras.errors ? { errors: problem.extras.errors } : {}),
+  };
+}
+
+export function problemHeaders(problem: ProblemException): Record<string, string> {
+  const headers: Record<string, string> = { ...(problem.extras.headers ?? {}) };
+  if (problem.extras.retryAfterSeconds !== undefined) {
+    headers['retry-after'] = String(Math.max(1, Math.ceil(problem.extras.retryAfterSeconds)));
+  }
+  return headers;
+}
+
+/** Writes `problem` as the reply (used by the filter and by Fastify's own framework-error hook). */
+export function sendProblem(reply: FastifyReply, request: FastifyRequest | undefined, problem: ProblemException): void {
+  if (reply.sent) return;
+  void reply
+    .status(problem.getStatus())
+    .headers(problemHeaders(problem))
+    .type('application/problem+json; charset=utf-8')
+    .send(problemBody(problem, request));
+}
+
 /**
  * The one exit for every error: Nest exceptions, validation, Fastify parser errors, unknown
  * routes, database and upstream failures, and anything unexpected. Unexpected errors answer a
@@ -78,22 +113,7 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const request = ctx.getRequest<FastifyRequest>();
     const problem = this.toProblem(exception, request);
 
-    const headers: Record<string, string> = { ...(problem.extras.headers ?? {}) };
-    if (problem.extras.retryAfterSeconds !== undefined) {
-      headers['retry-after'] = String(Math.max(1, Math.ceil(problem.extras.retryAfterSeconds)));
-    }
-    const body: ProblemBody = {
-      type: problemType(problem.code),
-      title: problem.title,
-      status: problem.getStatus(),
-      detail: problem.extras.detail ?? problem.title,
-      instance: (request?.url ?? '/').split('?')[0],
-      code: problem.code,
-      requestId: String(request?.id ?? ''),
-      ...(problem.extras.errors ? { errors: problem.extras.errors } : {}),
-    };
-    if (reply.sent) return;
-    void reply.status(body.status).headers(headers).type('application/problem+json; charset=utf-8').send(body);
+    sendProblem(reply, request, problem);
   }
 
   private toProblem(exception: unknown, request: FastifyRequest): ProblemException {

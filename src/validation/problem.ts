@@ -22,6 +22,9 @@ export const ErrorCode = {
   UPSTREAM_FAILED: 'UPSTREAM_FAILED',
   UPSTREAM_TIMEOUT: 'UPSTREAM_TIMEOUT',
   BAD_REQUEST: 'BAD_REQUEST',
+  URI_TOO_LONG: 'URI_TOO_LONG',
+  REQUEST_TIMEOUT: 'REQUEST_TIMEOUT',
+  HEADERS_TOO_LARGE: 'HEADERS_TOO_LARGE',
 } as const;
 export type ErrorCode = (typeof ErrorCode)[keyof typeof ErrorCode];
 

@@ -16,6 +16,8 @@ export function testVariables(overrides: Record<string, string | undefined> = {}
     LOG_LEVEL: 'silent',
     // The docs route loads an ESM-only dependency Jest cannot require; spawned-server tests cover /docs.
     DOCS_ENABLED: 'false',
+    // Readiness must reflect an outage at once in tests; the cache has its own test.
+    HEALTH_READY_CACHE_MS: '0',
     HOST: '127.0.0.1',
     PORT: '0',
     DATABASE_URL: process.env.TEST_DATABASE_URL,

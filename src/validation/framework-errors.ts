@@ -1,0 +1,66 @@
+import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { ErrorCode, ProblemException } from './problem';
+import { problemBody, sendProblem } from './problem-details.filter';
+
+/**
+ * Fastify's router rejects some requests before Nest (and its filter) sees them: a URL that is
+ * not valid percent-encoding, a path parameter over maxParamLength. They still answer problem+json,
+ * and never echo the URL back.
+ */
+export function frameworkErrorHandler(
+  error: Error & { code?: string },
+  request: FastifyRequest,
+  reply: FastifyReply,
+): void {
+  const problem =
+    error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+      ? new ProblemException(414, ErrorCode.URI_TOO_LONG, 'URI Too Long', { detail: 'A path segment is too long.' })
+      : error.code === 'FST_ERR_BAD_URL'
+        ? new ProblemException(400, ErrorCode.BAD_REQUEST, 'Bad Request', { detail: 'The URL is not valid.' })
+        : new ProblemException(400, ErrorCode.BAD_REQUEST, 'Bad Request', {
+            detail: 'The request could not be routed.',
+          });
+  // The URL is what was wrong with the request, so it is not echoed back as `instance` either.
+  sendProblem(reply, { url: '/', id: request.id } as FastifyRequest, problem);
+}
+
+const CLIENT_ERRORS: Record<string, [number, string, ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: [
+    431,
+    'Request Header Fields Too Large',
+    ErrorCode.HEADERS_TOO_LARGE,
+    'The request headers are too large.',
+  ],
+  ERR_HTTP_REQUEST_TIMEOUT: [
+    408,
+    'Request Timeout',
+    ErrorCode.REQUEST_TIMEOUT,
+    'The request was not received in time.',
+  ],
+};
+
+/**
+ * Errors Node's HTTP parser raises on a connection (oversized headers, a request body that never
+ * finishes, garbage bytes): a problem+json answer, then the socket closes.
+ */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
+    socket.destroy();
+    return;
+  }
+  const [status, reason, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
+    400,
+    'Bad Request',
+    ErrorCode.BAD_REQUEST,
+    'The request is malformed.',
+  ];
+  const body = JSON.stringify(
+    problemBody(new ProblemException(status, code, reason, { detail }), { url: '/', id: randomUUID() }),
+  );
+  socket.end(
+    `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
+      `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,
+  );
+}
