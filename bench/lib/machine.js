@@ -36,7 +36,8 @@ async function machineInfo() {
     redis: redisVersion,
     commit: git(['rev-parse', 'HEAD']),
     branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
-    dirty: git(['status', '--porcelain', '--untracked-files=no']) !== '',
+    // Uncommitted changes to tracked sources (the bench's own result files do not count).
+    dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results']) !== '',
   };
 }
 
