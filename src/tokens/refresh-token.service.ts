@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { PrismaService } from '../database/prisma.service';
+import { Prisma } from '../generated/prisma/client';
 import { ErrorCode, ProblemException } from '../validation/problem';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 
@@ -53,6 +54,21 @@ export function refreshTokenInvalid(detail = 'The refresh token is invalid, expi
  * retires the presented token only if it is still live, and the insert of its successor, so of
  * any number of concurrent uses exactly one wins and a family never forks (parent_id is also
  * unique in the table). Presenting a retired token is reuse: the family is revoked.
+ *
+ * Rotation and revocation serialize on the family's row in `refresh_families`. Revoking only
+ * token rows is not enough under READ COMMITTED: a revoking UPDATE that waits for the row a
+ * rotation is retiring re-checks that row once the rotation commits, but the successor the
+ * rotation inserted is not in the UPDATE's snapshot, so it would stay live. Instead:
+ * - rotation locks the family row (FOR NO KEY UPDATE) and requires `revoked_at IS NULL` in the
+ *   same statement that retires the token and inserts the successor; a lock that had to wait
+ *   for a revocation re-evaluates that condition on the committed row and finds it revoked;
+ * - revocation (every path) runs in one READ COMMITTED transaction: first it marks the family
+ *   row revoked (waiting, if need be, for an in-flight rotation of that family to commit), then,
+ *   in a later statement with a fresh snapshot that therefore contains any successor committed
+ *   meanwhile, it revokes the family's tokens.
+ * A rotation either commits before the family row is marked (and its successor is revoked by
+ * the second statement) or runs after (and refuses). Both lock the family before any token row,
+ * so the two cannot deadlock.
  */
 @Injectable()
 export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
@@ -84,16 +100,17 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   async issue(userId: string): Promise<IssuedRefreshToken> {
     const token = generateRefreshToken();
     const familyId = randomUUID();
-    const expiresAt = new Date(Date.now() + this.env.REFRESH_TOKEN_TTL_SECONDS * 1000);
-    await this.prisma.refreshToken.create({
-      data: {
-        id: randomUUID(),
-        tokenHash: hashRefreshToken(token, this.env.REFRESH_TOKEN_PEPPER),
-        familyId,
-        userId,
-        expiresAt,
-      },
-    });
+    const tokenHash = hashRefreshToken(token, this.env.REFRESH_TOKEN_PEPPER);
+    // The family row and its first token in one statement (one round trip, nothing half-made).
+    await this.prisma.$executeRaw`
+      WITH family AS (
+        INSERT INTO refresh_families (id, user_id, expires_at)
+        VALUES (${familyId}::uuid, ${userId}::uuid,
+                now() + make_interval(secs => ${this.env.REFRESH_TOKEN_TTL_SECONDS}::int))
+        RETURNING id, user_id, expires_at
+      )
+      INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, expires_at)
+      SELECT ${randomUUID()}::uuid, ${tokenHash}, id, user_id, expires_at FROM family`;
     return { token, familyId, userId, expiresIn: this.env.REFRESH_TOKEN_TTL_SECONDS };
   }
 
@@ -105,11 +122,21 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     const hashes = candidateHashes(token, this.peppers);
     const successor = generateRefreshToken();
     const successorHash = hashRefreshToken(successor, this.env.REFRESH_TOKEN_PEPPER);
+    // `family` takes the family's row lock before any token row is locked (the retiring UPDATE
+    // needs its result to qualify a row); see the class comment for why this closes the race.
     const rows = await this.prisma.$queryRaw<RotatedRow[]>`
-      WITH retired AS (
+      WITH family AS (
+        SELECT f.id FROM refresh_families AS f
+         WHERE f.id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = ANY(${hashes}::text[]))
+           AND f.revoked_at IS NULL
+           AND f.expires_at > now()
+           FOR NO KEY UPDATE
+      ),
+      retired AS (
         UPDATE refresh_tokens AS rt
            SET used_at = now()
          WHERE rt.token_hash = ANY(${hashes}::text[])
+           AND rt.family_id IN (SELECT id FROM family)
            AND rt.used_at IS NULL
            AND rt.revoked_at IS NULL
            AND rt.expires_at > now()
@@ -135,35 +162,55 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   /** Revokes the whole family of `token` (logout). Unknown tokens are ignored: logout is idempotent. */
   async revokeFamilyOf(token: string): Promise<void> {
     const hashes = candidateHashes(token, this.peppers);
-    await this.prisma.$executeRaw`
-      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = 'logout'
-       WHERE revoked_at IS NULL
-         AND family_id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = ANY(${hashes}::text[]))`;
+    const families = Prisma.sql`
+      SELECT family_id FROM refresh_tokens WHERE token_hash = ANY(${hashes}::text[])`;
+    await this.revoke(families, 'logout');
   }
 
+  /** Revokes one family; returns how many tokens that ended. */
   async revokeFamily(familyId: string, reason: RevokeReason): Promise<number> {
-    return this.prisma.$executeRaw`
-      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = ${reason}
-       WHERE family_id = ${familyId}::uuid AND revoked_at IS NULL`;
+    return this.revoke(Prisma.sql`SELECT ${familyId}::uuid`, reason);
   }
 
-  /** Revokes every refresh token of a user (disable, revoke-sessions). */
+  /** Revokes every refresh family of a user (disable, revoke-sessions); returns how many tokens that ended. */
   async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    return this.prisma.$executeRaw`
-      UPDATE refresh_tokens SET revoked_at = now(), revoke_reason = ${reason}
-       WHERE user_id = ${userId}::uuid AND revoked_at IS NULL`;
+    return this.revoke(Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`, reason);
   }
 
   /**
-   * Deletes tokens of expired families in bounded batches (successors share the family's
-   * expiry, so whole families go at once). Returns how many rows were deleted.
+   * Revokes the families whose ids `familyIds` (a subquery) selects, then their tokens. Two
+   * statements in one READ COMMITTED transaction, in this order, on purpose: the first waits for
+   * any in-flight rotation of those families (it holds the family row) and stops every later
+   * one; the second takes a new snapshot, so it sees and revokes a successor that rotation
+   * committed while the first statement waited. A family already revoked keeps its reason.
+   */
+  private async revoke(familyIds: Prisma.Sql, reason: RevokeReason): Promise<number> {
+    const [, tokens] = await this.prisma.$transaction(
+      [
+        this.prisma.$executeRaw`
+          UPDATE refresh_families SET revoked_at = now(), revoke_reason = ${reason}
+           WHERE id IN (${familyIds}) AND revoked_at IS NULL`,
+        this.prisma.$executeRaw`
+          UPDATE refresh_tokens AS t SET revoked_at = f.revoked_at, revoke_reason = f.revoke_reason
+            FROM refresh_families AS f
+           WHERE f.id IN (${familyIds}) AND t.family_id = f.id
+             AND f.revoked_at IS NOT NULL AND t.revoked_at IS NULL`,
+      ],
+      { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
+    );
+    return tokens;
+  }
+
+  /**
+   * Deletes expired families in bounded batches; their tokens go with them (ON DELETE CASCADE).
+   * Returns how many families were deleted.
    */
   async deleteExpired(batchSize = CLEANUP_BATCH, maxBatches = CLEANUP_MAX_BATCHES): Promise<number> {
     let total = 0;
     for (let i = 0; i < maxBatches; i += 1) {
       const deleted = await this.prisma.$executeRaw`
-        DELETE FROM refresh_tokens WHERE id IN (
-          SELECT id FROM refresh_tokens WHERE expires_at <= now() ORDER BY expires_at LIMIT ${batchSize})`;
+        DELETE FROM refresh_families WHERE id IN (
+          SELECT id FROM refresh_families WHERE expires_at <= now() ORDER BY expires_at LIMIT ${batchSize})`;
       total += deleted;
       if (deleted < batchSize) break;
     }
@@ -176,11 +223,11 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     const rows = await this.prisma.$queryRaw<DiagnosisRow[]>`
       SELECT rt.id::text AS id, rt.user_id::text AS user_id, rt.family_id::text AS family_id, rt.token_hash,
              rt.used_at IS NOT NULL AS used,
-             rt.revoked_at IS NOT NULL AS revoked,
-             rt.expires_at <= now() AS expired,
+             (rt.revoked_at IS NOT NULL OR f.revoked_at IS NOT NULL) AS revoked,
+             (rt.expires_at <= now() OR f.expires_at <= now()) AS expired,
              (rt.used_at IS NOT NULL AND rt.used_at > now() - make_interval(secs => ${grace}::int)) AS within_grace,
              u.disabled AS user_disabled
-        FROM refresh_tokens rt JOIN users u ON u.id = rt.user_id
+        FROM refresh_tokens rt JOIN refresh_families f ON f.id = rt.family_id JOIN users u ON u.id = rt.user_id
        WHERE rt.token_hash = ANY(${hashes}::text[])
        LIMIT 1`;
     const row = rows[0];

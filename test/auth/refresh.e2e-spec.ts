@@ -166,10 +166,10 @@ describe('refresh-token rotation and reuse detection', () => {
     const user = await createUser(gw);
     const pairs = await Promise.all([login(gw, user), login(gw, user), login(gw, user)]);
     const prisma = gw.app.get(PrismaService);
-    await prisma.refreshToken.updateMany({
-      where: { userId: user.id },
-      data: { expiresAt: new Date(Date.now() - 1000) },
-    });
+    // A family and its tokens share one absolute expiry.
+    const expiresAt = new Date(Date.now() - 1000);
+    await prisma.refreshFamily.updateMany({ where: { userId: user.id }, data: { expiresAt } });
+    await prisma.refreshToken.updateMany({ where: { userId: user.id }, data: { expiresAt } });
     expectProblem(await refresh(gw, pairs[0].refreshToken), 401, 'TOKEN_INVALID');
     const tokens = gw.app.get(RefreshTokenService);
     const deleted = await tokens.deleteExpired(2, 1);
