@@ -2,6 +2,7 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.factory';
 import type { AppModuleOptions } from '../../src/app.module';
+import { PrismaService } from '../../src/database/prisma.service';
 import type { Env } from '../../src/config/environment';
 import { testEnv } from './env';
 
@@ -32,6 +33,10 @@ export async function startApp(
   });
   const app = await createApp(env, { logDestination: destination, ...options });
   await app.listen({ port: 0, host: '127.0.0.1' });
+  // Open the first pool connection now, so a suite's first readiness probe does not pay for it
+  // (on a loaded CI machine that can exceed the probe's 1 s budget). Failure is fine: some suites
+  // point the app at a database that is down on purpose.
+  await app.get(PrismaService).$queryRaw`SELECT 1`.catch(() => undefined);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
   return {

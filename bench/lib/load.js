@@ -1,0 +1,124 @@
+'use strict';
+
+const { readFileSync } = require('node:fs');
+const autocannon = require('autocannon');
+const { median, round, latencySummary } = require('./stats');
+
+const TICKS_PER_SECOND = 100; // USER_HZ on Linux
+
+/** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
+function cpuMicros(pid) {
+  try {
+    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/**
+ * One autocannon run; returns the figures the report uses. With `cpuPid`, also the CPU time that
+ * process spent per request: a cost figure that noise from other work on the machine barely moves.
+ */
+async function cannon(options, { cpuPid } = {}) {
+  const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const result = await autocannon({ connections: 20, duration: 5, ...options });
+  const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const total = result.requests.total;
+  return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0
+      ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / total) }
+      : {}),
+    requestsPerSecond: round(total / (result.duration || options.duration || 5), 1),
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    statusCodes: result.statusCodeStats,
+  };
+}
+
+/**
+ * Runs every variant once per round, interleaved (A,B,A,B,…), so that noise from other work on
+ * the machine falls on all of them alike. A variant is `(durationSeconds?) => Promise<run>`.
+ * Returns per-variant rounds and medians.
+ */
+async function alternate(variants, { rounds = 3, warmupSeconds = 2, log = () => {} }) {
+  const runs = Object.fromEntries(Object.keys(variants).map((name) => [name, []]));
+  // A short discarded run of each first, so that no variant is measured while its JIT warms up.
+  for (const variant of Object.values(variants)) if (warmupSeconds > 0) await variant(warmupSeconds);
+  for (let r = 0; r < rounds; r++) {
+    // Swap the order every round so neither variant always runs first (warm-up, drift).
+    const order = r % 2 === 0 ? Object.keys(variants) : Object.keys(variants).reverse();
+    for (const name of order) {
+      const run = await variants[name]();
+      runs[name].push(run);
+      const cpu =
+        run.serverCpuMicrosPerRequest !== undefined ? `, server CPU ${run.serverCpuMicrosPerRequest} µs/req` : '';
+      log(`  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${cpu}`);
+    }
+  }
+  const medians = {};
+  for (const [name, list] of Object.entries(runs)) {
+    medians[name] = {
+      requestsPerSecond: round(median(list.map((x) => x.requestsPerSecond)), 1),
+      p50: round(median(list.map((x) => x.p50)), 3),
+      p99: round(median(list.map((x) => x.p99)), 3),
+      ...(list[0]?.serverCpuMicrosPerRequest !== undefined
+        ? { serverCpuMicrosPerRequest: Math.round(median(list.map((x) => x.serverCpuMicrosPerRequest))) }
+        : {}),
+      non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
+      errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
+    };
+  }
+  return { runs, medians };
+}
+
+/**
+ * A closed loop of `concurrency` workers, each awaiting `task(worker)` back to back for
+ * `durationMs`; latencies are measured around each task. Used where each request needs state
+ * from the previous answer (refresh chains) and for the database floor, so both sides of that
+ * ratio are timed the same way.
+ */
+async function closedLoop({ concurrency, durationMs, task, cpuPid }) {
+  const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const samples = [];
+  let failures = 0;
+  const started = process.hrtime.bigint();
+  const deadline = started + BigInt(durationMs) * 1000000n;
+  const worker = async (index) => {
+    while (process.hrtime.bigint() < deadline) {
+      const t0 = process.hrtime.bigint();
+      let ok = false;
+      try {
+        ok = (await task(index)) !== false;
+      } catch {
+        ok = false;
+      }
+      const ms = Number(process.hrtime.bigint() - t0) / 1e6;
+      if (ok) samples.push(ms);
+      else failures += 1;
+    }
+  };
+  await Promise.all(Array.from({ length: concurrency }, (_, i) => worker(i)));
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  const summary = latencySummary(samples);
+  const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
+  return {
+    ...(cpuBefore !== undefined && cpuAfter !== undefined && samples.length > 0
+      ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / samples.length) }
+      : {}),
+    requestsPerSecond: round(samples.length / seconds, 1),
+    p50: summary.p50,
+    p99: summary.p99,
+    max: summary.max,
+    total: samples.length,
+    non2xx: failures,
+    errors: 0,
+  };
+}
+
+module.exports = { cannon, alternate, closedLoop, cpuMicros };

@@ -1,0 +1,44 @@
+'use strict';
+
+const { execFileSync } = require('node:child_process');
+const os = require('node:os');
+const { Client } = require('pg');
+const Redis = require('ioredis');
+const { ROOT, BASE_DATABASE_URL, BASE_REDIS_URL } = require('./processes');
+
+function git(args) {
+  try {
+    return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
+  } catch {
+    return 'unknown';
+  }
+}
+
+/** What the numbers were measured on; recorded with every result. */
+async function machineInfo() {
+  const pg = new Client({ connectionString: BASE_DATABASE_URL });
+  await pg.connect();
+  const postgres = (await pg.query('SHOW server_version')).rows[0].server_version;
+  await pg.end();
+  const redis = new Redis(BASE_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
+  await redis.connect();
+  const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
+  redis.disconnect();
+  const cpus = os.cpus();
+  return {
+    cpuModel: cpus[0]?.model ?? 'unknown',
+    cores: cpus.length,
+    memoryGiB: Math.round((os.totalmem() / 2 ** 30) * 10) / 10,
+    loadAverageAtStart: os.loadavg().map((x) => Math.round(x * 100) / 100),
+    os: `${os.type()} ${os.release()} ${os.arch()}`,
+    node: process.version,
+    postgres,
+    redis: redisVersion,
+    commit: git(['rev-parse', 'HEAD']),
+    branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
+    // Uncommitted changes to tracked sources (the bench's own result files do not count).
+    dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results']) !== '',
+  };
+}
+
+module.exports = { machineInfo };

@@ -1,0 +1,35 @@
+'use strict';
+
+/** Median of a list of numbers (mean of the middle two for an even count); NaN for none. */
+function median(values) {
+  const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
+  if (sorted.length === 0) return NaN;
+  const mid = Math.floor(sorted.length / 2);
+  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+}
+
+/** The q-quantile (0..1) of raw samples, nearest-rank. */
+function quantile(samples, q) {
+  if (samples.length === 0) return NaN;
+  const sorted = Float64Array.from(samples).sort();
+  const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
+  return sorted[rank];
+}
+
+function round(value, digits = 2) {
+  if (!Number.isFinite(value)) return value;
+  const f = 10 ** digits;
+  return Math.round(value * f) / f;
+}
+
+/** Summary of raw latency samples in milliseconds. */
+function latencySummary(samplesMs) {
+  return {
+    count: samplesMs.length,
+    p50: round(quantile(samplesMs, 0.5), 3),
+    p99: round(quantile(samplesMs, 0.99), 3),
+    max: round(samplesMs.length ? Math.max(...samplesMs) : NaN, 3),
+  };
+}
+
+module.exports = { median, quantile, round, latencySummary };

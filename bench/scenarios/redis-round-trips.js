@@ -1,0 +1,141 @@
+'use strict';
+
+const { randomBytes, randomUUID } = require('node:crypto');
+const { join } = require('node:path');
+const { startRedisProbe, startCountingProxy } = require('../lib/redis-probe');
+const { spawnServer, onCleanup, ROOT } = require('../lib/processes');
+const { login, postJson } = require('../lib/gateway');
+const { round } = require('../lib/stats');
+
+const N = 200;
+
+function perRequest(before, after, n) {
+  const scaled = (from, to) => {
+    const out = {};
+    for (const [name, count] of Object.entries(to)) {
+      const d = count - (from[name] ?? 0);
+      if (d) out[name] = round(d / n, 3);
+    }
+    return out;
+  };
+  return {
+    roundTripsPerRequest: round((after.roundTrips - before.roundTrips) / n, 3),
+    commandsPerRequest: round((after.commands - before.commands) / n, 3),
+    byCommand: scaled(before.byCommand, after.byCommand),
+    keyShapes: scaled(before.keyShapes, after.keyShapes),
+  };
+}
+
+/** Runs `request` n times in sequence (after a warm-up) and reports what each cost on both proxies. */
+async function measure(probes, n, request) {
+  for (let i = 0; i < 10; i++) await request(); // warm-up: scripts loaded, connections open
+  const before = { redis: probes.redis.snapshot(), database: probes.database?.snapshot() };
+  let failed = 0;
+  for (let i = 0; i < n; i++) if (!(await request())) failed += 1;
+  const redis = perRequest(before.redis, probes.redis.snapshot(), n);
+  const database = probes.database
+    ? { roundTripsPerRequest: perRequest(before.database, probes.database.snapshot(), n).roundTripsPerRequest }
+    : undefined;
+  return { redis, ...(database ? { database } : {}), failed };
+}
+
+const getOk = (url, headers) => async () => {
+  const response = await fetch(url, { headers });
+  await response.arrayBuffer();
+  return response.status === 200;
+};
+
+/**
+ * 3. Round trips per request, counted by TCP proxies between a dedicated gateway process and
+ * Redis / PostgreSQL (so other users of the shared servers cannot blur the count), N sequential
+ * requests after a warm-up. The Express peer is counted the same way for comparison, and the
+ * refresh route too (it explains scenario 4).
+ */
+module.exports = async function redisRoundTrips(ctx) {
+  const { gatewayEnv } = ctx;
+  if (!ctx.user) return { status: 'skipped', reason: ctx.authMissing };
+  const redis = await startRedisProbe(gatewayEnv.REDIS_URL);
+  onCleanup('close redis probe', () => redis.close());
+  const database = await startCountingProxy(gatewayEnv.DATABASE_URL);
+  onCleanup('close database probe', () => database.close());
+  const probes = { redis, database };
+  const env = {
+    ...gatewayEnv,
+    REDIS_URL: redis.url,
+    DATABASE_URL: database.url,
+    REDIS_KEY_PREFIX: `${gatewayEnv.REDIS_KEY_PREFIX}rt:`,
+    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:9',
+    PAYMENT_PROVIDER_RETRIES: '0',
+  };
+  const gateway = await spawnServer({
+    label: 'gateway (round-trip probes)',
+    script: join(ROOT, 'dist/main.js'),
+    env,
+    readyPath: '/health/ready',
+  });
+  const session = await login(gateway.url, ctx.user);
+  const bare = await measure(probes, N, getOk(`${gateway.url}/health/live`, {}));
+  const me = await measure(
+    probes,
+    N,
+    getOk(`${gateway.url}/v1/auth/me`, { authorization: `Bearer ${session.accessToken}` }),
+  );
+  let refreshToken = session.refreshToken;
+  const refresh = await measure(probes, N / 2, async () => {
+    const result = await postJson(`${gateway.url}/v1/auth/refresh`, { refreshToken });
+    if (result.status !== 200) return false;
+    refreshToken = result.body.refreshToken;
+    return true;
+  });
+  // A payment while the breaker is open (this gateway's provider URL refuses connections, so the
+  // breaker opens after CIRCUIT_FAILURE_THRESHOLD quick failures): what failing fast still costs.
+  const pay = () =>
+    postJson(
+      `${gateway.url}/v1/payments`,
+      { amount: 1234, currency: 'EUR', recipientId: randomUUID(), reference: 'bench' },
+      { authorization: `Bearer ${session.accessToken}`, 'idempotency-key': randomBytes(12).toString('base64url') },
+    );
+  let paymentOpen;
+  if (ctx.routes.payments) {
+    for (let i = 0; i < 30 && (await pay()).body?.code !== 'CIRCUIT_OPEN'; i++);
+    paymentOpen = await measure(probes, N / 4, async () => (await pay()).body?.code === 'CIRCUIT_OPEN');
+  }
+  await gateway.stop();
+
+  const peer = await spawnServer({
+    label: 'express peer (redis probe)',
+    script: join(__dirname, '../peers/express-peer.js'),
+    env: { ...ctx.peerEnv(), REDIS_URL: redis.url },
+    readyPath: '/health/live',
+  });
+  const peerMe = await measure(
+    { redis },
+    N,
+    getOk(`${peer.url}/v1/auth/me`, { authorization: `Bearer ${ctx.peerToken ?? session.accessToken}` }),
+  );
+  await peer.stop();
+
+  // A named limit shows up as its own key group: the throttler storage keeps `{<client>:<name>}:hits`
+  // and `{<client>:<name>}:blocked` per limit (one Redis hash tag per limit); count the groups.
+  const limitGroups = new Set(Object.keys(me.redis.keyShapes).map((key) => /\{[^}]*\}/.exec(key)?.[0] ?? key));
+  const namedLimits = Math.max(1, limitGroups.size);
+  const value = me.redis.roundTripsPerRequest;
+  return {
+    status: 'ok',
+    figures: {
+      requests: N,
+      bare,
+      protected: me,
+      refresh,
+      ...(paymentOpen ? { paymentWithBreakerOpen: paymentOpen } : {}),
+      expressPeer: peerMe,
+      namedLimitsSeen: namedLimits,
+    },
+    target: {
+      text: 'Redis round trips per protected request <= named limits applied',
+      value,
+      met: value <= namedLimits,
+    },
+    valid: me.failed === 0 && refresh.failed === 0,
+  };
+};
