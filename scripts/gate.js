@@ -81,7 +81,14 @@ async function postgresVersion() {
 
 function gitCommit() {
   const head = firstLine('git', ['-C', ROOT, 'rev-parse', 'HEAD']);
-  const dirty = spawnSync('git', ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no'], { encoding: 'utf8' });
+  // The gate's own outputs (reports/) do not count as changes to what was evaluated.
+  const dirty = spawnSync(
+    'git',
+    ['-C', ROOT, 'status', '--porcelain', '--untracked-files=no', '--', '.', ':!reports'],
+    {
+      encoding: 'utf8',
+    },
+  );
   return head ? `${head}${dirty.stdout.trim() ? ' (with uncommitted changes)' : ''}` : 'unknown';
 }
 
