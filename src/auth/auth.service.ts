@@ -59,6 +59,9 @@ export class AuthService implements OnModuleInit {
 
   async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
     const rotated = await this.refreshTokens.rotate(refreshToken, context);
+    // The rotation statement itself required the user to be enabled and read the role: no second
+    // round trip. Access tokens are re-checked against the user row on every request anyway.
+    if (rotated.role) return this.pair({ id: rotated.userId, role: rotated.role }, rotated);
     const user = await this.users.findById(rotated.userId);
     if (!user || user.disabled) {
       // Disabled between the rotation and now: end everything.

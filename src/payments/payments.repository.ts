@@ -25,6 +25,19 @@ function isUniqueViolation(error: unknown): boolean {
  * unique (user_id, idempotency_key) of payments, plus a lease (locked_until) taken with a
  * conditional UPDATE, so exactly one request at a time owns an unfinished key.
  */
+/** The answer a stored key gives by itself: another body, a collision, or a finished response. */
+function settledClaim(
+  record: { requestHash: string; responseStatus: number | null; responseBody: unknown },
+  hash: string,
+): Claim | undefined {
+  if (record.requestHash !== hash) return { kind: 'other-body' };
+  if (record.responseStatus === PROVIDER_KEY_COLLISION_STATUS) return { kind: 'provider-key-collision' };
+  if (record.responseStatus !== null && record.responseBody !== null) {
+    return { kind: 'replay', status: record.responseStatus, body: record.responseBody as unknown as PaymentView };
+  }
+  return undefined;
+}
+
 @Injectable()
 export class PaymentsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -56,6 +69,15 @@ export class PaymentsRepository {
     return this.claimExisting(userId, key, hash, leaseMs);
   }
 
+  /**
+   * What a key already answers, without claiming anything (one read): used while the provider's
+   * breaker is open, when no new payment may start but a finished one must still replay.
+   */
+  async settled(userId: string, key: string, hash: string): Promise<Claim | undefined> {
+    const record = await this.prisma.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
+    return record ? settledClaim(record, hash) : undefined;
+  }
+
   private async claimExisting(userId: string, key: string, hash: string, leaseMs: number): Promise<Claim> {
     const record = await this.prisma.idempotencyKey.findUnique({
       where: { userId_key: { userId, key } },
@@ -63,11 +85,8 @@ export class PaymentsRepository {
     });
     // The unique violation means a committed row exists; it is never deleted while its user exists.
     if (!record) return { kind: 'in-progress' };
-    if (record.requestHash !== hash) return { kind: 'other-body' };
-    if (record.responseStatus === PROVIDER_KEY_COLLISION_STATUS) return { kind: 'provider-key-collision' };
-    if (record.responseStatus !== null && record.responseBody !== null) {
-      return { kind: 'replay', status: record.responseStatus, body: record.responseBody as unknown as PaymentView };
-    }
+    const settled = settledClaim(record, hash);
+    if (settled) return settled;
     // Unfinished (outcome unknown, or its owner died): take it over only if no one holds the lease.
     const now = new Date();
     const taken = await this.prisma.idempotencyKey.updateMany({

@@ -44,7 +44,13 @@ export class PaymentsService {
    */
   async create(actor: PaymentActor, idempotencyKey: string, body: CreatePaymentDto): Promise<CreatedPayment> {
     const request = canonicalRequest(body);
-    const claim = await this.payments.claim(actor.id, idempotencyKey, requestHash(request), request, this.leaseMs);
+    const hash = requestHash(request);
+    // While the breaker is open no charge can start: answer CIRCUIT_OPEN after one read (a finished
+    // key still replays), instead of inserting a payment only to release it.
+    const claim =
+      this.resilience.state === 'open'
+        ? ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen())
+        : await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs);
     switch (claim.kind) {
       case 'other-body':
         throw idempotencyProblems.otherBody();

@@ -20,6 +20,8 @@ export function redisOptions(keyPrefix: string): RedisOptions {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 1000,
+    // Commands issued in the same tick (e.g. the named rate limits of one request) share one write.
+    enableAutoPipelining: true,
     // Reconnect forever with capped backoff: Redis coming back must heal the gateway on its own.
     retryStrategy: (attempt) => Math.min(50 * 2 ** Math.min(attempt, 6), 2000),
     reconnectOnError: () => false,

@@ -31,7 +31,11 @@ export function loggerOptions(env: Env, destination?: NodeJS.WritableStream): Pa
           }),
           res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
         },
-        autoLogging: { ignore: (req) => (req.url ?? '').startsWith('/health/') },
+        // Under Nest's middleware layer req.url is relative to the mount point; originalUrl is the path.
+        autoLogging: {
+          ignore: (req) =>
+            ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/health/'),
+        },
       },
       ...(destination ? [destination] : []),
     ] as Params['pinoHttp'],

@@ -50,7 +50,8 @@ export class AccessTokenService {
     const token = await this.jwt.signAsync(
       { role: subject.role },
       {
-        secret: this.keys.current.secret,
+        // jsonwebtoken accepts a KeyObject; @nestjs/jwt's type says string | Buffer.
+        secret: this.keys.current.key as unknown as Buffer,
         algorithm: 'HS256',
         keyid: this.keys.current.kid,
         subject: subject.id,
@@ -72,7 +73,7 @@ export class AccessTokenService {
       let payload: unknown;
       try {
         payload = await this.jwt.verifyAsync(token, {
-          secret: key.secret,
+          secret: key.key as unknown as Buffer,
           algorithms: ['HS256'],
           issuer: this.env.JWT_ISSUER,
           audience: this.env.JWT_AUDIENCE,

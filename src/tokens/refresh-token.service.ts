@@ -13,6 +13,8 @@ export interface IssuedRefreshToken {
   userId: string;
   /** Seconds until the family's absolute expiry. */
   expiresIn: number;
+  /** The user's role as read by the rotation statement (which also checked the user is enabled). */
+  role?: 'user' | 'admin';
 }
 
 export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sessions_revoked';
@@ -23,6 +25,7 @@ export interface RefreshContext {
 }
 
 interface RotatedRow {
+  role: 'user' | 'admin';
   user_id: string;
   family_id: string;
   expires_at: Date;
@@ -141,18 +144,20 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
            AND rt.revoked_at IS NULL
            AND rt.expires_at > now()
            AND EXISTS (SELECT 1 FROM users u WHERE u.id = rt.user_id AND NOT u.disabled)
-        RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash
+        RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash,
+                  (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role
       )
       INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, parent_id, expires_at)
       SELECT ${randomUUID()}::uuid, ${successorHash}, family_id, user_id, id, expires_at FROM retired
       RETURNING user_id::text AS user_id, family_id::text AS family_id, expires_at,
-                (SELECT token_hash FROM retired) AS token_hash`;
+                (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role`;
     const row = rows[0];
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
       return {
         token: successor,
         familyId: row.family_id,
         userId: row.user_id,
+        role: row.role,
         expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
       };
     }

@@ -15,6 +15,15 @@ describe('health probes', () => {
       expect(res.body).toEqual({ status: 'ok' });
     });
 
+    it('probes are not access-logged (they would drown the log), other requests are', async () => {
+      await http(gw.url, 'GET', '/health/live');
+      await http(gw.url, 'GET', '/health/ready');
+      await http(gw.url, 'GET', '/v1/not-a-route');
+      const urls = gw.logs.map((l) => (l.req as { url?: string } | undefined)?.url).filter(Boolean);
+      expect(urls).toContain('/v1/not-a-route');
+      expect(urls.filter((u) => String(u).startsWith('/health/'))).toEqual([]);
+    });
+
     it('/health/ready answers 200 in terminus shape', async () => {
       const res = await http(gw.url, 'GET', '/health/ready');
       expect(res.status).toBe(200);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUser, login } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { PrismaService } from '../../src/database/prisma.service';
 
 const body = (): Record<string, unknown> => ({ amount: 500, currency: 'GBP', recipientId: randomUUID() });
 
@@ -112,6 +113,40 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
         `open circuit: 503 in ${Math.min(...fastFails)}-${Math.max(...fastFails)} ms vs timeout path ` +
           `${Math.min(...timedOut.map((r) => r.ms))}-${Math.max(...timedOut.map((r) => r.ms))} ms`,
       );
+    });
+  });
+
+  describe('open circuit and idempotency', () => {
+    let env: Awaited<ReturnType<typeof gateway>>;
+    beforeAll(async () => {
+      env = await gateway(provider, {
+        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_RETRIES: '0',
+        CIRCUIT_FAILURE_THRESHOLD: '1',
+        CIRCUIT_HALF_OPEN_AFTER_MS: '5000',
+      });
+    });
+    afterAll(() => env.gw.close());
+
+    it('writes no payment while open, but a finished key still replays and another body is still 409', async () => {
+      provider.behave({ kind: 'succeed' });
+      const doneKey = `done-${randomUUID()}`;
+      const doneBody = body();
+      const first = await env.pay(doneBody, doneKey);
+      expect(first.status).toBe(201);
+
+      provider.behave({ kind: 'hang' });
+      expectProblem(await env.pay(body()), 504, 'UPSTREAM_TIMEOUT'); // trips the breaker (threshold 1)
+      const prisma = env.gw.app.get(PrismaService);
+      const rowsBefore = await prisma.payment.count();
+
+      expectProblem(await env.pay(body()), 503, 'CIRCUIT_OPEN');
+      expect(await prisma.payment.count()).toBe(rowsBefore);
+
+      const replay = await env.pay(doneBody, doneKey);
+      expect(replay.status).toBe(201);
+      expect(replay.body).toEqual(first.body);
+      expectProblem(await env.pay(body(), doneKey), 409, 'IDEMPOTENCY_CONFLICT');
     });
   });
 
