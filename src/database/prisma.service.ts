@@ -31,7 +31,11 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       ],
     });
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
-    this.$on('error' as never, (e: { message: string }) => this.logger.error(e.message));
+    // Every failed query also throws to its caller, which handles the expected ones (a unique
+    // violation is a 409 or an idempotent replay) and lets the rest reach the problem filter, which
+    // logs them. Logging the event at error level too would let any client write ERROR lines at
+    // request rate, so it is kept for debugging only.
+    this.$on('error' as never, (e: { message: string }) => this.logger.debug(e.message));
   }
 
   async onModuleDestroy(): Promise<void> {
