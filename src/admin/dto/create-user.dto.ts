@@ -1,15 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsIn, IsString, Length, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+import { IsIn, IsString, Length } from 'class-validator';
+import { EmailField } from '../../users/dto/email-field.decorator';
 
 export class CreateUserDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @Transform(trim)
-  @IsString()
-  @MaxLength(254)
-  @IsEmail()
+  @EmailField()
   email!: string;
 
   @ApiProperty({ minLength: 12, maxLength: 128, format: 'password' })

@@ -1,15 +1,9 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { Transform } from 'class-transformer';
-import { IsEmail, IsString, Length, MaxLength } from 'class-validator';
-
-const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+import { IsString, Length } from 'class-validator';
+import { EmailField } from '../../users/dto/email-field.decorator';
 
 export class LoginDto {
-  @ApiProperty({ example: 'ada@example.com', maxLength: 254 })
-  @Transform(trim)
-  @IsString()
-  @MaxLength(254)
-  @IsEmail()
+  @EmailField()
   email!: string;
 
   /** Only bounded here: the password policy (12..128) is not revealed to anyone guessing. */
