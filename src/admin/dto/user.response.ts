@@ -1,15 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { UserIdentityDto } from '../../users/dto/user-identity.dto';
 
-export class UserResponse {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty()
-  email!: string;
-
-  @ApiProperty({ enum: ['user', 'admin'] })
-  role!: 'user' | 'admin';
-
+export class UserResponse extends UserIdentityDto {
   @ApiProperty()
   disabled!: boolean;
 

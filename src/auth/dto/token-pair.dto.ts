@@ -1,4 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
+import { UserIdentityDto } from '../../users/dto/user-identity.dto';
 
 export class TokenPairDto {
   @ApiProperty({ description: 'HS256 JWT for the Authorization: Bearer header' })
@@ -17,13 +18,5 @@ export class TokenPairDto {
   refreshExpiresIn!: number;
 }
 
-export class MeDto {
-  @ApiProperty({ format: 'uuid' })
-  id!: string;
-
-  @ApiProperty()
-  email!: string;
-
-  @ApiProperty({ enum: ['user', 'admin'] })
-  role!: 'user' | 'admin';
-}
+/** GET /v1/auth/me */
+export class MeDto extends UserIdentityDto {}
