@@ -224,15 +224,19 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS > 0)', () => {
 });
 
 describe('refresh-token pepper rotation', () => {
-  it('still refreshes a token issued under the old pepper after rotating it', async () => {
-    const p1 = randomSecret();
-    const a = await startApp({ REFRESH_TOKEN_PEPPER: p1 });
-    let pair: TokenPair;
+  /** Logs a new user in on an app with a fresh pepper, then stops that app. */
+  async function loginUnderPepper(): Promise<{ pepper: string; pair: TokenPair }> {
+    const pepper = randomSecret();
+    const app = await startApp({ REFRESH_TOKEN_PEPPER: pepper });
     try {
-      pair = await login(a, await createUser(a));
+      return { pepper, pair: await login(app, await createUser(app)) };
     } finally {
-      await a.close();
+      await app.close();
     }
+  }
+
+  it('still refreshes a token issued under the old pepper after rotating it', async () => {
+    const { pepper: p1, pair } = await loginUnderPepper();
     const b = await startApp({ REFRESH_TOKEN_PEPPER: randomSecret(), REFRESH_TOKEN_PEPPER_PREVIOUS: p1 });
     try {
       const res = await refresh(b, pair.refreshToken);
@@ -248,14 +252,7 @@ describe('refresh-token pepper rotation', () => {
   });
 
   it('does not match an old-pepper token once the old pepper is dropped', async () => {
-    const p1 = randomSecret();
-    const a = await startApp({ REFRESH_TOKEN_PEPPER: p1 });
-    let pair: TokenPair;
-    try {
-      pair = await login(a, await createUser(a));
-    } finally {
-      await a.close();
-    }
+    const { pair } = await loginUnderPepper();
     const b = await startApp({ REFRESH_TOKEN_PEPPER: randomSecret() });
     try {
       expectProblem(await refresh(b, pair.refreshToken), 401, 'TOKEN_INVALID');

@@ -14,6 +14,22 @@ import { ProbeModule } from '../foundation/probe.module';
  * play: configured secrets (with real passwords in DATABASE_URL and REDIS_URL), passwords and tokens
  * sent in bodies, headers and query strings, and tokens the API issued.
  */
+/**
+ * Asserts that no value in play (passwords, tokens) and no configured secret appears in the app's
+ * logs, raw, percent-encoded or JSON-escaped. Failures print only a value's first characters and
+ * length, never the value (this output may end up in CI logs).
+ */
+function expectNoValueLogged(gw: TestApp, inPlay: Set<string>): void {
+  const raw = gw.rawLogs();
+  const leaked = [...inPlay, ...configuredSecretValues(gw.env as unknown as Record<string, unknown>)].filter(
+    (value) =>
+      raw.includes(value) ||
+      raw.includes(encodeURIComponent(value)) ||
+      raw.includes(JSON.stringify(value).slice(1, -1)),
+  );
+  expect(leaked.map((v) => `${v.slice(0, 4)}… (${v.length} chars)`)).toEqual([]);
+}
+
 describe('logs never contain a secret, password or token', () => {
   let gw: TestApp;
   let redis: PrivateRedis;
@@ -25,18 +41,10 @@ describe('logs never contain a secret, password or token', () => {
     return value;
   };
 
-  function expectNoLeak(): void {
-    const raw = gw.rawLogs();
-    expect(raw.length).toBeGreaterThan(0);
-    const leaked = [...inPlay, ...configuredSecretValues(gw.env as unknown as Record<string, unknown>)].filter(
-      (value) =>
-        raw.includes(value) ||
-        raw.includes(encodeURIComponent(value)) ||
-        raw.includes(JSON.stringify(value).slice(1, -1)),
-    );
-    // Print only where the leak is, never the whole value (this output may end up in CI logs).
-    expect(leaked.map((v) => `${v.slice(0, 4)}… (${v.length} chars)`)).toEqual([]);
-  }
+  const expectNoLeak = (): void => {
+    expect(gw.rawLogs().length).toBeGreaterThan(0);
+    expectNoValueLogged(gw, inPlay);
+  };
 
   beforeAll(async () => {
     redis = await PrivateRedis.start({ password: randomSecret(24) });
@@ -160,16 +168,7 @@ describe('logs never contain a secret, password or token across the whole API fl
   let adminToken = '';
   let userId = '';
 
-  function expectNoLeak(): void {
-    const raw = gw.rawLogs();
-    const leaked = [...inPlay, ...configuredSecretValues(gw.env as unknown as Record<string, unknown>)].filter(
-      (value) =>
-        raw.includes(value) ||
-        raw.includes(encodeURIComponent(value)) ||
-        raw.includes(JSON.stringify(value).slice(1, -1)),
-    );
-    expect(leaked.map((v) => `${v.slice(0, 4)}… (${v.length} chars)`)).toEqual([]);
-  }
+  const expectNoLeak = (): void => expectNoValueLogged(gw, inPlay);
 
   async function login(credentials: { email: string; password: string }): Promise<HttpResult> {
     const res = await http(gw.url, 'POST', '/v1/auth/login', { body: credentials });
