@@ -1,5 +1,5 @@
 /**
- * Layer rules from STYLE.md, checked by `npm run lint`: shared building blocks never import
+ * Layer rules from docs/style.md, checked by `npm run lint`: shared building blocks never import
  * feature modules, and features do not reach into each other except through the allowed ones.
  */
 const shared = '^src/(config|secrets|credentials|database|redis|validation|problems|tokens|lockout|resilience|rate-limit|health)/';
