@@ -9,16 +9,17 @@ import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { healthConfig } from './health.config';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
 
-/**
- * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
- * process restarted; readiness takes the instance out of rotation while either is down.
- */
+/** One readiness check, shared by the probes that arrive while it runs (and reused for HEALTH_READY_CACHE_MS). */
 interface CachedReadiness {
   at: number;
   settled: boolean;
   result: Promise<{ ok: boolean; result: HealthCheckResult }>;
 }
 
+/**
+ * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
+ * process restarted; readiness takes the instance out of rotation while either is down.
+ */
 @ApiTags('health')
 @SkipRateLimit()
 @Controller('health')

@@ -152,15 +152,15 @@ export class ProviderResilience {
     };
   }
 
-  /**
-   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
-   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
-   */
   /** Throws the CIRCUIT_OPEN problem (with Retry-After) without calling anything. */
   circuitOpen(): never {
     throw this.toProblem(new BrokenCircuitError()) as ProblemException;
   }
 
+  /**
+   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
+   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
+   */
   toProblem(error: unknown): ProblemException | undefined {
     if (error instanceof BrokenCircuitError) {
       return problem(
