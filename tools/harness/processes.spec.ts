@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { isAlive, startProcess, stopProcessGroup, waitFor } from './processes';
+import { descendants, isAlive, startProcess, stopProcessGroup, waitFor } from './processes';
 
 /** A node child that spawns a grandchild (which ignores SIGTERM), prints both pids, then idles. */
 const parentScript = `
@@ -25,6 +25,8 @@ describe('processes', () => {
     const { parent, grandchild } = pidsFrom(p.output());
     expect(parent).toBe(p.pid);
     expect(isAlive(grandchild)).toBe(true);
+    expect(descendants(process.pid)).toEqual(expect.arrayContaining([parent, grandchild]));
+    expect(descendants(parent)).toEqual([grandchild]);
     await p.stop({ graceMs: 2000 });
     // The grandchild ignored SIGTERM: the group is SIGKILLed once the leader is gone.
     await waitFor('grandchild gone', () => !isAlive(grandchild), { timeoutMs: 5000 });
@@ -39,19 +41,19 @@ describe('processes', () => {
         args: ['-e', "console.error('no config here'); process.exit(3)"],
         ready: { output: /never/ },
       }),
-    ).rejects.toThrow(/quitter exited early \(3\)[\s\S]*no config here/);
+    ).rejects.toThrow(/quitter \(pid \d+\) exited early \(3\)[\s\S]*no config here/);
   });
 
   it('kills the group when readiness does not come in time', async () => {
-    const started = startProcess({
+    const error = await startProcess({
       name: 'sleeper',
       command: process.execPath,
-      args: ['-e', "console.log('pid=' + process.pid); setInterval(() => {}, 1000)"],
+      args: ['-e', 'setInterval(() => {}, 1000)'],
       ready: { probe: async () => false },
       timeoutMs: 500,
-    });
-    await expect(started).rejects.toThrow(/sleeper was not ready within 500 ms[\s\S]*pid=(\d+)/);
-    const pid = Number(/pid=(\d+)/.exec(String(await started.catch((e: Error) => e.message)))![1]);
+    }).catch((e: Error) => e);
+    expect(String(error)).toMatch(/sleeper \(pid \d+\) was not ready within 500 ms/);
+    const pid = Number(/pid (\d+)/.exec(String(error))![1]);
     expect(isAlive(pid)).toBe(false);
   });
 

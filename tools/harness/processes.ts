@@ -1,4 +1,5 @@
 import { spawn } from 'node:child_process';
+import { readdirSync, readFileSync } from 'node:fs';
 import { sleep } from './time';
 
 export interface ExitInfo {
@@ -163,7 +164,7 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
   const timeoutMs = options.timeoutMs ?? 30_000;
   const fail = async (reason: string): Promise<never> => {
     await handle.stop({ signal: 'SIGKILL', graceMs: 1000 });
-    throw new Error(`${options.name} ${reason}:\n${output.slice(-4000)}`);
+    throw new Error(`${options.name} (pid ${pid}) ${reason}:\n${output.slice(-4000)}`);
   };
   try {
     await waitFor(
@@ -197,4 +198,31 @@ export async function stopProcessGroup(pgid: number, signal: NodeJS.Signals, gra
   } catch {
     signalGroup(pgid, 'SIGKILL');
   }
+}
+
+/** Every process descended from `pid` (children, grandchildren, ...), read from /proc (Linux). */
+export function descendants(pid: number): number[] {
+  const parentOf = new Map<number, number>();
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      // "pid (comm) state ppid ...": comm may hold spaces and parentheses, so split after the last ')'.
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      parentOf.set(Number(entry), Number(stat.slice(stat.lastIndexOf(')') + 2).split(' ')[1]));
+    } catch {
+      // exited while we looked
+    }
+  }
+  const found: number[] = [];
+  const queue = [pid];
+  while (queue.length > 0) {
+    const current = queue.shift()!;
+    for (const [child, parent] of parentOf) {
+      if (parent === current) {
+        found.push(child);
+        queue.push(child);
+      }
+    }
+  }
+  return found;
 }
