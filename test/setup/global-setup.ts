@@ -49,7 +49,7 @@ async function adminDatabaseUrl(): Promise<string> {
   process.env.TEST_EMBEDDED_PG_PID = String(pg.pid);
   process.env.TEST_EMBEDDED_PG_DIR = baseDir;
   process.stderr.write(
-    `\nglobal-setup: nothing answers at ${new URL(BASE_DATABASE_URL).host}; using an embedded PostgreSQL on port ${pg.port}\n`,
+    `\nglobal-setup: nothing answers at ${new URL(BASE_DATABASE_URL).host}; using an embedded PostgreSQL on port ${pg.port} in ${baseDir}\n`,
   );
   return pg.url();
 }
