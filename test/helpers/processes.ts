@@ -29,7 +29,7 @@ export function runBuiltServer(
     const timer = setTimeout(() => {
       stopped = true;
       child.kill('SIGKILL');
-    }, options.timeoutMs ?? 15000);
+    }, options.timeoutMs ?? 45_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       if (options.untilOutput && !stopped && options.untilOutput.test(output)) {
@@ -54,7 +54,7 @@ export interface BuiltServer {
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 15000): Promise<BuiltServer> {
+export async function startBuiltServer(env: Record<string, string>, timeoutMs = 45_000): Promise<BuiltServer> {
   const port = await freePort();
   const url = `http://127.0.0.1:${port}`;
   const server = await startProcess({

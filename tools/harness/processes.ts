@@ -153,9 +153,13 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
     stop: async ({ signal = 'SIGTERM', graceMs = 10_000 } = {}) => {
       if (exitInfo) return exitInfo;
       signalGroup(pid, signal);
-      const timer = sleep(graceMs).then(() => 'timeout' as const);
-      if ((await Promise.race([exited, timer])) === 'timeout') signalGroup(pid, 'SIGKILL');
-      return exited;
+      // A cleared timer: a pending one would keep a Jest worker (or any caller) alive after the exit.
+      const escalate = setTimeout(() => signalGroup(pid, 'SIGKILL'), graceMs);
+      try {
+        return await exited;
+      } finally {
+        clearTimeout(escalate);
+      }
     },
   };
 
