@@ -27,7 +27,16 @@ function runIsolated(
   });
 }
 
-const asRoot = process.getuid?.() === 0 ? it : it.skip;
+const hasCommand = (name: string): boolean => {
+  try {
+    execFileSync('sh', ['-c', `command -v ${name}`], { stdio: 'ignore' });
+    return true;
+  } catch {
+    return false;
+  }
+};
+// A network namespace needs root, `unshare` (util-linux) and `ip` (iproute2): all present on the project's machines.
+const asRoot = process.getuid?.() === 0 && hasCommand('unshare') && hasCommand('ip') ? it : it.skip;
 
 /**
  * `npm test` with no PostgreSQL and no Redis on the machine: global setup falls back to an
