@@ -49,7 +49,7 @@ describe('processes', () => {
       name: 'sleeper',
       command: process.execPath,
       args: ['-e', 'setInterval(() => {}, 1000)'],
-      ready: { probe: async () => false },
+      ready: { probe: () => Promise.resolve(false) },
       timeoutMs: 500,
     }).catch((e: Error) => e);
     expect(String(error)).toMatch(/sleeper \(pid \d+\) was not ready within 500 ms/);
