@@ -50,8 +50,4 @@ export const idempotencyProblems = {
       detail: 'A request with this Idempotency-Key is still in progress. Retry it shortly.',
       retryAfterSeconds: 1,
     }),
-  providerKeyCollision: () =>
-    new ProblemException(HttpStatus.CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT, 'Idempotency Conflict', {
-      detail: 'The payment provider already used this Idempotency-Key for another payment. Use a new key.',
-    }),
 };

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { AuthModule } from '../auth/auth.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
+import { PaymentSettlement } from './payment-settlement';
 import { PaymentsController } from './payments.controller';
 import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
@@ -13,6 +14,7 @@ import { PAYMENT_PROVIDER } from './provider/payment-provider';
   controllers: [PaymentsController],
   providers: [
     PaymentsService,
+    PaymentSettlement,
     PaymentsRepository,
     AllowedCurrencyPipe,
     { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },

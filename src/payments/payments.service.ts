@@ -1,14 +1,14 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
-import { Payment, PaymentStatus } from '../generated/prisma/client';
-import { ProviderResilience, RETRY_MAX_DELAY_MS } from '../resilience/provider-resilience';
+import { ProviderResilience } from '../resilience/provider-resilience';
 import { problems } from '../validation/problem';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentView, toPaymentView } from './dto/payment.view';
 import { canonicalRequest, idempotencyProblems, requestHash } from './idempotency';
+import { paymentLeaseMs } from './payment-lease';
+import { PaymentSettlement } from './payment-settlement';
 import { PaymentsRepository } from './payments.repository';
-import { ChargeOutcome, PAYMENT_PROVIDER, PaymentProvider } from './provider/payment-provider';
 
 export interface PaymentActor {
   id: string;
@@ -30,38 +30,41 @@ export class PaymentsService {
   constructor(
     @Inject(ENV) env: Env,
     private readonly payments: PaymentsRepository,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly settlement: PaymentSettlement,
     private readonly resilience: ProviderResilience,
   ) {
-    const attempts = env.PAYMENT_PROVIDER_RETRIES + 1;
-    this.leaseMs =
-      attempts * env.PAYMENT_PROVIDER_TIMEOUT_MS + env.PAYMENT_PROVIDER_RETRIES * RETRY_MAX_DELAY_MS + 10_000;
+    this.leaseMs = paymentLeaseMs(env);
   }
 
   /**
    * Creates (or replays) the payment for this user's Idempotency-Key. Only the request that owns
-   * the key calls the provider, with the same key every time, so the provider never charges twice.
+   * the payment calls the provider, always with the payment's own provider key, so the provider
+   * never charges it twice and never confuses it with another user's payment.
    */
   async create(actor: PaymentActor, idempotencyKey: string, body: CreatePaymentDto): Promise<CreatedPayment> {
     const request = canonicalRequest(body);
     const hash = requestHash(request);
-    // While the breaker is open no charge can start: answer CIRCUIT_OPEN after one read (a finished
-    // key still replays), instead of inserting a payment only to release it.
-    const claim =
-      this.resilience.state === 'open'
-        ? ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen())
-        : await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs);
+    // While the breaker refuses calls no charge can start: answer CIRCUIT_OPEN after one read (a
+    // finished key still replays) instead of inserting a payment only to remove it. Once the
+    // half-open delay has passed the request goes on and becomes the probe.
+    const claim = this.resilience.admitsNewCall()
+      ? await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs)
+      : ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen());
     switch (claim.kind) {
       case 'other-body':
         throw idempotencyProblems.otherBody();
       case 'in-progress':
         throw idempotencyProblems.inProgress();
-      case 'provider-key-collision':
-        throw idempotencyProblems.providerKeyCollision();
       case 'replay':
         return { status: claim.status, body: claim.body };
-      case 'owner':
-        return { status: HttpStatus.CREATED, body: await this.charge(claim.payment, idempotencyKey) };
+      case 'owner': {
+        const result = await this.settlement.settle(claim.payment, claim.fresh);
+        if (result.kind === 'settled') return { status: HttpStatus.CREATED, body: result.view };
+        if (result.kind === 'unknown') {
+          this.logger.warn(`Payment ${claim.payment.id}: charge outcome unknown (${result.reason})`);
+        }
+        throw result.problem;
+      }
     }
   }
 
@@ -70,41 +73,5 @@ export class PaymentsService {
     // Someone else's payment is indistinguishable from a missing one.
     if (!payment) throw problems.notFound('No such payment.');
     return toPaymentView(payment);
-  }
-
-  private async charge(payment: Payment, idempotencyKey: string): Promise<PaymentView> {
-    let outcome: ChargeOutcome;
-    try {
-      outcome = await this.provider.charge(
-        {
-          amount: payment.amount,
-          currency: payment.currency,
-          recipientId: payment.recipientId,
-          reference: payment.reference,
-        },
-        idempotencyKey,
-      );
-    } catch (error) {
-      const problem = this.resilience.toProblem(error);
-      if (!problem) throw error; // unexpected: the lease expires and a replay resolves it
-      // Outcome unknown: the payment stays `unknown`, never lost; a replay with the same key asks
-      // the provider again, which dedupes by key, so it is never charged twice.
-      await this.payments.release(payment);
-      this.logger.warn(`Payment ${payment.id}: charge outcome unknown (${problem.code})`);
-      throw problem;
-    }
-    const update =
-      outcome.kind === 'charged'
-        ? { status: PaymentStatus[outcome.status], providerChargeId: outcome.chargeId }
-        : { status: PaymentStatus.failed, providerChargeId: null };
-    if (outcome.kind === 'refused') {
-      this.logger.log(`Payment ${payment.id}: the provider refused the charge (HTTP ${outcome.httpStatus})`);
-    }
-    const view = await this.payments.complete(payment, update, HttpStatus.CREATED, toPaymentView);
-    if (!view) {
-      this.logger.error(`Payment ${payment.id}: the provider answered with a charge that backs another payment`);
-      throw idempotencyProblems.providerKeyCollision();
-    }
-    return view;
   }
 }

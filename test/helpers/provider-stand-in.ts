@@ -4,7 +4,13 @@ import type { Socket } from 'node:net';
 
 /** What the stand-in does with the next charge request. */
 export type ProviderBehaviour =
-  | { kind: 'succeed'; status?: 'succeeded' | 'pending' | 'failed'; httpStatus?: 200 | 201 }
+  | {
+      kind: 'succeed';
+      status?: 'succeeded' | 'pending' | 'failed';
+      httpStatus?: 200 | 201;
+      /** Echo these instead of what was charged (a provider that lies or mixes charges up). */
+      echo?: { amount?: number; currency?: string; recipientId?: string };
+    }
   | { kind: 'slow'; delayMs: number; status?: 'succeeded' | 'pending' | 'failed' }
   | { kind: 'hang' }
   | { kind: 'error'; httpStatus: number }
@@ -22,6 +28,7 @@ export interface RecordedCharge {
  * A real HTTP payment provider for tests (node:http on a free port). Each test sets its
  * behaviour; it records every request (arrival time, headers, body) and, like the real provider,
  * charges at most once per Idempotency-Key: a repeat with a known key returns the first charge.
+ * Its answers echo what was charged under the key (amount, currency, recipientId).
  */
 export class ProviderStandIn {
   readonly requests: RecordedCharge[] = [];
@@ -130,7 +137,14 @@ export class ProviderStandIn {
         return;
       }
       case 'succeed':
-        return this.charge(res, body, key, behaviour.status ?? 'succeeded', behaviour.httpStatus ?? 201);
+        return this.charge(
+          res,
+          body,
+          key,
+          behaviour.status ?? 'succeeded',
+          behaviour.httpStatus ?? 201,
+          behaviour.echo,
+        );
     }
   }
 
@@ -140,12 +154,20 @@ export class ProviderStandIn {
     key: string | undefined,
     status: string,
     httpStatus: number,
+    echo: Record<string, unknown> = {},
   ): void {
     const existing = key ? this.charges.get(key) : undefined;
-    if (existing) return this.json(res, 200, { id: existing.id, status: existing.status });
-    const charge = { id: `ch_${randomUUID()}`, status, body };
-    if (key) this.charges.set(key, charge);
-    this.json(res, httpStatus, { id: charge.id, status });
+    const charge = existing ?? { id: `ch_${randomUUID()}`, status, body };
+    if (key && !existing) this.charges.set(key, charge);
+    const { amount, currency, recipientId } = (charge.body ?? {}) as Record<string, unknown>;
+    this.json(res, existing ? 200 : httpStatus, {
+      id: charge.id,
+      status: charge.status,
+      amount,
+      currency,
+      recipientId,
+      ...echo,
+    });
   }
 
   private json(res: ServerResponse, status: number, payload: unknown): void {
