@@ -1,5 +1,16 @@
 import { plainToInstance, Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min, MinLength, validateSync } from 'class-validator';
+import {
+  IsIn,
+  IsInt,
+  IsOptional,
+  IsString,
+  Matches,
+  Max,
+  Min,
+  MinLength,
+  ValidateIf,
+  validateSync,
+} from 'class-validator';
 import { isKnownPlaceholder, SECRET_VARIABLES } from '../secrets/secret-inventory';
 
 const toInt = ({ value }: { value: unknown }): unknown =>
@@ -218,6 +229,17 @@ export class Environment {
   @Max(10000)
   @Transform(toInt)
   PAYMENT_PROVIDER_MAX_QUEUE = 50;
+
+  /**
+   * How often each instance settles payments left `unknown` with the provider (reconciliation
+   * worker). 0 turns the worker off in this instance; otherwise 100 ms to 1 hour.
+   */
+  @ValidateIf((env: Environment) => env.PAYMENT_RECONCILE_INTERVAL_MS !== 0)
+  @IsInt()
+  @Min(100)
+  @Max(3_600_000)
+  @Transform(toInt)
+  PAYMENT_RECONCILE_INTERVAL_MS = 30_000;
 
   /** Uppercase ISO 4217 codes accepted for payments. */
   @IsString({ each: true })

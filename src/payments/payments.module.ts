@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
 import { AuthModule } from '../auth/auth.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
@@ -8,9 +9,12 @@ import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { HttpPaymentProvider } from './provider/http-payment-provider';
 import { PAYMENT_PROVIDER } from './provider/payment-provider';
+import { PaymentBacklogDetail, PaymentBacklogMonitor } from './reconciliation/payment-backlog';
+import { PaymentReconciler } from './reconciliation/payment-reconciler';
+import { ReconciliationRepository } from './reconciliation/reconciliation.repository';
 
 @Module({
-  imports: [AuthModule, ResilienceModule],
+  imports: [AuthModule, ResilienceModule, TerminusModule],
   controllers: [PaymentsController],
   providers: [
     PaymentsService,
@@ -18,7 +22,11 @@ import { PAYMENT_PROVIDER } from './provider/payment-provider';
     PaymentsRepository,
     AllowedCurrencyPipe,
     { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },
+    ReconciliationRepository,
+    PaymentReconciler,
+    PaymentBacklogMonitor,
+    PaymentBacklogDetail,
   ],
-  exports: [PaymentsService],
+  exports: [PaymentsService, PaymentBacklogMonitor, PaymentBacklogDetail],
 })
 export class PaymentsModule {}

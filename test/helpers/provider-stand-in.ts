@@ -34,6 +34,9 @@ export class ProviderStandIn {
   readonly requests: RecordedCharge[] = [];
   /** Charges actually made, by Idempotency-Key. */
   readonly charges = new Map<string, { id: string; status: string; body: unknown }>();
+  /** Most requests with one Idempotency-Key it ever had in flight at once (1 = never overlapping). */
+  maxConcurrentPerKey = 0;
+  private readonly inFlight = new Map<string, number>();
   private behaviour: ProviderBehaviour = { kind: 'succeed' };
   private failuresLeft = 0;
   private failure: ProviderBehaviour = { kind: 'error', httpStatus: 500 };
@@ -75,6 +78,7 @@ export class ProviderStandIn {
   reset(): void {
     this.requests.length = 0;
     this.charges.clear();
+    this.maxConcurrentPerKey = 0;
     this.behave({ kind: 'succeed' });
   }
 
@@ -104,6 +108,12 @@ export class ProviderStandIn {
       const rawKey = req.headers['idempotency-key'];
       const idempotencyKey = typeof rawKey === 'string' ? rawKey : undefined;
       this.requests.push({ at: Date.now(), headers: req.headers, body, idempotencyKey });
+      if (idempotencyKey) {
+        const now = (this.inFlight.get(idempotencyKey) ?? 0) + 1;
+        this.inFlight.set(idempotencyKey, now);
+        this.maxConcurrentPerKey = Math.max(this.maxConcurrentPerKey, now);
+        res.on('close', () => this.inFlight.set(idempotencyKey, (this.inFlight.get(idempotencyKey) ?? 1) - 1));
+      }
       let behaviour = this.behaviour;
       if (this.failuresLeft > 0) {
         this.failuresLeft -= 1;

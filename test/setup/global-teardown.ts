@@ -9,6 +9,12 @@ export default async function globalTeardown(): Promise<void> {
     await admin.connect();
     try {
       await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
+      // Scratch databases of suites that needed their own (test/helpers/database.ts).
+      const scratch = await admin.query<{ datname: string }>(
+        `SELECT datname FROM pg_database WHERE starts_with(datname, $1)`,
+        [`${dbName}_s`],
+      );
+      for (const { datname } of scratch.rows) await admin.query(`DROP DATABASE IF EXISTS "${datname}" WITH (FORCE)`);
     } finally {
       await admin.end();
     }
