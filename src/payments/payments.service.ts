@@ -4,7 +4,11 @@ import type { Env } from '../config/environment';
 import { ProviderResilience } from '../resilience/provider-resilience';
 import { problems } from '../validation/problem';
 import { CreatePaymentDto } from './dto/create-payment.dto';
+import { ListPaymentsQuery } from './dto/list-payments.query';
+import { PaymentPageView } from './dto/payment-page.view';
 import { PaymentView, toPaymentView } from './dto/payment.view';
+import { PaymentStatus } from '../generated/prisma/client';
+import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 import { canonicalRequest, idempotencyProblems, requestHash } from './idempotency';
 import { paymentLeaseMs } from './payment-lease';
 import { PaymentSettlement } from './payment-settlement';
@@ -66,6 +70,29 @@ export class PaymentsService {
         throw result.problem;
       }
     }
+  }
+
+  /**
+   * The caller's payments, newest first (admins may name another user). A user naming someone
+   * else is refused (403), not silently shown their own list.
+   */
+  async list(actor: PaymentActor, query: ListPaymentsQuery): Promise<PaymentPageView> {
+    const userId = query.userId?.toLowerCase() ?? actor.id;
+    if (userId !== actor.id && actor.role !== 'admin') {
+      throw problems.forbidden('Only admins may list the payments of another user (userId).');
+    }
+    const after = query.cursor === undefined ? undefined : decodePaymentCursor(query.cursor);
+    const rows = await this.payments.list(userId, {
+      status: query.status ? PaymentStatus[query.status] : undefined,
+      after,
+      limit: query.limit,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toPaymentView),
+      nextCursor: rows.length > query.limit && last ? encodePaymentCursor(last) : null,
+    };
   }
 
   async findOne(actor: PaymentActor, id: string): Promise<PaymentView> {
