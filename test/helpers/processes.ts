@@ -131,6 +131,8 @@ export interface BuiltServer {
   output: () => string;
   /** SIGTERM, then wait for the exit (Nest re-raises the signal after closing: code null, signal SIGTERM). */
   stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL (a crash, an OOM kill): no shutdown hook runs. Resolves once the process is gone. */
+  kill: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
@@ -171,6 +173,10 @@ export async function startBuiltServer(env: Record<string, string>, timeoutMs = 
     output: () => output,
     stop: async () => {
       child.kill('SIGTERM');
+      return exited;
+    },
+    kill: async () => {
+      child.kill('SIGKILL');
       return exited;
     },
   };
