@@ -1,4 +1,4 @@
-import { ProblemException } from '../validation/problem';
+import { ProblemException } from '../problems';
 import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 
 describe('payment cursor', () => {

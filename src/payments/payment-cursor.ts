@@ -1,4 +1,4 @@
-import { problems } from '../validation/problem';
+import { validationProblem } from '../problems';
 
 export interface PaymentCursor {
   createdAt: Date;
@@ -24,5 +24,5 @@ export function decodePaymentCursor(value: string): PaymentCursor {
     const createdAt = new Date(Number(match[1]));
     if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: match[2] };
   }
-  throw problems.validation([{ field: 'cursor', message: 'must be a nextCursor from a previous page' }]);
+  throw validationProblem([{ field: 'cursor', message: 'must be a nextCursor from a previous page' }]);
 }

@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Payment, PaymentStatus } from '../generated/prisma/client';
 import { ProviderResilience, upstreamNotCalled } from '../resilience/provider-resilience';
 import { UpstreamUnavailableError } from '../resilience/upstream-errors';
-import type { ProblemException } from '../validation/problem';
+import type { ProblemException } from '../problems';
 import { chargeMismatch } from './charge-match';
 import { PaymentView, toPaymentView } from './dto/payment.view';
 import { ChargeBacksAnotherPaymentError, PaymentsRepository } from './payments.repository';

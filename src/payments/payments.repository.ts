@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Payment, PaymentStatus, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { isUniqueViolation } from '../database/unique-violation';
 import type { CanonicalPaymentRequest } from './idempotency';
 import type { PaymentView } from './dto/payment.view';
 
@@ -26,10 +27,6 @@ export class ChargeBacksAnotherPaymentError extends Error {
 export interface PaymentUpdate {
   status: PaymentStatus;
   providerChargeId: string | null;
-}
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
 }
 
 /** The answer a stored key gives by itself: another body, or a finished response. */

@@ -2,7 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { ProviderResilience } from '../resilience/provider-resilience';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { ListPaymentsQuery } from './dto/list-payments.query';
 import { PaymentPageView } from './dto/payment-page.view';
@@ -79,7 +79,7 @@ export class PaymentsService {
   async list(actor: PaymentActor, query: ListPaymentsQuery): Promise<PaymentPageView> {
     const userId = query.userId?.toLowerCase() ?? actor.id;
     if (userId !== actor.id && actor.role !== 'admin') {
-      throw problems.forbidden('Only admins may list the payments of another user (userId).');
+      throw problem(ErrorCode.FORBIDDEN, 'Only admins may list the payments of another user (userId).');
     }
     const after = query.cursor === undefined ? undefined : decodePaymentCursor(query.cursor);
     const rows = await this.payments.list(userId, {
@@ -98,7 +98,7 @@ export class PaymentsService {
   async findOne(actor: PaymentActor, id: string): Promise<PaymentView> {
     const payment = await this.payments.find(id, actor.id, actor.role === 'admin');
     // Someone else's payment is indistinguishable from a missing one.
-    if (!payment) throw problems.notFound('No such payment.');
+    if (!payment) throw problem(ErrorCode.NOT_FOUND, 'No such payment.');
     return toPaymentView(payment);
   }
 }

@@ -3,7 +3,7 @@ import { ENV } from '../../config/config.constants';
 import type { Env } from '../../config/environment';
 import type { Payment } from '../../generated/prisma/client';
 import { ProviderResilience } from '../../resilience/provider-resilience';
-import { ErrorCode } from '../../validation/problem';
+import { ErrorCode } from '../../problems';
 import { paymentLeaseMs } from '../payment-lease';
 import { PaymentSettlement } from '../payment-settlement';
 import { ReconciliationRepository } from './reconciliation.repository';
