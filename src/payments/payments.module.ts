@@ -1,7 +1,8 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { AuthModule } from '../auth/auth.module';
 import { ResilienceModule } from '../resilience/resilience.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { PaymentSettlement } from './payment-settlement';
 import { PaymentsController } from './payments.controller';
@@ -13,8 +14,12 @@ import { PaymentBacklogDetail, PaymentBacklogMonitor } from './reconciliation/pa
 import { PaymentReconciler } from './reconciliation/payment-reconciler';
 import { ReconciliationRepository } from './reconciliation/reconciliation.repository';
 
+/**
+ * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
+ * policies; TerminusModule: the backlog's readiness detail.
+ */
 @Module({
-  imports: [AuthModule, ResilienceModule, TerminusModule],
+  imports: [TokensModule, UsersModule, ResilienceModule, TerminusModule],
   controllers: [PaymentsController],
   providers: [
     PaymentsService,

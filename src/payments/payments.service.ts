@@ -1,7 +1,7 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { ProviderResilience } from '../resilience/provider-resilience';
+import { resilienceConfig } from '../resilience/resilience.config';
 import { ErrorCode, problem } from '../problems';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { ListPaymentsQuery } from './dto/list-payments.query';
@@ -32,12 +32,12 @@ export class PaymentsService {
   private readonly leaseMs: number;
 
   constructor(
-    @Inject(ENV) env: Env,
+    @Inject(resilienceConfig.KEY) policies: ConfigType<typeof resilienceConfig>,
     private readonly payments: PaymentsRepository,
     private readonly settlement: PaymentSettlement,
     private readonly resilience: ProviderResilience,
   ) {
-    this.leaseMs = paymentLeaseMs(env);
+    this.leaseMs = paymentLeaseMs(policies);
   }
 
   /**

@@ -1,8 +1,8 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import { ENV } from '../../config/config.constants';
-import type { Env } from '../../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import type { ReadinessDetail } from '../../health/readiness-details';
+import { paymentsConfig } from '../payments.config';
 import { PaymentBacklog, ReconciliationRepository } from './reconciliation.repository';
 
 /**
@@ -28,15 +28,12 @@ export class PaymentBacklogDetail implements ReadinessDetail {
   constructor(
     private readonly backlog: PaymentBacklogMonitor,
     private readonly indicators: HealthIndicatorService,
-    @Inject(ENV) private readonly env: Env,
+    @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
   ) {}
 
   async report(): Promise<HealthIndicatorResult> {
     const indicator = this.indicators.check('paymentReconciliation');
-    const worker = {
-      intervalMs: this.env.PAYMENT_RECONCILE_INTERVAL_MS,
-      enabled: this.env.PAYMENT_RECONCILE_INTERVAL_MS > 0,
-    };
+    const worker = { intervalMs: this.config.reconcileIntervalMs, enabled: this.config.reconcileIntervalMs > 0 };
     try {
       return indicator.up({ ...worker, ...(await this.backlog.read()) });
     } catch {

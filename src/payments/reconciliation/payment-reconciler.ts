@@ -1,8 +1,9 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
-import { ENV } from '../../config/config.constants';
-import type { Env } from '../../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import type { Payment } from '../../generated/prisma/client';
 import { ProviderResilience } from '../../resilience/provider-resilience';
+import { resilienceConfig } from '../../resilience/resilience.config';
+import { paymentsConfig } from '../payments.config';
 import { ErrorCode } from '../../problems';
 import { paymentLeaseMs } from '../payment-lease';
 import { PaymentSettlement } from '../payment-settlement';
@@ -40,13 +41,14 @@ export class PaymentReconciler implements OnApplicationBootstrap, OnModuleDestro
   private stopping = false;
 
   constructor(
-    @Inject(ENV) env: Env,
+    @Inject(paymentsConfig.KEY) config: ConfigType<typeof paymentsConfig>,
+    @Inject(resilienceConfig.KEY) policies: ConfigType<typeof resilienceConfig>,
     private readonly repository: ReconciliationRepository,
     private readonly settlement: PaymentSettlement,
     private readonly resilience: ProviderResilience,
   ) {
-    this.intervalMs = env.PAYMENT_RECONCILE_INTERVAL_MS;
-    this.leaseMs = paymentLeaseMs(env);
+    this.intervalMs = config.reconcileIntervalMs;
+    this.leaseMs = paymentLeaseMs(policies);
   }
 
   onApplicationBootstrap(): void {
