@@ -8,6 +8,7 @@ import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
 import { PaymentsModule } from './payments/payments.module';
+import { PaymentBacklogDetail } from './payments/reconciliation/payment-backlog';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
 import { RedisModule } from './redis/redis.module';
@@ -35,8 +36,8 @@ export class AppModule {
         RedisModule,
         RateLimitModule,
         HealthModule.forRoot({
-          imports: [RateLimitModule, ResilienceModule],
-          details: [RateLimitReadiness, ProviderBreakerDetail],
+          imports: [RateLimitModule, ResilienceModule, PaymentsModule],
+          details: [RateLimitReadiness, ProviderBreakerDetail, PaymentBacklogDetail],
         }),
         AuthModule,
         AdminModule,

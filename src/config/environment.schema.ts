@@ -1,5 +1,5 @@
 import { Transform } from 'class-transformer';
-import { IsIn, IsOptional, IsString, Matches, MinLength } from 'class-validator';
+import { IsIn, IsOptional, IsString, Matches, MinLength, ValidateIf } from 'class-validator';
 import { IntRange, toList } from './env-decorators';
 
 /*
@@ -165,6 +165,14 @@ export class Environment {
   @Matches(/^[A-Z]{3}$/, { each: true })
   @Transform(toList)
   PAYMENT_CURRENCIES: string[] = ['EUR', 'USD', 'GBP'];
+
+  /**
+   * How often each instance settles payments left `unknown` with the provider (reconciliation
+   * worker). 0 turns the worker off in this instance; otherwise 100 ms to 1 hour.
+   */
+  @ValidateIf((env: Environment) => env.PAYMENT_RECONCILE_INTERVAL_MS !== 0)
+  @IntRange(100, 3_600_000)
+  PAYMENT_RECONCILE_INTERVAL_MS = 30_000;
 
   /** Most password hashes computed at once per instance; excess logins answer 503. */
   @IntRange(1, 256)

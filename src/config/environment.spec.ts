@@ -49,6 +49,7 @@ describe('loadEnvironment', () => {
       CIRCUIT_HALF_OPEN_AFTER_MS: 10000,
       PAYMENT_PROVIDER_MAX_CONCURRENCY: 20,
       PAYMENT_PROVIDER_MAX_QUEUE: 50,
+      PAYMENT_RECONCILE_INTERVAL_MS: 30000,
       JWT_ACCESS_PREVIOUS_SECRETS: [],
       REFRESH_TOKEN_PEPPER_PREVIOUS: [],
     });
@@ -95,6 +96,18 @@ describe('loadEnvironment', () => {
   it('rejects a too-short secret and a non-URL database', () => {
     const problems = problemsOf({ ...valid(), REFRESH_TOKEN_PEPPER: 'Zq8#kP2!vL9@', DATABASE_URL: 'mysql://x' });
     expect(problems.map((p) => p.variable)).toEqual(['DATABASE_URL', 'REFRESH_TOKEN_PEPPER']);
+  });
+
+  it('accepts 0 (off) or 100 ms to 1 hour for PAYMENT_RECONCILE_INTERVAL_MS, and refuses anything else', () => {
+    expect(loadEnvironment({ ...valid(), PAYMENT_RECONCILE_INTERVAL_MS: '0' }).PAYMENT_RECONCILE_INTERVAL_MS).toBe(0);
+    expect(loadEnvironment({ ...valid(), PAYMENT_RECONCILE_INTERVAL_MS: '250' }).PAYMENT_RECONCILE_INTERVAL_MS).toBe(
+      250,
+    );
+    for (const bad of ['50', '-1', 'soon', '3600001', '1.5']) {
+      expect(problemsOf({ ...valid(), PAYMENT_RECONCILE_INTERVAL_MS: bad }).map((p) => p.variable)).toEqual([
+        'PAYMENT_RECONCILE_INTERVAL_MS',
+      ]);
+    }
   });
 
   it('requires Redis credentials in production only', () => {

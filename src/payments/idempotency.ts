@@ -50,9 +50,4 @@ export const idempotencyProblems = {
         retryAfterSeconds: 1,
       },
     ),
-  providerKeyCollision: () =>
-    problem(
-      ErrorCode.IDEMPOTENCY_CONFLICT,
-      'The payment provider already used this Idempotency-Key for another payment. Use a new key.',
-    ),
 };

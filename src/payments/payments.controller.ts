@@ -1,5 +1,5 @@
-import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply } from 'fastify';
 import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
@@ -8,6 +8,8 @@ import { RolesGuard } from '../auth/roles.guard';
 import { validationProblem } from '../problems';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { CreatePaymentDto } from './dto/create-payment.dto';
+import { ListPaymentsQuery } from './dto/list-payments.query';
+import { PaymentPageView } from './dto/payment-page.view';
 import { PaymentView } from './dto/payment.view';
 import { IdempotencyKey } from './idempotency-key.decorator';
 import { PaymentsService } from './payments.service';
@@ -39,6 +41,12 @@ export class PaymentsController {
     const result = await this.payments.create(user, idempotencyKey, body);
     void reply.status(result.status);
     return result.body;
+  }
+
+  @Get()
+  @ApiOkResponse({ type: PaymentPageView, description: "The caller's payments, newest first" })
+  list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQuery): Promise<PaymentPageView> {
+    return this.payments.list(user, query);
   }
 
   @Get(':id')

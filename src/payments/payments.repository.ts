@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { Injectable } from '@nestjs/common';
 import { Payment, PaymentStatus, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
@@ -5,24 +6,35 @@ import { isUniqueViolation } from '../database/unique-violation';
 import type { CanonicalPaymentRequest } from './idempotency';
 import type { PaymentView } from './dto/payment.view';
 
-/** What claiming an Idempotency-Key found. Only `owner` may call the provider. */
+/**
+ * What claiming an Idempotency-Key found. Only `owner` may call the provider; `fresh` says the
+ * payment was created by this very claim (so the provider has never seen its key).
+ */
 export type Claim =
-  | { kind: 'owner'; payment: Payment }
+  | { kind: 'owner'; payment: Payment; fresh: boolean }
   | { kind: 'replay'; status: number; body: PaymentView }
   | { kind: 'other-body' }
-  | { kind: 'in-progress' }
-  | { kind: 'provider-key-collision' };
+  | { kind: 'in-progress' };
 
-/** Response status recorded when the provider answered with a charge that already backs another payment. */
-export const PROVIDER_KEY_COLLISION_STATUS = 409;
+/** The provider's charge id already backs another payment: it is never attached to a second one. */
+export class ChargeBacksAnotherPaymentError extends Error {
+  constructor() {
+    super('the charge already backs another payment');
+    this.name = 'ChargeBacksAnotherPaymentError';
+  }
+}
 
-/** The answer a stored key gives by itself: another body, a collision, or a finished response. */
+export interface PaymentUpdate {
+  status: PaymentStatus;
+  providerChargeId: string | null;
+}
+
+/** The answer a stored key gives by itself: another body, or a finished response. */
 function settledClaim(
   record: { requestHash: string; responseStatus: number | null; responseBody: unknown },
   hash: string,
 ): Claim | undefined {
   if (record.requestHash !== hash) return { kind: 'other-body' };
-  if (record.responseStatus === PROVIDER_KEY_COLLISION_STATUS) return { kind: 'provider-key-collision' };
   if (record.responseStatus !== null && record.responseBody !== null) {
     return { kind: 'replay', status: record.responseStatus, body: record.responseBody as unknown as PaymentView };
   }
@@ -33,7 +45,9 @@ function settledClaim(
  * Payments and their idempotency records. The guarantee that one key makes one payment and one
  * provider call is the database's: the primary key (user_id, key) of idempotency_keys and the
  * unique (user_id, idempotency_key) of payments, plus a lease (locked_until) taken with a
- * conditional UPDATE, so exactly one request at a time owns an unfinished key.
+ * conditional UPDATE, so exactly one request (or reconciliation worker) at a time owns an
+ * unfinished payment. The provider key is the payment's own id, so two users' keys never meet
+ * at the provider.
  */
 @Injectable()
 export class PaymentsRepository {
@@ -46,11 +60,14 @@ export class PaymentsRepository {
     request: CanonicalPaymentRequest,
     leaseMs: number,
   ): Promise<Claim> {
+    const id = randomUUID();
     try {
       // One statement batch in one transaction: the payment and its key exist together or not at all.
       const payment = await this.prisma.payment.create({
         data: {
           ...request,
+          id,
+          providerKey: id,
           userId,
           idempotencyKey: key,
           status: PaymentStatus.unknown,
@@ -59,7 +76,7 @@ export class PaymentsRepository {
           },
         },
       });
-      return { kind: 'owner', payment };
+      return { kind: 'owner', payment, fresh: true };
     } catch (error) {
       if (!isUniqueViolation(error)) throw error;
     }
@@ -68,7 +85,7 @@ export class PaymentsRepository {
 
   /**
    * What a key already answers, without claiming anything (one read): used while the provider's
-   * breaker is open, when no new payment may start but a finished one must still replay.
+   * breaker refuses new calls, when no new payment may start but a finished one must still replay.
    */
   async settled(userId: string, key: string, hash: string): Promise<Claim | undefined> {
     const record = await this.prisma.idempotencyKey.findUnique({ where: { userId_key: { userId, key } } });
@@ -80,7 +97,7 @@ export class PaymentsRepository {
       where: { userId_key: { userId, key } },
       include: { payment: true },
     });
-    // The unique violation means a committed row exists; it is never deleted while its user exists.
+    // The unique violation means a committed row exists (or existed: an abandoned claim is deleted).
     if (!record) return { kind: 'in-progress' };
     const settled = settledClaim(record, hash);
     if (settled) return settled;
@@ -90,56 +107,70 @@ export class PaymentsRepository {
       where: { userId, key, responseStatus: null, OR: [{ lockedUntil: null }, { lockedUntil: { lt: now } }] },
       data: { lockedUntil: new Date(now.getTime() + leaseMs) },
     });
-    return taken.count === 1 ? { kind: 'owner', payment: record.payment } : { kind: 'in-progress' };
+    return taken.count === 1 ? { kind: 'owner', payment: record.payment, fresh: false } : { kind: 'in-progress' };
   }
 
   /**
    * The provider gave a definitive answer: record it and the response every replay will get.
-   * Returns undefined when the provider's charge id already backs another payment (the provider
-   * deduplicated our key against another user's request): this payment is then recorded `failed`
-   * with no charge, and the key answers 409 from now on.
+   * Throws ChargeBacksAnotherPaymentError (and records nothing) when the charge id already backs
+   * another payment: a charge is never attached to two payments.
    */
   async complete(
     payment: Payment,
-    update: { status: PaymentStatus; providerChargeId: string | null },
-    responseStatus: number,
-    toView: (payment: Payment) => PaymentView,
-  ): Promise<PaymentView | undefined> {
-    try {
-      return await this.record(payment, update, responseStatus, toView);
-    } catch (error) {
-      if (!isUniqueViolation(error) || update.providerChargeId === null) throw error;
-    }
-    await this.record(
-      payment,
-      { status: PaymentStatus.failed, providerChargeId: null },
-      PROVIDER_KEY_COLLISION_STATUS,
-      toView,
-    );
-    return undefined;
-  }
-
-  /** Writes the payment's outcome and the answer every replay of its key will get, together. */
-  private record(
-    payment: Payment,
-    update: { status: PaymentStatus; providerChargeId: string | null },
+    update: PaymentUpdate,
     responseStatus: number,
     toView: (payment: Payment) => PaymentView,
   ): Promise<PaymentView> {
-    return this.prisma.$transaction(async (tx) => {
-      const updated = await tx.payment.update({ where: { id: payment.id }, data: update });
-      const view = toView(updated);
-      await tx.idempotencyKey.update({
-        where: { paymentId: payment.id },
-        data: { responseStatus, responseBody: view as unknown as Prisma.InputJsonObject, lockedUntil: null },
+    try {
+      return await this.prisma.$transaction(async (tx) => {
+        const updated = await tx.payment.update({ where: { id: payment.id }, data: update });
+        const view = toView(updated);
+        await tx.idempotencyKey.update({
+          where: { paymentId: payment.id },
+          data: { responseStatus, responseBody: view as unknown as Prisma.InputJsonObject, lockedUntil: null },
+        });
+        return view;
       });
-      return view;
-    });
+    } catch (error) {
+      if (isUniqueViolation(error) && update.providerChargeId !== null) throw new ChargeBacksAnotherPaymentError();
+      throw error;
+    }
+  }
+
+  /**
+   * The provider was never called for this freshly created payment (breaker or bulkhead refused):
+   * remove it and its key, as if the request had not happened, so the refusal (503) is the whole
+   * truth and a retry with the same key starts over. Only while it is still `unknown`.
+   */
+  async abandon(payment: Payment): Promise<void> {
+    await this.prisma.payment.deleteMany({ where: { id: payment.id, status: PaymentStatus.unknown } });
   }
 
   /** No definitive answer: give up the lease at once so a replay can ask the provider again. */
   async release(payment: Payment): Promise<void> {
     await this.prisma.idempotencyKey.update({ where: { paymentId: payment.id }, data: { lockedUntil: null } });
+  }
+
+  /**
+   * One page of a user's payments, newest first (created_at, then id, both descending), strictly
+   * after `after` when given. Reads `limit + 1` rows so the caller knows whether a next page exists.
+   */
+  async list(
+    userId: string,
+    filter: { status?: PaymentStatus; after?: { createdAt: Date; id: string }; limit: number },
+  ): Promise<Payment[]> {
+    const after = filter.after;
+    return this.prisma.payment.findMany({
+      where: {
+        userId,
+        ...(filter.status ? { status: filter.status } : {}),
+        ...(after
+          ? { OR: [{ createdAt: { lt: after.createdAt } }, { createdAt: after.createdAt, id: { lt: after.id } }] }
+          : {}),
+      },
+      orderBy: [{ createdAt: 'desc' }, { id: 'desc' }],
+      take: filter.limit + 1,
+    });
   }
 
   /** The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. */

@@ -1,14 +1,18 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
-import { Payment, PaymentStatus } from '../generated/prisma/client';
-import { ProviderResilience, RETRY_MAX_DELAY_MS } from '../resilience/provider-resilience';
+import { ProviderResilience } from '../resilience/provider-resilience';
 import { resilienceConfig } from '../resilience/resilience.config';
 import { ErrorCode, problem } from '../problems';
 import { CreatePaymentDto } from './dto/create-payment.dto';
+import { ListPaymentsQuery } from './dto/list-payments.query';
+import { PaymentPageView } from './dto/payment-page.view';
 import { PaymentView, toPaymentView } from './dto/payment.view';
+import { PaymentStatus } from '../generated/prisma/client';
+import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 import { canonicalRequest, idempotencyProblems, requestHash } from './idempotency';
+import { paymentLeaseMs } from './payment-lease';
+import { PaymentSettlement } from './payment-settlement';
 import { PaymentsRepository } from './payments.repository';
-import { ChargeOutcome, PAYMENT_PROVIDER, PaymentProvider } from './provider/payment-provider';
 
 export interface PaymentActor {
   id: string;
@@ -30,38 +34,65 @@ export class PaymentsService {
   constructor(
     @Inject(resilienceConfig.KEY) policies: ConfigType<typeof resilienceConfig>,
     private readonly payments: PaymentsRepository,
-    @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
+    private readonly settlement: PaymentSettlement,
     private readonly resilience: ProviderResilience,
   ) {
-    const attempts = policies.retries + 1;
-    this.leaseMs = attempts * policies.timeoutMs + policies.retries * RETRY_MAX_DELAY_MS + 10_000;
+    this.leaseMs = paymentLeaseMs(policies);
   }
 
   /**
    * Creates (or replays) the payment for this user's Idempotency-Key. Only the request that owns
-   * the key calls the provider, with the same key every time, so the provider never charges twice.
+   * the payment calls the provider, always with the payment's own provider key, so the provider
+   * never charges it twice and never confuses it with another user's payment.
    */
   async create(actor: PaymentActor, idempotencyKey: string, body: CreatePaymentDto): Promise<CreatedPayment> {
     const request = canonicalRequest(body);
     const hash = requestHash(request);
-    // While the breaker is open no charge can start: answer CIRCUIT_OPEN after one read (a finished
-    // key still replays), instead of inserting a payment only to release it.
-    const claim =
-      this.resilience.state === 'open'
-        ? ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen())
-        : await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs);
+    // While the breaker refuses calls no charge can start: answer CIRCUIT_OPEN after one read (a
+    // finished key still replays) instead of inserting a payment only to remove it. Once the
+    // half-open delay has passed the request goes on and becomes the probe.
+    const claim = this.resilience.admitsNewCall()
+      ? await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs)
+      : ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen());
     switch (claim.kind) {
       case 'other-body':
         throw idempotencyProblems.otherBody();
       case 'in-progress':
         throw idempotencyProblems.inProgress();
-      case 'provider-key-collision':
-        throw idempotencyProblems.providerKeyCollision();
       case 'replay':
         return { status: claim.status, body: claim.body };
-      case 'owner':
-        return { status: HttpStatus.CREATED, body: await this.charge(claim.payment, idempotencyKey) };
+      case 'owner': {
+        const result = await this.settlement.settle(claim.payment, claim.fresh);
+        if (result.kind === 'settled') return { status: HttpStatus.CREATED, body: result.view };
+        if (result.kind === 'unknown') {
+          this.logger.warn(`Payment ${claim.payment.id}: charge outcome unknown (${result.reason})`);
+        }
+        throw result.problem;
+      }
     }
+  }
+
+  /**
+   * The caller's payments, newest first (admins may name another user). A user naming someone
+   * else is refused (403), not silently shown their own list.
+   */
+  async list(actor: PaymentActor, query: ListPaymentsQuery): Promise<PaymentPageView> {
+    const userId = query.userId?.toLowerCase() ?? actor.id;
+    if (userId !== actor.id && actor.role !== 'admin') {
+      throw problem(ErrorCode.FORBIDDEN, 'Only admins may list the payments of another user (userId).');
+    }
+    const after = query.cursor === undefined ? undefined : decodePaymentCursor(query.cursor);
+    const rows = await this.payments.list(userId, {
+      status: query.status ? PaymentStatus[query.status] : undefined,
+      after,
+      limit: query.limit,
+    });
+    const page = rows.slice(0, query.limit);
+    const last = page[page.length - 1];
+    return {
+      items: page.map(toPaymentView),
+      nextCursor: rows.length > query.limit && last ? encodePaymentCursor(last) : null,
+    };
   }
 
   async findOne(actor: PaymentActor, id: string): Promise<PaymentView> {
@@ -69,41 +100,5 @@ export class PaymentsService {
     // Someone else's payment is indistinguishable from a missing one.
     if (!payment) throw problem(ErrorCode.NOT_FOUND, 'No such payment.');
     return toPaymentView(payment);
-  }
-
-  private async charge(payment: Payment, idempotencyKey: string): Promise<PaymentView> {
-    let outcome: ChargeOutcome;
-    try {
-      outcome = await this.provider.charge(
-        {
-          amount: payment.amount,
-          currency: payment.currency,
-          recipientId: payment.recipientId,
-          reference: payment.reference,
-        },
-        idempotencyKey,
-      );
-    } catch (error) {
-      const problem = this.resilience.toProblem(error);
-      if (!problem) throw error; // unexpected: the lease expires and a replay resolves it
-      // Outcome unknown: the payment stays `unknown`, never lost; a replay with the same key asks
-      // the provider again, which dedupes by key, so it is never charged twice.
-      await this.payments.release(payment);
-      this.logger.warn(`Payment ${payment.id}: charge outcome unknown (${problem.code})`);
-      throw problem;
-    }
-    const update =
-      outcome.kind === 'charged'
-        ? { status: PaymentStatus[outcome.status], providerChargeId: outcome.chargeId }
-        : { status: PaymentStatus.failed, providerChargeId: null };
-    if (outcome.kind === 'refused') {
-      this.logger.log(`Payment ${payment.id}: the provider refused the charge (HTTP ${outcome.httpStatus})`);
-    }
-    const view = await this.payments.complete(payment, update, HttpStatus.CREATED, toPaymentView);
-    if (!view) {
-      this.logger.error(`Payment ${payment.id}: the provider answered with a charge that backs another payment`);
-      throw idempotencyProblems.providerKeyCollision();
-    }
-    return view;
   }
 }

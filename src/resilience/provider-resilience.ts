@@ -35,8 +35,25 @@ const STATE_NAMES: Record<CircuitState, BreakerStateName> = {
   [CircuitState.Isolated]: 'isolated',
 };
 
+/**
+ * Thrown instead of cockatiel's BrokenCircuitError when the breaker refused a call before any
+ * attempt reached the provider: the provider never saw it, so nothing can have been charged.
+ */
+export class CircuitOpenBeforeCallError extends BrokenCircuitError {}
+
+/** True when `error` proves the provider was never called (nothing can have been charged). */
+export function upstreamNotCalled(error: unknown): boolean {
+  return error instanceof CircuitOpenBeforeCallError || error instanceof BulkheadRejectedError;
+}
+
 export interface BreakerSnapshot {
+  /**
+   * `half-open` from the moment CIRCUIT_HALF_OPEN_AFTER_MS has elapsed (the next call is the
+   * probe) until the probe's answer closes or reopens the breaker.
+   */
   state: BreakerStateName;
+  /** True while the half-open probe is on its way to the provider. */
+  probeInFlight: boolean;
   /** Consecutive failed attempts counted towards the threshold (while closed). */
   consecutiveFailures: number;
   failureThreshold: number;
@@ -71,6 +88,8 @@ export class ProviderResilience {
   private readonly bulkhead: BulkheadPolicy;
   private readonly policy: IPolicy;
   private openedAt = 0;
+  /** A call has taken the half-open probe and not finished yet. */
+  private probeClaimed = false;
   private opened = 0;
   private rejectedWhileOpen = 0;
 
@@ -115,16 +134,59 @@ export class ProviderResilience {
    * returns (never throws) for an answer, including a refusal.
    */
   async execute<T>(attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
+    // Once the half-open delay has passed, the first call to get here is the probe. cockatiel would
+    // park every other call until the probe's answer (or, before the probe reaches the breaker, let
+    // a second one through as another probe); refuse them at once instead, so exactly one request
+    // reaches a provider that may still be down.
+    const state = this.breaker.state;
+    const probe = state === CircuitState.Open && this.probeDue();
+    if (state === CircuitState.HalfOpen || state === CircuitState.Isolated || (probe && this.probeClaimed)) {
+      this.rejectedWhileOpen += 1;
+      throw new CircuitOpenBeforeCallError();
+    }
+    if (probe) this.probeClaimed = true;
+    let attempts = 0;
     try {
-      return await this.policy.execute(({ signal }) => attempt(signal));
+      return await this.policy.execute(({ signal }) => {
+        attempts += 1;
+        return attempt(signal);
+      });
     } catch (error) {
-      if (error instanceof BrokenCircuitError) this.rejectedWhileOpen += 1;
-      throw error;
+      if (!(error instanceof BrokenCircuitError)) throw error;
+      this.rejectedWhileOpen += 1;
+      throw attempts === 0 && !(error instanceof CircuitOpenBeforeCallError) ? new CircuitOpenBeforeCallError() : error;
+    } finally {
+      // The probe has its answer (the breaker closed or reopened), or never reached the breaker.
+      if (probe) this.probeClaimed = false;
     }
   }
 
+  /**
+   * Whether a new call may start now: the breaker is closed, or it is open and
+   * CIRCUIT_HALF_OPEN_AFTER_MS has elapsed, so this call becomes the half-open probe. cockatiel
+   * itself moves from open to half-open only inside execute(), so callers that refuse cheaply
+   * while the breaker is open must ask this, never `state === 'open'`, or no probe ever happens.
+   */
+  admitsNewCall(): boolean {
+    switch (this.breaker.state) {
+      case CircuitState.Closed:
+        return true;
+      case CircuitState.Open:
+        return this.probeDue() && !this.probeClaimed;
+      default:
+        return false;
+    }
+  }
+
+  /** The breaker as callers experience it (see BreakerSnapshot.state). */
   get state(): BreakerStateName {
-    return STATE_NAMES[this.breaker.state];
+    const state = this.breaker.state;
+    if (state === CircuitState.Open && this.probeDue()) return 'half-open';
+    return STATE_NAMES[state];
+  }
+
+  private probeDue(): boolean {
+    return Date.now() - this.openedAt >= this.config.circuitHalfOpenAfterMs;
   }
 
   /** Whole seconds until the open breaker lets a probe through (at least 1). */
@@ -137,6 +199,7 @@ export class ProviderResilience {
     const state = this.state;
     return {
       state,
+      probeInFlight: this.probeClaimed || this.breaker.state === CircuitState.HalfOpen,
       consecutiveFailures: this.breakerCounter.state,
       failureThreshold: this.config.circuitFailureThreshold,
       halfOpenAfterMs: this.config.circuitHalfOpenAfterMs,

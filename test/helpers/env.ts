@@ -30,6 +30,10 @@ export function testVariables(overrides: Record<string, string | undefined> = {}
     // Suites that test limits lower these; the others must never trip them by accident.
     RATE_LIMIT_GLOBAL_LIMIT: '100000',
     RATE_LIMIT_AUTH_LIMIT: '100000',
+    // Every suite shares one database: a worker in one suite's gateway would settle another suite's
+    // `unknown` payments against its own stand-in. Suites that test reconciliation turn it on
+    // against a database of their own.
+    PAYMENT_RECONCILE_INTERVAL_MS: '0',
     ...overrides,
   };
   return Object.fromEntries(Object.entries(vars).filter((e): e is [string, string] => e[1] !== undefined));

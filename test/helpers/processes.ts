@@ -51,6 +51,8 @@ export interface BuiltServer {
   output: () => string;
   /** SIGTERM, then wait for the exit (Nest re-raises the signal after closing: code null, signal SIGTERM). */
   stop: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
+  /** SIGKILL (a crash, an OOM kill): no shutdown hook runs. Resolves once the process is gone. */
+  kill: () => Promise<{ code: number | null; signal: NodeJS.Signals | null }>;
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
@@ -66,7 +68,12 @@ export async function startBuiltServer(env: Record<string, string>, timeoutMs = 
     ready: { probe: () => fetch(`${url}/health/live`).then((r) => r.ok) },
     timeoutMs,
   });
-  return { url, output: () => server.output(), stop: () => server.stop({ graceMs: 15_000 }) };
+  return {
+    url,
+    output: () => server.output(),
+    stop: () => server.stop({ graceMs: 15_000 }),
+    kill: () => server.stop({ signal: 'SIGKILL', graceMs: 0 }),
+  };
 }
 
 /**

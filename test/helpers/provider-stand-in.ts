@@ -4,7 +4,13 @@ import type { Socket } from 'node:net';
 
 /** What the stand-in does with the next charge request. */
 export type ProviderBehaviour =
-  | { kind: 'succeed'; status?: 'succeeded' | 'pending' | 'failed'; httpStatus?: 200 | 201 }
+  | {
+      kind: 'succeed';
+      status?: 'succeeded' | 'pending' | 'failed';
+      httpStatus?: 200 | 201;
+      /** Echo these instead of what was charged (a provider that lies or mixes charges up). */
+      echo?: { amount?: number; currency?: string; recipientId?: string };
+    }
   | { kind: 'slow'; delayMs: number; status?: 'succeeded' | 'pending' | 'failed' }
   | { kind: 'hang' }
   | { kind: 'error'; httpStatus: number }
@@ -22,11 +28,15 @@ export interface RecordedCharge {
  * A real HTTP payment provider for tests (node:http on a free port). Each test sets its
  * behaviour; it records every request (arrival time, headers, body) and, like the real provider,
  * charges at most once per Idempotency-Key: a repeat with a known key returns the first charge.
+ * Its answers echo what was charged under the key (amount, currency, recipientId).
  */
 export class ProviderStandIn {
   readonly requests: RecordedCharge[] = [];
   /** Charges actually made, by Idempotency-Key. */
   readonly charges = new Map<string, { id: string; status: string; body: unknown }>();
+  /** Most requests with one Idempotency-Key it ever had in flight at once (1 = never overlapping). */
+  maxConcurrentPerKey = 0;
+  private readonly inFlight = new Map<string, number>();
   private behaviour: ProviderBehaviour = { kind: 'succeed' };
   private failuresLeft = 0;
   private failure: ProviderBehaviour = { kind: 'error', httpStatus: 500 };
@@ -68,6 +78,7 @@ export class ProviderStandIn {
   reset(): void {
     this.requests.length = 0;
     this.charges.clear();
+    this.maxConcurrentPerKey = 0;
     this.behave({ kind: 'succeed' });
   }
 
@@ -97,6 +108,12 @@ export class ProviderStandIn {
       const rawKey = req.headers['idempotency-key'];
       const idempotencyKey = typeof rawKey === 'string' ? rawKey : undefined;
       this.requests.push({ at: Date.now(), headers: req.headers, body, idempotencyKey });
+      if (idempotencyKey) {
+        const now = (this.inFlight.get(idempotencyKey) ?? 0) + 1;
+        this.inFlight.set(idempotencyKey, now);
+        this.maxConcurrentPerKey = Math.max(this.maxConcurrentPerKey, now);
+        res.on('close', () => this.inFlight.set(idempotencyKey, (this.inFlight.get(idempotencyKey) ?? 1) - 1));
+      }
       let behaviour = this.behaviour;
       if (this.failuresLeft > 0) {
         this.failuresLeft -= 1;
@@ -130,7 +147,14 @@ export class ProviderStandIn {
         return;
       }
       case 'succeed':
-        return this.charge(res, body, key, behaviour.status ?? 'succeeded', behaviour.httpStatus ?? 201);
+        return this.charge(
+          res,
+          body,
+          key,
+          behaviour.status ?? 'succeeded',
+          behaviour.httpStatus ?? 201,
+          behaviour.echo,
+        );
     }
   }
 
@@ -140,12 +164,20 @@ export class ProviderStandIn {
     key: string | undefined,
     status: string,
     httpStatus: number,
+    echo: Record<string, unknown> = {},
   ): void {
     const existing = key ? this.charges.get(key) : undefined;
-    if (existing) return this.json(res, 200, { id: existing.id, status: existing.status });
-    const charge = { id: `ch_${randomUUID()}`, status, body };
-    if (key) this.charges.set(key, charge);
-    this.json(res, httpStatus, { id: charge.id, status });
+    const charge = existing ?? { id: `ch_${randomUUID()}`, status, body };
+    if (key && !existing) this.charges.set(key, charge);
+    const { amount, currency, recipientId } = (charge.body ?? {}) as Record<string, unknown>;
+    this.json(res, existing ? 200 : httpStatus, {
+      id: charge.id,
+      status: charge.status,
+      amount,
+      currency,
+      recipientId,
+      ...echo,
+    });
   }
 
   private json(res: ServerResponse, status: number, payload: unknown): void {

@@ -4,6 +4,7 @@ import { PrismaService } from '../../src/database/prisma.service';
 import { createUser, login, TestUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { providerKeyFor } from '../helpers/payments';
 
 const validBody = (): Record<string, unknown> => ({
   amount: 1250,
@@ -223,8 +224,9 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       const second = await pay(alice.token, body, key);
       expect(first.status).toBe(201);
       expect({ status: second.status, body: second.body }).toEqual({ status: first.status, body: first.body });
-      expect(provider.requestsFor(key)).toHaveLength(1);
-      expect(provider.requests[0].headers['idempotency-key']).toBe(key);
+      expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
+      // The provider key is the payment's own id, never the client's key (CONTRACT, "The payment provider").
+      expect(provider.requests[0].headers['idempotency-key']).toBe(first.body.id);
       expect(provider.requests[0].headers.authorization).toBe(`Bearer ${gw.env.PAYMENT_PROVIDER_API_KEY}`);
       expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
     });
@@ -235,7 +237,7 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       await pay(alice.token, body, key);
       expectProblem(await pay(alice.token, { ...body, amount: 99 }, key), 409, 'IDEMPOTENCY_CONFLICT');
       expectProblem(await pay(alice.token, { ...body, recipientId: randomUUID() }, key), 409, 'IDEMPOTENCY_CONFLICT');
-      expect(provider.requestsFor(key)).toHaveLength(1);
+      expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
     });
 
     it('makes one payment and one provider charge from 10 concurrent requests with one key', async () => {
@@ -248,7 +250,7 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       expect(statuses.filter((s) => s === 201).length).toBeGreaterThanOrEqual(1);
       for (const r of results.filter((x) => x.status === 409)) expectProblem(r, 409, 'IDEMPOTENCY_CONFLICT');
       expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
-      expect(provider.requestsFor(key)).toHaveLength(1);
+      expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
       // Once the winner is done, every retry gets its answer.
       const later = await pay(alice.token, body, key);
       expect(later.status).toBe(201);
@@ -277,20 +279,27 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
         );
         expect(results.every((r) => r.status === 201 || r.status === 409)).toBe(true);
         expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
-        expect(provider.requestsFor(key)).toHaveLength(1);
+        expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
       } finally {
         await second.close();
       }
     });
 
-    it('does not let one user replay or probe another user key', async () => {
+    it('makes two independent payments and two charges when two users pick the same key', async () => {
       const key = newKey();
-      const body = validBody();
-      const alices = await pay(alice.token, body, key);
-      provider.reset(); // a provider that scopes keys per caller; the shared-key case is covered in the service tests
-      const bobs = await pay(bob.token, body, key);
-      expect(bobs.status).toBe(201);
+      const aliceBody = { ...validBody(), amount: 1111 };
+      const bobBody = { ...validBody(), amount: 99_999_999 };
+      const alices = await pay(alice.token, aliceBody, key);
+      const bobs = await pay(bob.token, bobBody, key);
+      expect([alices.status, bobs.status]).toEqual([201, 201]);
       expect(bobs.body.id).not.toBe(alices.body.id);
+      expect(provider.charges.size).toBe(2);
+      expect((provider.charges.get(String(alices.body.id))!.body as { amount: number }).amount).toBe(1111);
+      expect((provider.charges.get(String(bobs.body.id))!.body as { amount: number }).amount).toBe(99_999_999);
+      // Each replay answers its own user's payment, and charges nothing more.
+      expect((await pay(alice.token, aliceBody, key)).body).toEqual(alices.body);
+      expect((await pay(bob.token, bobBody, key)).body).toEqual(bobs.body);
+      expect(provider.requestCount).toBe(2);
     });
   });
 });

@@ -5,6 +5,7 @@ import { PaymentActor, PaymentsService } from '../../src/payments/payments.servi
 import { ProblemException } from '../../src/problems';
 import { startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { providerKeyFor } from '../helpers/payments';
 
 async function problemOf(promise: Promise<unknown>): Promise<ProblemException> {
   try {
@@ -61,7 +62,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
 
   const rowsFor = (userId: string, key: string) => prisma.payment.count({ where: { userId, idempotencyKey: key } });
 
-  it('creates the payment, charges the provider once with the client key and answers 201 with its status', async () => {
+  it('creates the payment, charges the provider once with the payment id as key and answers 201 with its status', async () => {
     const key = newKey();
     const input = body();
     const created = await service.create(alice, key, input);
@@ -75,9 +76,11 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
       reference: 'invoice 42',
       createdAt: expect.stringMatching(/^\d{4}-\d\d-\d\dT/),
     });
-    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.requestsFor(created.body.id)).toHaveLength(1);
+    expect(provider.requestsFor(key)).toHaveLength(0);
     const row = await prisma.payment.findUniqueOrThrow({ where: { id: created.body.id } });
-    expect(row.providerChargeId).toBe(provider.charges.get(key)!.id);
+    expect(row.providerChargeId).toBe(provider.charges.get(created.body.id)!.id);
+    expect(row.providerKey).toBe(created.body.id);
   });
 
   it.each(['pending', 'failed'] as const)('records the provider status %s as the payment status', async (status) => {
@@ -93,7 +96,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     expect(first).toMatchObject({ status: 201, body: { status: 'failed' } });
     provider.behave({ kind: 'succeed' });
     expect(await service.create(alice, key, input)).toEqual(first);
-    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
   it('replays the first answer for the same key and body, without a second payment or charge', async () => {
@@ -103,7 +106,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const again = await service.create(alice, key, { ...input });
     expect(again).toEqual(first);
     expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
   it('treats an absent and a null reference as the same body', async () => {
@@ -129,7 +132,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
       });
     }
     expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
   it('creates one payment and one provider charge for 10 concurrent requests with one key', async () => {
@@ -142,7 +145,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     expect(fulfilled.length).toBeGreaterThanOrEqual(1);
     for (const r of rejected) expect(r.reason).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
     expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(key)).toHaveLength(1);
+    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
     expect(provider.charges.size).toBe(1);
   });
 
@@ -157,16 +160,35 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     expect(await rowsFor(bob.id, key)).toBe(1);
   });
 
-  it('refuses (409) a charge the provider deduplicated against another payment, recording it failed, uncharged', async () => {
-    // The provider's key space is shared by all our users: Bob reusing Alice's key gets her charge back.
+  it('charges two users who share a key twice, each for their own amount, with no 409 (Alice and Bob)', async () => {
+    // The old failure: Alice's charge is taken but her answer is lost; Bob sends the same key.
     const key = newKey();
-    await service.create(alice, key, body());
-    const problem = await problemOf(service.create(bob, key, body()));
-    expect(problem.code).toBe('IDEMPOTENCY_CONFLICT');
-    expect(provider.charges.size).toBe(1);
-    const bobs = await prisma.payment.findFirstOrThrow({ where: { userId: bob.id, idempotencyKey: key } });
-    expect(bobs).toMatchObject({ status: 'failed', providerChargeId: null });
-    expect((await problemOf(service.create(bob, key, body()))).code).toBe('IDEMPOTENCY_CONFLICT');
+    const alicesBody = body({ amount: 1250 });
+    provider.behave({ kind: 'slow', delayMs: 1200 });
+    expect((await problemOf(service.create(alice, key, alicesBody))).code).toBe('UPSTREAM_TIMEOUT');
+    provider.behave({ kind: 'succeed' });
+    const bobs = await service.create(bob, key, body({ amount: 99_999_999 }));
+    expect(bobs.body).toMatchObject({ status: 'succeeded', amount: 99_999_999 });
+    await new Promise((r) => setTimeout(r, 1300)); // Alice's lost charge completes at the provider
+    const alices = await service.create(alice, key, alicesBody);
+    expect(alices.body).toMatchObject({ status: 'succeeded', amount: 1250 });
+    expect(provider.charges.size).toBe(2);
+    const rows = await prisma.payment.findMany({ where: { idempotencyKey: key } });
+    for (const row of rows) {
+      const charge = provider.charges.get(row.providerKey)!;
+      expect(row.providerChargeId).toBe(charge.id);
+      expect((charge.body as { amount: number }).amount).toBe(row.amount);
+    }
+  });
+
+  it('never attaches a charge the provider says is for another amount: the payment stays unknown (502)', async () => {
+    const key = newKey();
+    provider.behave({ kind: 'succeed', echo: { amount: 7 } });
+    const problem = await problemOf(service.create(alice, key, body({ amount: 1250 })));
+    expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
+    const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
+    expect(row).toMatchObject({ status: 'unknown', providerChargeId: null });
+    expect(gw.logs.some((l) => /answer names another amount; left unknown/.test(String(l.msg)))).toBe(true);
   });
 
   it('records an unknown outcome after a timeout and charges exactly once when the request is replayed', async () => {
@@ -193,7 +215,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const input = body();
     const problem = await problemOf(service.create(alice, key, input));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
-    expect(provider.requestsFor(key)).toHaveLength(2);
+    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(2);
     provider.behave({ kind: 'succeed' });
     expect((await service.create(alice, key, input)).body.status).toBe('succeeded');
     expect(await rowsFor(alice.id, key)).toBe(1);

@@ -2,6 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { createUser, login } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { providerKeyFor } from '../helpers/payments';
 import { PrismaService } from '../../src/database/prisma.service';
 
 const body = (): Record<string, unknown> => ({ amount: 500, currency: 'GBP', recipientId: randomUUID() });
@@ -48,7 +49,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
       const b = body();
       const res = await env.pay(b, key);
       expectProblem(res, 504, 'UPSTREAM_TIMEOUT');
-      expect(provider.requestsFor(key)).toHaveLength(2);
+      expect(provider.requestsFor(await providerKeyFor(env.gw.app.get(PrismaService), key))).toHaveLength(2);
       report(`provider hangs: 504 after ${res.ms} ms (2 attempts x 300 ms timeout + backoff)`);
 
       provider.behave({ kind: 'succeed' });

@@ -54,11 +54,16 @@ describe('payment provider client under the resilience policies (real HTTP stand
     return { client: new HttpPaymentProvider(paymentsConfig.select(env), resilience), resilience, env };
   }
 
-  it('sends the API key as a bearer token, the client idempotency key, JSON content type and the charge body', async () => {
+  it('sends the API key as a bearer token, the given provider key, JSON content type and the charge body', async () => {
     const { client: c, env } = client();
     const k = nextKey();
     const outcome = await c.charge(charge, k);
-    expect(outcome).toEqual({ kind: 'charged', chargeId: expect.stringMatching(/^ch_/), status: 'succeeded' });
+    expect(outcome).toEqual({
+      kind: 'charged',
+      chargeId: expect.stringMatching(/^ch_/),
+      status: 'succeeded',
+      echo: { amount: charge.amount, currency: charge.currency, recipientId: charge.recipientId },
+    });
     const [request] = provider.requests;
     expect(request.headers.authorization).toBe(`Bearer ${env.PAYMENT_PROVIDER_API_KEY}`);
     expect(request.headers['idempotency-key']).toBe(k);
@@ -114,6 +119,14 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(await c.charge(charge, nextKey())).toEqual({ kind: 'refused', httpStatus: status });
     expect(provider.requestCount).toBe(1);
     expect(resilience.state).toBe('closed');
+  });
+
+  it('keeps only what an answer echoes, and treats a wrongly typed echo as an unreadable answer', async () => {
+    const { client: c } = client({ PAYMENT_PROVIDER_RETRIES: '0' });
+    provider.behave({ kind: 'succeed', echo: { amount: undefined, currency: undefined, recipientId: undefined } });
+    expect(await c.charge(charge, nextKey())).toMatchObject({ kind: 'charged', echo: {} });
+    provider.behave({ kind: 'succeed', echo: { amount: '100' as unknown as number } });
+    expect(await rejectionOf(c.charge(charge, nextKey()))).toBeInstanceOf(UpstreamUnavailableError);
   });
 
   it('treats an unreadable 2xx answer as an upstream failure (retried with the same key)', async () => {

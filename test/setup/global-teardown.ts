@@ -1,5 +1,5 @@
 import { rmSync } from 'node:fs';
-import { deleteKeysWithPrefix, dropDatabase, stopProcessGroup } from '../../tools/harness';
+import { deleteKeysWithPrefix, dropDatabase, stopProcessGroup, withClient } from '../../tools/harness';
 
 export default async function globalTeardown(): Promise<void> {
   const { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME, TEST_REDIS_URL, TEST_REDIS_PREFIX } = process.env;
@@ -11,6 +11,13 @@ export default async function globalTeardown(): Promise<void> {
     if (process.env.TEST_EMBEDDED_PG_DIR) rmSync(process.env.TEST_EMBEDDED_PG_DIR, { recursive: true, force: true });
   } else if (TEST_ADMIN_DATABASE_URL && TEST_DATABASE_NAME) {
     await dropDatabase(TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME);
+    // Scratch databases of suites that needed their own (test/helpers/database.ts).
+    const scratch = await withClient(TEST_ADMIN_DATABASE_URL, (c) =>
+      c.query<{ datname: string }>(`SELECT datname FROM pg_database WHERE starts_with(datname, $1)`, [
+        `${TEST_DATABASE_NAME}_s`,
+      ]),
+    );
+    for (const { datname } of scratch.rows) await dropDatabase(TEST_ADMIN_DATABASE_URL, datname);
   }
   if (privateRedisPid) {
     await stopProcessGroup(privateRedisPid, 'SIGKILL', 5000);

@@ -4,6 +4,7 @@ import { paymentsConfig } from '../payments.config';
 import { ProviderResilience } from '../../resilience/provider-resilience';
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../resilience/upstream-errors';
 import {
+  ChargeEcho,
   ChargeOutcome,
   ChargeRequest,
   PaymentProvider,
@@ -75,7 +76,7 @@ export class HttpPaymentProvider implements PaymentProvider {
   }
 }
 
-function parseCharge(text: string): { chargeId: string; status: ProviderChargeStatus } | undefined {
+function parseCharge(text: string): { chargeId: string; status: ProviderChargeStatus; echo: ChargeEcho } | undefined {
   let parsed: unknown;
   try {
     parsed = JSON.parse(text);
@@ -83,8 +84,22 @@ function parseCharge(text: string): { chargeId: string; status: ProviderChargeSt
     return undefined;
   }
   if (typeof parsed !== 'object' || parsed === null) return undefined;
-  const { id, status } = parsed as { id?: unknown; status?: unknown };
+  const { id, status, amount, currency, recipientId } = parsed as Record<string, unknown>;
   if (typeof id !== 'string' || id.length === 0 || id.length > 255) return undefined;
   if (!PROVIDER_CHARGE_STATUSES.includes(status as ProviderChargeStatus)) return undefined;
-  return { chargeId: id, status: status as ProviderChargeStatus };
+  // Echoed fields are kept as given when well-typed; a wrongly typed echo is not an echo we can trust.
+  const echo: ChargeEcho = {};
+  if (amount !== undefined) {
+    if (typeof amount !== 'number') return undefined;
+    echo.amount = amount;
+  }
+  if (currency !== undefined) {
+    if (typeof currency !== 'string') return undefined;
+    echo.currency = currency;
+  }
+  if (recipientId !== undefined) {
+    if (typeof recipientId !== 'string') return undefined;
+    echo.recipientId = recipientId;
+  }
+  return { chargeId: id, status: status as ProviderChargeStatus, echo };
 }

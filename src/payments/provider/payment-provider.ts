@@ -14,12 +14,24 @@ export type ProviderChargeStatus = (typeof PROVIDER_CHARGE_STATUSES)[number];
  * repeating it will not help. Transient trouble is thrown (see resilience/upstream-errors).
  */
 export type ChargeOutcome =
-  { kind: 'charged'; chargeId: string; status: ProviderChargeStatus } | { kind: 'refused'; httpStatus: number };
+  | { kind: 'charged'; chargeId: string; status: ProviderChargeStatus; echo: ChargeEcho }
+  | { kind: 'refused'; httpStatus: number };
+
+/**
+ * What the provider's answer says was charged, for the fields it echoes (absent = not echoed).
+ * The gateway checks these against the payment before attaching the charge to it.
+ */
+export interface ChargeEcho {
+  amount?: number;
+  currency?: string;
+  recipientId?: string;
+}
 
 /** The one interface the payments service talks to; the HTTP client is its implementation. */
 export interface PaymentProvider {
   /**
-   * Charges once per `idempotencyKey`: the provider dedupes by key, so repeating a call after an
+   * Charges once per `idempotencyKey` (the payment's provider key, never a client's key; see
+   * CONTRACT "The payment provider"): the provider dedupes by key, so repeating a call after an
    * unknown outcome is safe. Throws UpstreamTimeoutError, UpstreamUnavailableError, or the
    * resilience policies' own BrokenCircuitError / BulkheadRejectedError.
    */

@@ -1,0 +1,9 @@
+import { ApiProperty } from '@nestjs/swagger';
+import { PaymentView } from './payment.view';
+
+/** GET /v1/payments: one page, newest first; `nextCursor` is null on the last page. */
+export class PaymentPageView {
+  @ApiProperty({ type: [PaymentView] }) items!: PaymentView[];
+  @ApiProperty({ type: String, nullable: true, description: 'Pass as ?cursor= for the next page' })
+  nextCursor!: string | null;
+}

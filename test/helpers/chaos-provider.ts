@@ -1,0 +1,150 @@
+import { randomUUID } from 'node:crypto';
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { Socket } from 'node:net';
+
+/** What the chaos provider does with one request. */
+export type ChaosMove = 'answer' | 'fail' | 'hang' | 'charge-then-hang' | 'charge-then-fail' | 'charge-then-drop';
+export const CHAOS_MOVES: readonly ChaosMove[] = [
+  'answer',
+  'fail',
+  'hang',
+  'charge-then-hang',
+  'charge-then-fail',
+  'charge-then-drop',
+];
+
+export interface LedgerCharge {
+  id: string;
+  key: string;
+  amount: number;
+  currency: string;
+  recipientId: string;
+}
+
+/** A small seeded PRNG (mulberry32): the same seed replays the same choices. */
+export function seededRandom(seed: number): () => number {
+  let a = seed >>> 0;
+  return () => {
+    a = (a + 0x6d2b79f5) >>> 0;
+    let t = a;
+    t = Math.imul(t ^ (t >>> 15), t | 1);
+    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
+    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
+  };
+}
+
+/**
+ * A payment provider that keeps its own ledger (at most one charge per Idempotency-Key, like a
+ * real one) and, until healed, misbehaves at random: it answers, fails with 5xx, hangs, or charges
+ * and then hangs, fails or drops the socket (so the caller never learns about the charge).
+ */
+export class ChaosProvider {
+  readonly ledger = new Map<string, LedgerCharge>();
+  requests = 0;
+  private healed = false;
+  private inFlight = 0;
+  private readonly sockets = new Set<Socket>();
+
+  private constructor(
+    private readonly server: Server,
+    readonly url: string,
+    private readonly random: () => number,
+  ) {}
+
+  static async start(random: () => number): Promise<ChaosProvider> {
+    const holder: { provider?: ChaosProvider } = {};
+    const server = createServer((req, res) => holder.provider!.handle(req, res));
+    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+    const address = server.address();
+    const port = typeof address === 'object' && address ? address.port : 0;
+    const provider = new ChaosProvider(server, `http://127.0.0.1:${port}`, random);
+    holder.provider = provider;
+    server.on('connection', (socket) => {
+      provider.sockets.add(socket);
+      socket.on('close', () => provider.sockets.delete(socket));
+    });
+    return provider;
+  }
+
+  /** From now on every request is answered (and hanging ones are let go). */
+  heal(): void {
+    this.healed = true;
+  }
+
+  /** Requests received and not answered or closed yet. */
+  get pending(): number {
+    return this.inFlight;
+  }
+
+  async close(): Promise<void> {
+    for (const socket of this.sockets) socket.destroy();
+    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  }
+
+  private handle(req: IncomingMessage, res: ServerResponse): void {
+    const chunks: Buffer[] = [];
+    req.on('data', (chunk: Buffer) => chunks.push(chunk));
+    req.on('end', () => {
+      this.requests += 1;
+      this.inFlight += 1;
+      res.on('close', () => (this.inFlight -= 1));
+      const key = req.headers['idempotency-key'];
+      let body: Record<string, unknown> | undefined;
+      try {
+        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
+      } catch {
+        body = undefined;
+      }
+      if (req.method !== 'POST' || req.url !== '/charges' || typeof key !== 'string' || !body) {
+        return this.json(res, 400, { error: 'bad request' });
+      }
+      const move = this.healed ? 'answer' : this.pick();
+      if (move === 'fail') return this.json(res, 503, { error: 'provider trouble' });
+      if (move === 'hang') return;
+      const charge = this.charge(key, body);
+      switch (move) {
+        case 'answer':
+          return this.json(res, 201, {
+            id: charge.id,
+            status: 'succeeded',
+            amount: charge.amount,
+            currency: charge.currency,
+            recipientId: charge.recipientId,
+          });
+        case 'charge-then-hang':
+          return;
+        case 'charge-then-fail':
+          return this.json(res, 500, { error: 'provider trouble' });
+        case 'charge-then-drop':
+          req.socket.destroy();
+          return;
+      }
+    });
+  }
+
+  /** Answers 40 % of the time; each kind of trouble 12 %. */
+  private pick(): ChaosMove {
+    const r = this.random();
+    if (r < 0.4) return 'answer';
+    return CHAOS_MOVES[1 + Math.min(4, Math.floor((r - 0.4) / 0.12))];
+  }
+
+  private charge(key: string, body: Record<string, unknown>): LedgerCharge {
+    const existing = this.ledger.get(key);
+    if (existing) return existing;
+    const charge: LedgerCharge = {
+      id: `ch_${randomUUID()}`,
+      key,
+      amount: Number(body.amount),
+      currency: String(body.currency),
+      recipientId: String(body.recipientId),
+    };
+    this.ledger.set(key, charge);
+    return charge;
+  }
+
+  private json(res: ServerResponse, status: number, payload: unknown): void {
+    if (res.destroyed) return;
+    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
+  }
+}

@@ -1,0 +1,209 @@
+import { randomUUID } from 'node:crypto';
+import { PrismaService } from '../../src/database/prisma.service';
+import { createUser, login, TestUser } from '../auth/fixtures';
+import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
+import { ProviderStandIn } from '../helpers/provider-stand-in';
+
+jest.setTimeout(90_000);
+
+const INTERVAL_MS = 250;
+const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
+const report = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** Polls `probe` (bounded) until it returns something other than undefined. */
+async function eventually<T>(what: string, probe: () => Promise<T | undefined>, withinMs = 30_000): Promise<T> {
+  const deadline = Date.now() + withinMs;
+  for (;;) {
+    const value = await probe();
+    if (value !== undefined) return value;
+    if (Date.now() > deadline) throw new Error(`timed out waiting for ${what}`);
+    await sleep(100);
+  }
+}
+
+/**
+ * Issue 11, point 4: payments left `unknown` settle without any client, on a database of the
+ * suite's own (a worker acts on every unknown payment it can see).
+ */
+describe('payment reconciliation worker (real database, stand-in provider, HTTP)', () => {
+  let db: ScratchDatabase;
+  let provider: ProviderStandIn;
+  const apps: TestApp[] = [];
+
+  beforeAll(async () => {
+    db = await createScratchDatabase();
+    provider = await ProviderStandIn.start();
+  });
+  // Every gateway of a test stops with it, pass or fail: a leftover worker would act on the next test's rows.
+  afterEach(async () => {
+    await Promise.all(apps.splice(0).map((a) => a.close()));
+  });
+  afterAll(async () => {
+    await provider.close();
+    await db.drop();
+  });
+  beforeEach(() => provider.reset());
+
+  async function gateway(overrides: Record<string, string> = {}, shareWith?: TestApp): Promise<TestApp> {
+    const gw = await startApp({
+      DATABASE_URL: db.url,
+      PAYMENT_PROVIDER_URL: provider.url,
+      PAYMENT_PROVIDER_TIMEOUT_MS: '1500',
+      PAYMENT_PROVIDER_RETRIES: '0',
+      PAYMENT_RECONCILE_INTERVAL_MS: String(INTERVAL_MS),
+      CIRCUIT_FAILURE_THRESHOLD: '1000',
+      ...(shareWith
+        ? {
+            JWT_ACCESS_SECRET: shareWith.env.JWT_ACCESS_SECRET,
+            REFRESH_TOKEN_PEPPER: shareWith.env.REFRESH_TOKEN_PEPPER,
+            PAYMENT_PROVIDER_API_KEY: shareWith.env.PAYMENT_PROVIDER_API_KEY,
+          }
+        : {}),
+      ...overrides,
+    });
+    apps.push(gw);
+    return gw;
+  }
+  async function close(gw: TestApp): Promise<void> {
+    apps.splice(apps.indexOf(gw), 1);
+    await gw.close();
+  }
+  const userOn = async (gw: TestApp): Promise<TestUser & { token: string }> => {
+    const user = await createUser(gw);
+    return { ...user, token: (await login(gw, user)).accessToken };
+  };
+  const pay = (gw: TestApp, token: string, key = `rec-${randomUUID()}`): Promise<HttpResult> =>
+    http(gw.url, 'POST', '/v1/payments', {
+      token,
+      headers: { 'idempotency-key': key },
+      body: { amount: 4200, currency: 'EUR', recipientId: randomUUID() },
+    });
+  const unknownIds = async (gw: TestApp, userId: string): Promise<string[]> =>
+    (await gw.app.get(PrismaService).payment.findMany({ where: { userId, status: 'unknown' } })).map((p) => p.id);
+  /** A payment whose outcome the gateway could not learn: 502 (provider failed) or 504 (no answer in time). */
+  const expectUnknownOutcome = (res: HttpResult): void =>
+    expectProblem(res, res.status, res.status === 504 ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_FAILED');
+  const backlog = async (gw: TestApp): Promise<Record<string, unknown>> => {
+    const res = await http(gw.url, 'GET', '/health/ready');
+    return (res.body.details as Record<string, Record<string, unknown>>).paymentReconciliation;
+  };
+
+  it('settles a payment whose answer was lost (504) to the charge the provider made, with no client retry', async () => {
+    const gw = await gateway();
+    const user = await userOn(gw);
+    provider.behave({ kind: 'slow', delayMs: 4000 }); // charges, but answers after our 1500 ms timeout
+    const key = `rec-${randomUUID()}`;
+    const lost = await pay(gw, user.token, key);
+    expectProblem(lost, 504, 'UPSTREAM_TIMEOUT');
+    const [id] = await unknownIds(gw, user.id);
+    expect(id).toBeDefined();
+    const pending = await backlog(gw);
+    expect(pending).toMatchObject({ status: 'up', enabled: true, intervalMs: INTERVAL_MS });
+    expect(pending.unknown).toBeGreaterThanOrEqual(1);
+    expect(pending.oldestUnknownSeconds).toEqual(expect.any(Number));
+
+    const healedAt = Date.now();
+    provider.behave({ kind: 'succeed' });
+    const settled = await eventually('the payment to settle', async () => {
+      const res = await http(gw.url, 'GET', `/v1/payments/${id}`, { token: user.token });
+      return res.body.status === 'succeeded' ? res : undefined;
+    });
+    report(`reconciliation: lost answer settled ${Date.now() - healedAt} ms after the provider healed`);
+    expect(settled.body.id).toBe(id);
+    expect(provider.charges.size).toBe(1);
+    const row = await gw.app.get(PrismaService).payment.findUniqueOrThrow({ where: { id } });
+    expect(row.providerChargeId).toBe(provider.charges.get(id)!.id);
+    expect(
+      gw.logs.some(
+        (l) => l.context === 'PaymentReconciler' && /settled by reconciliation: succeeded/.test(String(l.msg)),
+      ),
+    ).toBe(true);
+    // The client coming back later gets the settled payment, and nothing more is charged.
+    const replay = await pay(gw, user.token, key).catch(() => undefined);
+    expect(replay).toBeDefined();
+    expect(provider.charges.size).toBe(1);
+    expect(await backlog(gw)).toMatchObject({ unknown: 0, oldestUnknownSeconds: 0 });
+    // Nothing secret in the worker's lines.
+    expect(gw.rawLogs()).not.toContain(gw.env.PAYMENT_PROVIDER_API_KEY);
+    await close(gw);
+  });
+
+  it('with two instances on one database, never asks the provider about one payment twice at once', async () => {
+    const a = await gateway();
+    const b = await gateway({}, a);
+    const user = await userOn(a);
+    provider.behave({ kind: 'error', httpStatus: 503 });
+    const results = await Promise.all(Array.from({ length: 24 }, () => pay(a, user.token)));
+    for (const r of results) expectUnknownOutcome(r);
+    provider.reset();
+    provider.behave({ kind: 'slow', delayMs: 150 }); // slow enough for two workers to overlap if they could
+    await eventually('every payment to settle', async () =>
+      (await unknownIds(a, user.id)).length === 0 ? true : undefined,
+    );
+    expect(provider.charges.size).toBe(24);
+    expect(provider.maxConcurrentPerKey).toBe(1);
+    const rows = await a.app.get(PrismaService).payment.findMany({ where: { userId: user.id } });
+    expect(rows.map((r) => r.providerChargeId).sort()).toEqual(
+      rows.map((r) => provider.charges.get(r.providerKey)!.id).sort(),
+    );
+    await close(b);
+    await close(a);
+  });
+
+  it('waits while the breaker is open, then its own call is the probe: the breaker closes with no client at all', async () => {
+    const gw = await gateway({ CIRCUIT_FAILURE_THRESHOLD: '1', CIRCUIT_HALF_OPEN_AFTER_MS: '1500' });
+    const user = await userOn(gw);
+    provider.behave({ kind: 'error', httpStatus: 500 });
+    expectUnknownOutcome(await pay(gw, user.token)); // opens the breaker (threshold 1)
+    const [id] = await unknownIds(gw, user.id);
+    // The breaker opened when the client's (only) call failed; nothing reached the provider since.
+    expect(provider.requestCount).toBe(1);
+    const openedAt = provider.requests[0].at;
+    await sleep(700);
+    // While open and not yet due, the worker asks nothing (the provider saw only the client's call).
+    expect(provider.requests.filter((r) => r.at > openedAt + 50)).toHaveLength(0);
+
+    provider.behave({ kind: 'succeed' });
+    await eventually('the worker to settle it', async () => {
+      const res = await http(gw.url, 'GET', `/v1/payments/${id}`, { token: user.token });
+      return res.body.status === 'succeeded' ? true : undefined;
+    });
+    const asked = provider.requests.filter((r) => r.at > openedAt + 50);
+    expect(asked[0].at - openedAt).toBeGreaterThanOrEqual(1500 - 50); // not before the half-open delay
+    const ready = await http(gw.url, 'GET', '/health/ready');
+    expect((ready.body.details as Record<string, Record<string, unknown>>).paymentProvider).toMatchObject({
+      state: 'closed',
+    });
+    await close(gw);
+  });
+
+  it('backs off a payment whose provider answer contradicts it, keeps it unknown, and never attaches the charge', async () => {
+    const gw = await gateway();
+    const user = await userOn(gw);
+    provider.behave({ kind: 'error', httpStatus: 500 });
+    expectUnknownOutcome(await pay(gw, user.token));
+    const [id] = await unknownIds(gw, user.id);
+    provider.behave({ kind: 'succeed', echo: { amount: 1 } });
+    const prisma = gw.app.get(PrismaService);
+    const row = await eventually('two failed reconciliation attempts', async () => {
+      const p = await prisma.payment.findUniqueOrThrow({ where: { id } });
+      return p.reconcileAttempts >= 2 ? p : undefined;
+    });
+    expect(row).toMatchObject({ status: 'unknown', providerChargeId: null });
+    expect(row.nextReconcileAt!.getTime()).toBeGreaterThan(Date.now() - INTERVAL_MS);
+    await close(gw);
+  });
+
+  it('stops on shutdown: no run after close, even with a backlog', async () => {
+    const gw = await gateway();
+    const user = await userOn(gw);
+    provider.behave({ kind: 'error', httpStatus: 500 });
+    expectUnknownOutcome(await pay(gw, user.token));
+    await sleep(INTERVAL_MS * 2);
+    await close(gw);
+    const after = provider.requestCount;
+    await sleep(INTERVAL_MS * 4);
+    expect(provider.requestCount).toBe(after);
+  });
+});
