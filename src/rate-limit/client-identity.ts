@@ -23,15 +23,23 @@ export function budgetKey(address: string): string {
   return `rl:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
 }
 
-/** Routes the stricter `auth` limit applies to: everything under the `auth` controller. */
-export const AUTH_ROUTE_PREFIX = '/v1/auth';
+/**
+ * Routes the stricter `auth` limit applies to: the ones that take a credential (a password or a
+ * refresh token). `GET /v1/auth/me` is an ordinary authenticated read under the global limit only,
+ * so a client polling it cannot lock itself out of login.
+ */
+export const AUTH_LIMITED_ROUTES: ReadonlySet<string> = new Set([
+  '/v1/auth/login',
+  '/v1/auth/refresh',
+  '/v1/auth/logout',
+]);
 
 /**
- * True for routes under /v1/auth. Uses the matched route pattern (what Fastify routed on), not the
+ * True for the credential routes. Uses the matched route pattern (what Fastify routed on), not the
  * raw URL, so query strings, encodings or extra slashes cannot move a request out of the auth limit.
  */
 export function isAuthRoute(context: ExecutionContext): boolean {
   const request = context.switchToHttp().getRequest<FastifyRequest>();
   const path = request.routeOptions?.url ?? request.url.split('?')[0];
-  return path === AUTH_ROUTE_PREFIX || path.startsWith(`${AUTH_ROUTE_PREFIX}/`);
+  return AUTH_LIMITED_ROUTES.has(path);
 }

@@ -178,8 +178,17 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Revokes every refresh family of a user (disable, revoke-sessions); returns how many tokens that ended. */
-  async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    return this.revoke(Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`, reason);
+  /** `alsoInTransaction` (e.g. an audit insert) commits or rolls back with the revocation. */
+  async revokeAllForUser(
+    userId: string,
+    reason: RevokeReason,
+    alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
+  ): Promise<number> {
+    return this.revoke(
+      Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`,
+      reason,
+      alsoInTransaction,
+    );
   }
 
   /**
@@ -189,7 +198,11 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
    * one; the second takes a new snapshot, so it sees and revokes a successor that rotation
    * committed while the first statement waited. A family already revoked keeps its reason.
    */
-  private async revoke(familyIds: Prisma.Sql, reason: RevokeReason): Promise<number> {
+  private async revoke(
+    familyIds: Prisma.Sql,
+    reason: RevokeReason,
+    alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
+  ): Promise<number> {
     const [, tokens] = await this.prisma.$transaction(
       [
         this.prisma.$executeRaw`
@@ -200,6 +213,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
             FROM refresh_families AS f
            WHERE f.id IN (${familyIds}) AND t.family_id = f.id
              AND f.revoked_at IS NOT NULL AND t.revoked_at IS NULL`,
+        ...alsoInTransaction,
       ],
       { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );
