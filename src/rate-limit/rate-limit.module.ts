@@ -28,7 +28,7 @@ export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions
 }
 
 /**
- * Rate limiting for every route: `global` everywhere, the stricter `auth` on /v1/auth/*, counted
+ * Rate limiting for every route: `global` everywhere, the stricter `auth` on login/refresh/logout, counted
  * in the shared Redis (per-instance memory while Redis is away). Exempt routes use SkipRateLimit().
  */
 @Module({
