@@ -2,6 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 
 /**
  * The client a budget belongs to: Fastify's `request.ip`, which is the socket peer unless
@@ -23,23 +24,7 @@ export function budgetKey(address: string): string {
   return `rl:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
 }
 
-/**
- * Routes the stricter `auth` limit applies to: the ones that take a credential (a password or a
- * refresh token). `GET /v1/auth/me` is an ordinary authenticated read under the global limit only,
- * so a client polling it cannot lock itself out of login.
- */
-export const AUTH_LIMITED_ROUTES: ReadonlySet<string> = new Set([
-  '/v1/auth/login',
-  '/v1/auth/refresh',
-  '/v1/auth/logout',
-]);
-
-/**
- * True for the credential routes. Uses the matched route pattern (what Fastify routed on), not the
- * raw URL, so query strings, encodings or extra slashes cannot move a request out of the auth limit.
- */
+/** True for routes marked @AuthRateLimit() (the credential routes: login, refresh, logout). */
 export function isAuthRoute(context: ExecutionContext): boolean {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
-  const path = request.routeOptions?.url ?? request.url.split('?')[0];
-  return AUTH_LIMITED_ROUTES.has(path);
+  return Reflect.getMetadata(AUTH_RATE_LIMIT, context.getHandler()) === true;
 }
