@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
-import { problems } from '../validation/problem';
+import { validationProblem } from '../problems';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor';
 import { AuditQuery } from './dto/audit.query';
@@ -25,7 +25,7 @@ export class AdminAuditController {
     if (query.cursor !== undefined) {
       beforeId = decodeAuditCursor(query.cursor);
       if (beforeId === undefined)
-        throw problems.validation([{ field: 'cursor', message: 'cursor is not a valid cursor' }]);
+        throw validationProblem([{ field: 'cursor', message: 'cursor is not a valid cursor' }]);
     }
     const { items, more } = await this.audit.list(
       { actor: query.actor, target: query.target, action: query.action },

@@ -14,7 +14,7 @@ import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
 import type { PublicUser } from '../users/user-records';
 import { UsersService, UserPage } from '../users/users.service';
-import { problems } from '../validation/problem';
+import { validationProblem } from '../problems';
 import { AdminUsersService } from './admin-users.service';
 import { auditContextOf } from './audit/audit-request';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -61,7 +61,7 @@ export class AdminUsersController {
     @Req() request: FastifyRequest,
   ): Promise<PublicUser> {
     if (body.role === undefined && body.disabled === undefined) {
-      throw problems.validation([{ field: 'body', message: 'must contain role or disabled' }]);
+      throw validationProblem([{ field: 'body', message: 'must contain role or disabled' }]);
     }
     return this.admin.update(params.id, { role: body.role, disabled: body.disabled }, auditContextOf(actor, request));
   }

@@ -1,15 +1,15 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
-import { PasswordHasher } from '../auth/password-hasher';
+import { Inject, Injectable } from '@nestjs/common';
+import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
 import { LockoutService } from '../lockout/lockout.service';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
 import { DuplicateEmailError, insertHashedUser, PublicUser, toPublicUser, UserRole } from '../users/user-records';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { ErrorCode, problem, ProblemException } from '../problems';
 import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
 
 export function lastAdmin(detail: string): ProblemException {
-  return new ProblemException(HttpStatus.CONFLICT, ErrorCode.LAST_ADMIN, 'Conflict', { detail });
+  return problem(ErrorCode.LAST_ADMIN, detail);
 }
 
 /**
@@ -43,9 +43,7 @@ export class AdminUsersService {
       return toPublicUser(user);
     } catch (error) {
       if (error instanceof DuplicateEmailError) {
-        throw new ProblemException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, 'Conflict', {
-          detail: 'A user with this email already exists.',
-        });
+        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
       }
       throw error;
     }
@@ -69,9 +67,9 @@ export class AdminUsersService {
           SELECT id FROM users WHERE role = 'admin' AND disabled = false ORDER BY id FOR NO KEY UPDATE`;
         const [target] = await tx.$queryRaw<{ id: string; role: UserRole; disabled: boolean }[]>`
           SELECT id, role, disabled FROM users WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
-        if (!target) throw problems.notFound('No user with this id.');
+        if (!target) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
         if (!admins.some((admin) => admin.id === context.actorId)) {
-          throw problems.forbidden('Your account is no longer an enabled admin.');
+          throw problem(ErrorCode.FORBIDDEN, 'Your account is no longer an enabled admin.');
         }
         const removesAdmin =
           target.role === 'admin' && !target.disabled && (changes.role === 'user' || changes.disabled === true);
@@ -94,7 +92,7 @@ export class AdminUsersService {
   /** Clears the lockout (Redis), then records it: a record only for an unlock that happened. */
   async unlock(id: string, context: AuditContext): Promise<void> {
     const user = await this.prisma.user.findUnique({ where: { id } });
-    if (!user) throw problems.notFound('No user with this id.');
+    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     await this.lockout.clear(user.email);
     await this.audit.record(this.prisma, context, { targetId: id, action: 'user.unlock' });
   }
@@ -102,7 +100,7 @@ export class AdminUsersService {
   /** Revokes every refresh family of the user; the audit record is a statement of the same transaction. */
   async revokeSessions(id: string, context: AuditContext): Promise<void> {
     const user = await this.prisma.user.findUnique({ where: { id } });
-    if (!user) throw problems.notFound('No user with this id.');
+    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     await this.refreshTokens.revokeAllForUser(id, 'sessions_revoked', [
       this.audit.record(this.prisma, context, { targetId: id, action: 'user.revoke_sessions' }),
     ]);

@@ -1,14 +1,19 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
 import { LockoutModule } from '../lockout/lockout.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 
-/** Admin routes; AuthModule brings the guards, UsersService and the token services. */
+/**
+ * Admin user routes. UsersModule: UsersService (and JwtAuthGuard's user lookup); TokensModule:
+ * RefreshTokenService (revoke-sessions) and AccessTokenService (JwtAuthGuard); LockoutModule:
+ * unlock. The admin actions themselves (last-admin rule, audit trail) live in AdminUsersService.
+ */
 @Module({
-  imports: [AuthModule, LockoutModule],
+  imports: [UsersModule, TokensModule, LockoutModule],
   controllers: [AdminUsersController, AdminAuditController],
   providers: [AdminUsersService, AdminAuditRepository],
 })

@@ -1,9 +1,9 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
-import { PasswordHasher } from '../auth/password-hasher';
+import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
-import { ErrorCode, ProblemException } from '../validation/problem';
-import { normalizeEmail } from './email';
+import { ErrorCode, problem } from '../problems';
+import { normalizeEmail } from '../credentials/email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
 export interface UserPage {
@@ -34,9 +34,7 @@ export class UsersService {
       return toPublicUser(await insertUser(this.prisma, this.hasher, input));
     } catch (error) {
       if (error instanceof DuplicateEmailError) {
-        throw new ProblemException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, 'Conflict', {
-          detail: 'A user with this email already exists.',
-        });
+        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
       }
       throw error;
     }

@@ -1,5 +1,5 @@
 import type { FastifyInstance, FastifyRequest } from 'fastify';
-import { ErrorCode, ProblemException, problems } from './problem';
+import { ErrorCode, problem, ProblemException, validationProblem } from '../problems';
 
 /**
  * Bounds on the shape of a JSON body, checked before anything recursive sees it (class-transformer,
@@ -132,10 +132,11 @@ function charsetIsUtf8(contentType: string | undefined): boolean {
 }
 
 function malformed(detail: string, field: string, message: string): ProblemException {
-  return new ProblemException(400, ErrorCode.VALIDATION_FAILED, 'Malformed Request Body', {
-    detail,
-    errors: [{ field, message }],
-  });
+  return new ProblemException(
+    ErrorCode.VALIDATION_FAILED,
+    { detail, errors: [{ field, message }] },
+    { title: 'Malformed Request Body' },
+  );
 }
 
 /**
@@ -148,9 +149,7 @@ export function parseJsonBody(
   limits: BodyShapeLimits = BODY_SHAPE_LIMITS,
 ): unknown {
   if (!charsetIsUtf8(contentType)) {
-    throw new ProblemException(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Unsupported Media Type', {
-      detail: 'Send the body as application/json in UTF-8.',
-    });
+    throw problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body as application/json in UTF-8.');
   }
   if (text.trim() === '') throw malformed('The request body is empty.', 'body', 'is empty');
   let value: unknown;
@@ -161,7 +160,7 @@ export function parseJsonBody(
     throw malformed('The request body is not valid JSON.', 'body', 'is not valid JSON');
   }
   const violation = checkJsonShape(text, limits);
-  if (violation) throw problems.validation([{ field: violation.field, message: violation.message }], violation.detail);
+  if (violation) throw validationProblem([{ field: violation.field, message: violation.message }], violation.detail);
   return value;
 }
 

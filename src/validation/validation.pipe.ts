@@ -1,7 +1,7 @@
 import { ArgumentMetadata, Type, ValidationError, ValidationPipe } from '@nestjs/common';
 import { getMetadataStorage } from 'class-validator';
+import { type FieldError, ProblemException, validationProblem } from '../problems';
 import { echoField } from './json-body';
-import { FieldError, ProblemException, problems } from './problem';
 
 /**
  * Constraints that say what type a field must be, most basic first. When a field fails several
@@ -106,7 +106,7 @@ export class StrictValidationPipe extends ValidationPipe {
       transformOptions: { enableImplicitConversion: false },
       validationError: { target: false, value: false },
       stopAtFirstError: false,
-      exceptionFactory: (errors) => problems.validation(flattenValidationErrors(errors)),
+      exceptionFactory: (errors) => validationProblem(flattenValidationErrors(errors)),
     });
   }
 
@@ -124,7 +124,7 @@ export class StrictValidationPipe extends ValidationPipe {
       if (!(error instanceof ProblemException)) throw error;
       others = error.extras.errors ?? [];
     }
-    throw problems.validation([...unknown, ...others]);
+    throw validationProblem([...unknown, ...others]);
   }
 }
 
