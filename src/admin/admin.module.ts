@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../credentials/credentials.module';
 import { LockoutModule } from '../lockout/lockout.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
@@ -10,10 +11,11 @@ import { AdminAuditRepository } from './audit/admin-audit.repository';
 /**
  * Admin user routes. UsersModule: UsersService (and JwtAuthGuard's user lookup); TokensModule:
  * RefreshTokenService (revoke-sessions) and AccessTokenService (JwtAuthGuard); LockoutModule:
- * unlock. The admin actions themselves (last-admin rule, audit trail) live in AdminUsersService.
+ * unlock; CredentialsModule: PasswordHasher (create). The admin actions themselves (last-admin
+ * rule, audit trail) live in AdminUsersService.
  */
 @Module({
-  imports: [UsersModule, TokensModule, LockoutModule],
+  imports: [UsersModule, TokensModule, LockoutModule, CredentialsModule],
   controllers: [AdminUsersController, AdminAuditController],
   providers: [AdminUsersService, AdminAuditRepository],
 })
