@@ -8,6 +8,7 @@ import { AppModule, AppModuleOptions } from './app.module';
 import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
 import { clientErrorHandler, frameworkErrorHandler } from './problems/framework-errors';
+import { registerJsonBodyParser } from './validation/json-body';
 import { ProblemDetailsFilter } from './problems/problem-details.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './validation/request-id';
 import { createValidationPipe } from './validation/validation.pipe';
@@ -52,6 +53,8 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   const instance = adapter.getInstance();
   // JSON only: Fastify also parses text/plain by default; without a parser it answers 415.
   instance.removeContentTypeParser('text/plain');
+  // Our JSON parser: the size limit plus depth, key and array bounds, before anything recursive runs.
+  registerJsonBodyParser(instance, env.BODY_LIMIT_BYTES);
   instance.addHook('onRequest', async (request, reply) => {
     void reply.header(REQUEST_ID_HEADER, request.id);
   });

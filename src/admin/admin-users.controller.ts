@@ -1,13 +1,22 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, UseGuards } from '@nestjs/common';
+import {
+  ApiBearerAuth,
+  ApiConflictResponse,
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiTags,
+} from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
+import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
-import { LockoutService } from '../lockout/lockout.service';
-import { RefreshTokenService } from '../tokens/refresh-token.service';
 import type { PublicUser } from '../users/user-records';
 import { UsersService, UserPage } from '../users/users.service';
-import { ErrorCode, problem, validationProblem } from '../problems';
+import { validationProblem } from '../problems';
+import { AdminUsersService } from './admin-users.service';
+import { auditContextOf } from './audit/audit-request';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -22,14 +31,17 @@ import { UserPageResponse, UserResponse } from './dto/user.response';
 export class AdminUsersController {
   constructor(
     private readonly users: UsersService,
-    private readonly lockout: LockoutService,
-    private readonly refreshTokens: RefreshTokenService,
+    private readonly admin: AdminUsersService,
   ) {}
 
   @Post()
   @ApiCreatedResponse({ type: UserResponse })
-  create(@Body() body: CreateUserDto): Promise<PublicUser> {
-    return this.users.create(body);
+  create(
+    @Body() body: CreateUserDto,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<PublicUser> {
+    return this.admin.create(body, auditContextOf(actor, request));
   }
 
   @Get()
@@ -38,30 +50,41 @@ export class AdminUsersController {
     return this.users.list(query.page, query.pageSize);
   }
 
+  /** 409 LAST_ADMIN for disabling or demoting one's own account or the last enabled admin. */
   @Patch(':id')
   @ApiOkResponse({ type: UserResponse })
-  update(@Param() params: UserIdParams, @Body() body: UpdateUserDto): Promise<PublicUser> {
+  @ApiConflictResponse({ description: 'LAST_ADMIN' })
+  update(
+    @Param() params: UserIdParams,
+    @Body() body: UpdateUserDto,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<PublicUser> {
     if (body.role === undefined && body.disabled === undefined) {
       throw validationProblem([{ field: 'body', message: 'must contain role or disabled' }]);
     }
-    return this.users.update(params.id, { role: body.role, disabled: body.disabled });
+    return this.admin.update(params.id, { role: body.role, disabled: body.disabled }, auditContextOf(actor, request));
   }
 
   @Post(':id/unlock')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  async unlock(@Param() params: UserIdParams): Promise<void> {
-    const user = await this.users.findById(params.id);
-    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
-    await this.lockout.clear(user.email);
+  unlock(
+    @Param() params: UserIdParams,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    return this.admin.unlock(params.id, auditContextOf(actor, request));
   }
 
   @Post(':id/revoke-sessions')
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  async revokeSessions(@Param() params: UserIdParams): Promise<void> {
-    const user = await this.users.findById(params.id);
-    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
-    await this.refreshTokens.revokeAllForUser(user.id, 'sessions_revoked');
+  revokeSessions(
+    @Param() params: UserIdParams,
+    @CurrentUser() actor: AuthenticatedUser,
+    @Req() request: FastifyRequest,
+  ): Promise<void> {
+    return this.admin.revokeSessions(params.id, auditContextOf(actor, request));
   }
 }

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { AuthRateLimit } from '../rate-limit/auth-rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
@@ -14,6 +15,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   login(@Body() body: LoginDto): Promise<TokenPairDto> {
@@ -21,6 +23,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
@@ -29,6 +32,7 @@ export class AuthController {
 
   /** 204 for any well-formed token, known or not: idempotent, and it tells a guesser nothing. */
   @Post('logout')
+  @AuthRateLimit()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   async logout(@Body() body: RefreshTokenDto): Promise<void> {

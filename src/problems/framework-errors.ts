@@ -31,11 +31,22 @@ const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
 };
 
 /**
+ * True once any byte of the response to the request now on `socket` has been written. Node keeps
+ * that response on the socket as `_httpMessage` (and drops it when it finishes), so on a keep-alive
+ * socket the earlier responses do not count: `socket.bytesWritten` would (it is cumulative).
+ */
+export function currentResponseStarted(socket: Socket): boolean {
+  const current = (socket as Socket & { _httpMessage?: { headersSent?: boolean } | null })._httpMessage;
+  return Boolean(current?.headersSent);
+}
+
+/**
  * Errors Node's HTTP parser raises on a connection (oversized headers, a request body that never
- * finishes, garbage bytes): a problem+json answer, then the socket closes.
+ * finishes, garbage bytes): a problem+json answer, then the socket closes. That holds on a reused
+ * keep-alive socket too, as long as nothing of the current response is on the wire yet.
  */
 export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
-  if (error.code === 'ECONNRESET' || !socket.writable || socket.bytesWritten > 0) {
+  if (error.code === 'ECONNRESET' || !socket.writable || currentResponseStarted(socket)) {
     socket.destroy();
     return;
   }

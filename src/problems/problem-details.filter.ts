@@ -12,7 +12,12 @@ export interface ProblemBody {
   code: string;
   requestId: string;
   errors?: FieldError[];
+  /** Present (true) when `errors` lists only the first MAX_LISTED_ERRORS. */
+  truncated?: boolean;
 }
+
+/** An error answer lists at most this many field errors, so its size stays bounded whatever was sent. */
+export const MAX_LISTED_ERRORS = 20;
 
 /** Turns a library-specific error into a problem, or returns undefined if it is not one it knows. */
 export type ErrorMapper = (error: unknown) => ProblemException | undefined;
@@ -41,7 +46,8 @@ export function problemBody(
     instance: (request?.url ?? '/').split('?')[0],
     code: problem.code,
     requestId: String(request?.id ?? ''),
-    ...(problem.extras.errors ? { errors: problem.extras.errors } : {}),
+    ...(problem.extras.errors ? { errors: problem.extras.errors.slice(0, MAX_LISTED_ERRORS) } : {}),
+    ...(problem.extras.errors && problem.extras.errors.length > MAX_LISTED_ERRORS ? { truncated: true } : {}),
   };
 }
 

@@ -2,6 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 
 /**
  * The client a budget belongs to: Fastify's `request.ip`, which is the socket peer unless
@@ -23,15 +24,7 @@ export function budgetKey(address: string): string {
   return `rl:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
 }
 
-/** Routes the stricter `auth` limit applies to: everything under the `auth` controller. */
-export const AUTH_ROUTE_PREFIX = '/v1/auth';
-
-/**
- * True for routes under /v1/auth. Uses the matched route pattern (what Fastify routed on), not the
- * raw URL, so query strings, encodings or extra slashes cannot move a request out of the auth limit.
- */
+/** True for routes marked @AuthRateLimit() (the credential routes: login, refresh, logout). */
 export function isAuthRoute(context: ExecutionContext): boolean {
-  const request = context.switchToHttp().getRequest<FastifyRequest>();
-  const path = request.routeOptions?.url ?? request.url.split('?')[0];
-  return path === AUTH_ROUTE_PREFIX || path.startsWith(`${AUTH_ROUTE_PREFIX}/`);
+  return Reflect.getMetadata(AUTH_RATE_LIMIT, context.getHandler()) === true;
 }

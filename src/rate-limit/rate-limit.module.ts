@@ -28,7 +28,7 @@ export function rateLimitOptions(config: ConfigType<typeof rateLimitConfig>, red
 }
 
 /**
- * Rate limiting for every route: `global` everywhere, the stricter `auth` on /v1/auth/*, counted
+ * Rate limiting for every route: `global` everywhere, the stricter `auth` on login/refresh/logout, counted
  * in the shared Redis (per-instance memory while Redis is away). Exempt routes use SkipRateLimit().
  */
 @Module({

@@ -135,9 +135,20 @@ export class RefreshTokenRepository {
     return this.revoke(Prisma.sql`SELECT ${familyId}::uuid`, reason);
   }
 
-  /** Revokes every family of a user; returns how many tokens that ended. */
-  revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    return this.revoke(Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`, reason);
+  /**
+   * Revokes every family of a user; returns how many tokens that ended. `alsoInTransaction` (e.g.
+   * an audit insert) runs as further statements of the same transaction.
+   */
+  revokeAllForUser(
+    userId: string,
+    reason: RevokeReason,
+    alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
+  ): Promise<number> {
+    return this.revoke(
+      Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`,
+      reason,
+      alsoInTransaction,
+    );
   }
 
   /**
@@ -147,7 +158,11 @@ export class RefreshTokenRepository {
    * one; the second takes a new snapshot, so it sees and revokes a successor that rotation
    * committed while the first statement waited. A family already revoked keeps its reason.
    */
-  private async revoke(familyIds: Prisma.Sql, reason: RevokeReason): Promise<number> {
+  private async revoke(
+    familyIds: Prisma.Sql,
+    reason: RevokeReason,
+    alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
+  ): Promise<number> {
     const [, tokens] = await this.prisma.$transaction(
       [
         this.prisma.$executeRaw`
@@ -158,6 +173,7 @@ export class RefreshTokenRepository {
             FROM refresh_families AS f
            WHERE f.id IN (${familyIds}) AND t.family_id = f.id
              AND f.revoked_at IS NOT NULL AND t.revoked_at IS NULL`,
+        ...alsoInTransaction,
       ],
       { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
+import type { Prisma } from '../generated/prisma/client';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 import { RefreshTokenRepository, type RevokeReason } from './refresh-token.repository';
@@ -108,8 +109,13 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Revokes every refresh family of a user (disable, revoke-sessions); returns how many tokens that ended. */
-  revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    return this.repository.revokeAllForUser(userId, reason);
+  /** `alsoInTransaction` (e.g. an audit insert) commits or rolls back with the revocation. */
+  revokeAllForUser(
+    userId: string,
+    reason: RevokeReason,
+    alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
+  ): Promise<number> {
+    return this.repository.revokeAllForUser(userId, reason, alsoInTransaction);
   }
 
   /**

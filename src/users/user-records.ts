@@ -42,9 +42,22 @@ export async function insertUser(
   hasher: PasswordHasher,
   input: { email: string; password: string; role: UserRole },
 ): Promise<User> {
-  const passwordHash = await hasher.hash(input.password);
+  return insertHashedUser(db, {
+    email: input.email,
+    passwordHash: await hasher.hash(input.password),
+    role: input.role,
+  });
+}
+
+/** Inserts a user whose password is already hashed (so a transaction need not wait for argon2). */
+export async function insertHashedUser(
+  db: Pick<PrismaClient, 'user'>,
+  input: { email: string; passwordHash: string; role: UserRole },
+): Promise<User> {
   try {
-    return await db.user.create({ data: { email: normalizeEmail(input.email), passwordHash, role: input.role } });
+    return await db.user.create({
+      data: { email: normalizeEmail(input.email), passwordHash: input.passwordHash, role: input.role },
+    });
   } catch (error) {
     if (isUniqueViolation(error)) throw new DuplicateEmailError();
     throw error;

@@ -2,7 +2,6 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
 import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
-import { RefreshTokenService } from '../tokens/refresh-token.service';
 import { ErrorCode, problem } from '../problems';
 import { normalizeEmail } from '../credentials/email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
@@ -19,7 +18,6 @@ export class UsersService {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
-    private readonly refreshTokens: RefreshTokenService,
   ) {}
 
   findByEmail(email: string): Promise<User | null> {
@@ -52,17 +50,5 @@ export class UsersService {
       this.prisma.user.count(),
     ]);
     return { items: rows.map(toPublicUser), page, pageSize, total };
-  }
-
-  /**
-   * Changes role and/or disabled; 404 for an unknown id. Disabling ends every refresh family of
-   * the user at once (access tokens stop at the user's next request: JwtAuthGuard reads the row).
-   */
-  async update(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<PublicUser> {
-    const existing = await this.findById(id);
-    if (!existing) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
-    const updated = await this.prisma.user.update({ where: { id }, data: changes });
-    if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
-    return toPublicUser(updated);
   }
 }

@@ -28,6 +28,7 @@ describe('OpenAPI document (/docs-json) of the auth and admin routes', () => {
         '/v1/admin/users/{id}',
         '/v1/admin/users/{id}/unlock',
         '/v1/admin/users/{id}/revoke-sessions',
+        '/v1/admin/audit',
       ]),
     );
     expect(doc.paths['/v1/auth/me'].get.security).toEqual([{ bearer: [] }]);
@@ -36,5 +37,14 @@ describe('OpenAPI document (/docs-json) of the auth and admin routes', () => {
     expect(Object.keys(doc.components.schemas.CreateUserDto.properties ?? {})).toEqual(['email', 'password', 'role']);
     const page = doc.paths['/v1/admin/users'].get.parameters?.find((p) => p.name === 'pageSize');
     expect(page?.schema).toEqual(expect.objectContaining({ type: 'integer', maximum: 100 }));
+    expect(doc.paths['/v1/admin/audit'].get.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/admin/audit'].get.parameters?.map((p) => p.name).sort()).toEqual([
+      'action',
+      'actor',
+      'cursor',
+      'limit',
+      'target',
+    ]);
+    expect(Object.keys(doc.components.schemas.AuditPageResponse.properties ?? {})).toEqual(['items', 'nextCursor']);
   });
 });

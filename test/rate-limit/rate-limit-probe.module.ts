@@ -1,12 +1,24 @@
 import { Controller, Get, Module, Post, HttpCode } from '@nestjs/common';
+import { AuthRateLimit } from '../../src/rate-limit/auth-rate-limit.decorator';
 import { SkipRateLimit } from '../../src/rate-limit/skip-rate-limit.decorator';
 
-/** Probe routes under /v1/auth (beside the real auth controller), to test the auth limit without logins. */
+/**
+ * Probe routes under /v1/auth (beside the real auth controller), to test the auth limit without
+ * logins: two credential-style routes under @AuthRateLimit() and a /me-style read without it.
+ */
 @Controller('auth')
 class AuthProbeController {
   @Post('probe-login')
+  @AuthRateLimit()
   @HttpCode(200)
   login(): { ok: true } {
+    return { ok: true };
+  }
+
+  @Post('probe-refresh')
+  @AuthRateLimit()
+  @HttpCode(200)
+  refresh(): { ok: true } {
     return { ok: true };
   }
 

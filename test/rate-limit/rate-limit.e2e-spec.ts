@@ -68,7 +68,7 @@ describe('rate limits', () => {
     });
   });
 
-  describe('auth limit on /v1/auth/*', () => {
+  describe('auth limit on the credential routes', () => {
     let gw: TestApp;
     beforeAll(async () => {
       gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: '20', RATE_LIMIT_AUTH_LIMIT: '3' }, probes);
@@ -84,15 +84,19 @@ describe('rate limits', () => {
       expect(res.headers.get('x-ratelimit-remaining')).toBe('2');
     });
 
-    it('refuses the auth routes after the stricter auth budget, shared by every route under /v1/auth', async () => {
-      expect((await http(gw.url, 'GET', '/v1/auth/probe-me')).status).toBe(200);
+    it('refuses the credential routes after the stricter auth budget, shared by all of them', async () => {
+      const me = await http(gw.url, 'GET', '/v1/auth/probe-me');
+      expect(me.status).toBe(200);
+      expect(me.headers.get('ratelimit-policy')).toBe('"global";q=20;w=60');
+      expect((await http(gw.url, 'POST', '/v1/auth/probe-refresh', { body: {} })).status).toBe(200);
       expect((await http(gw.url, 'POST', '/v1/auth/probe-login', { body: {} })).status).toBe(200);
       const refused = await http(gw.url, 'POST', '/v1/auth/probe-login', { body: {} });
       expectProblem(refused, 429, 'RATE_LIMITED');
       expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(refused.headers.get('ratelimit')).toMatch(/"auth";r=0;t=\d+/);
-      expectProblem(await http(gw.url, 'GET', '/v1/auth/probe-me'), 429, 'RATE_LIMITED');
-      expectProblem(await http(gw.url, 'GET', '/v1/auth/probe-me?x=1'), 429, 'RATE_LIMITED');
+      expectProblem(await http(gw.url, 'POST', '/v1/auth/probe-refresh?x=1', { body: {} }), 429, 'RATE_LIMITED');
+      // A read under /v1/auth without a credential is not under the auth limit.
+      expect((await http(gw.url, 'GET', '/v1/auth/probe-me?x=1')).status).toBe(200);
     });
 
     it('does not apply the auth limit outside /v1/auth: other routes still have global budget', async () => {

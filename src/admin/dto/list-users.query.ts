@@ -3,7 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 
 /** Query strings arrive as strings; only plain digit strings become numbers ("1.5", "-1", "1e2" do not). */
-const digitsToInt = ({ value }: { value: unknown }): unknown =>
+export const digitsToInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
 
 export class ListUsersQuery {

@@ -1,0 +1,18 @@
+/**
+ * The audit list's cursor: opaque to clients (base64url of a versioned id), strict to decode.
+ * Anything that does not decode to exactly what encode would produce is refused.
+ */
+const PREFIX = 'a1:';
+
+export function encodeAuditCursor(id: string): string {
+  return Buffer.from(`${PREFIX}${id}`, 'utf8').toString('base64url');
+}
+
+export function decodeAuditCursor(cursor: string): bigint | undefined {
+  if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return undefined;
+  const text = Buffer.from(cursor, 'base64url').toString('utf8');
+  const match = /^a1:([1-9][0-9]{0,18})$/.exec(text);
+  if (!match || encodeAuditCursor(match[1]) !== cursor) return undefined;
+  const id = BigInt(match[1]);
+  return id <= 9_223_372_036_854_775_807n ? id : undefined;
+}

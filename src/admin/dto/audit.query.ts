@@ -1,0 +1,36 @@
+import { ApiPropertyOptional } from '@nestjs/swagger';
+import { Transform } from 'class-transformer';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { AUDIT_ACTIONS, AuditAction } from '../audit/admin-audit.repository';
+import { digitsToInt } from './list-users.query';
+
+/** GET /v1/admin/audit: every parameter strict; unknown ones are 400 like any unknown field. */
+export class AuditQuery {
+  @ApiPropertyOptional({ description: 'Opaque; the nextCursor of the previous page' })
+  @IsOptional()
+  @IsString({ message: 'cursor must be a string' })
+  @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is not a valid cursor' })
+  cursor?: string;
+
+  @ApiPropertyOptional({ type: 'integer', minimum: 1, maximum: 100, default: 20 })
+  @Transform(digitsToInt)
+  @IsInt({ message: 'limit must be a whole number' })
+  @Min(1)
+  @Max(100)
+  limit: number = 20;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only actions by this admin' })
+  @IsOptional()
+  @IsUUID('all', { message: 'actor must be a UUID' })
+  actor?: string;
+
+  @ApiPropertyOptional({ format: 'uuid', description: 'Only actions on this user' })
+  @IsOptional()
+  @IsUUID('all', { message: 'target must be a UUID' })
+  target?: string;
+
+  @ApiPropertyOptional({ enum: AUDIT_ACTIONS })
+  @IsOptional()
+  @IsIn(AUDIT_ACTIONS)
+  action?: AuditAction;
+}
