@@ -1,4 +1,5 @@
 import { Module } from '@nestjs/common';
+import { IdentityModule } from '../identity/identity.module';
 import { LockoutModule } from '../lockout/lockout.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
@@ -10,12 +11,12 @@ import { RolesGuard } from './roles.guard';
 /**
  * Login, refresh, logout, me, and the guards. A feature module does `imports: [AuthModule]` and
  * `@UseGuards(JwtAuthGuard, RolesGuard)`: the guards' own dependencies (AccessTokenService,
- * UsersService) are re-exported so they resolve there.
+ * UserIdentities) are re-exported so they resolve there.
  */
 @Module({
-  imports: [UsersModule, TokensModule, LockoutModule],
+  imports: [UsersModule, TokensModule, LockoutModule, IdentityModule],
   controllers: [AuthController],
   providers: [AuthService, JwtAuthGuard, RolesGuard],
-  exports: [JwtAuthGuard, RolesGuard, UsersModule, TokensModule],
+  exports: [JwtAuthGuard, RolesGuard, UsersModule, TokensModule, IdentityModule],
 })
 export class AuthModule {}

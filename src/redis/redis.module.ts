@@ -4,7 +4,7 @@ import type Redis from 'ioredis';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { connectRedisOrFail } from './redis-connection';
-import { REDIS } from './redis.constants';
+import { REDIS, REDIS_SUBSCRIBER } from './redis.constants';
 import { RedisHealthIndicator } from './redis.health';
 
 @Global()
@@ -29,14 +29,24 @@ import { RedisHealthIndicator } from './redis.health';
         return client;
       },
     },
+    {
+      provide: REDIS_SUBSCRIBER,
+      inject: [REDIS],
+      // Connected by its user (it may subscribe before the connection is up: offline queue on).
+      useFactory: (client: Redis): Redis => client.duplicate({ lazyConnect: true, enableOfflineQueue: true }),
+    },
     RedisHealthIndicator,
   ],
-  exports: [REDIS, RedisHealthIndicator],
+  exports: [REDIS, REDIS_SUBSCRIBER, RedisHealthIndicator],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

@@ -48,7 +48,7 @@ describe('AccessTokenService', () => {
 
   it('issues HS256 tokens with sub, role, iat, exp, iss, aud, jti and a kid derived from the key', async () => {
     const id = randomUUID();
-    const { token, expiresIn } = await service.issue({ id, role: 'admin' });
+    const { token, expiresIn } = await service.issue({ id, role: 'admin', sessionVersion: 0 });
     const decoded = jsonwebtoken.decode(token, { complete: true })!;
     expect(decoded.header).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyIdOf(env.JWT_ACCESS_SECRET) });
     expect(decoded.header.kid).toMatch(/^[0-9a-f]{16}$/);
@@ -111,12 +111,12 @@ describe('AccessTokenService', () => {
 
   it('verifies tokens signed with a previous key, and signs only with the current one', async () => {
     const old = envWith();
-    const oldToken = (await new AccessTokenService(old).issue({ id: randomUUID(), role: 'user' })).token;
+    const oldToken = (await new AccessTokenService(old).issue({ id: randomUUID(), role: 'user', sessionVersion: 0 })).token;
     const rotated = new AccessTokenService(
       envWith({ JWT_ACCESS_PREVIOUS_SECRETS: [old.JWT_ACCESS_SECRET], JWT_ISSUER: old.JWT_ISSUER }),
     );
     await expect(rotated.verify(oldToken)).resolves.toMatchObject({ role: 'user' });
-    const fresh = (await rotated.issue({ id: randomUUID(), role: 'user' })).token;
+    const fresh = (await rotated.issue({ id: randomUUID(), role: 'user', sessionVersion: 0 })).token;
     expect(jsonwebtoken.decode(fresh, { complete: true })!.header.kid).not.toBe(keyIdOf(old.JWT_ACCESS_SECRET));
     // The old key alone does not verify a token of the new key.
     await expect(new AccessTokenService(old).verify(fresh)).rejects.toBeInstanceOf(AccessTokenRejected);

@@ -4,6 +4,7 @@ import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
+import { UserIdentities } from '../identity/user-identities';
 import { ErrorCode, ProblemException } from '../validation/problem';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 
@@ -15,6 +16,8 @@ export interface IssuedRefreshToken {
   expiresIn: number;
   /** The user's role as read by the rotation statement (which also checked the user is enabled). */
   role?: 'user' | 'admin';
+  /** The user's session version, read by the same statement (the new access token carries it). */
+  sessionVersion?: number;
 }
 
 export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sessions_revoked';
@@ -26,6 +29,7 @@ export interface RefreshContext {
 
 interface RotatedRow {
   role: 'user' | 'admin';
+  session_version: number;
   user_id: string;
   family_id: string;
   expires_at: Date;
@@ -82,6 +86,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(ENV) private readonly env: Env,
+    private readonly identities: UserIdentities,
   ) {
     this.peppers = [env.REFRESH_TOKEN_PEPPER, ...env.REFRESH_TOKEN_PEPPER_PREVIOUS];
   }
@@ -145,12 +150,14 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
            AND rt.expires_at > now()
            AND EXISTS (SELECT 1 FROM users u WHERE u.id = rt.user_id AND NOT u.disabled)
         RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash,
-                  (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role
+                  (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role,
+                  (SELECT u.session_version FROM users u WHERE u.id = rt.user_id) AS session_version
       )
       INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, parent_id, expires_at)
       SELECT ${randomUUID()}::uuid, ${successorHash}, family_id, user_id, id, expires_at FROM retired
       RETURNING user_id::text AS user_id, family_id::text AS family_id, expires_at,
-                (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role`;
+                (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role,
+                (SELECT session_version FROM retired) AS session_version`;
     const row = rows[0];
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
       return {
@@ -158,6 +165,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
         familyId: row.family_id,
         userId: row.user_id,
         role: row.role,
+        sessionVersion: row.session_version,
         expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
       };
     }
@@ -177,9 +185,19 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     return this.revoke(Prisma.sql`SELECT ${familyId}::uuid`, reason);
   }
 
-  /** Revokes every refresh family of a user (disable, revoke-sessions); returns how many tokens that ended. */
+  /**
+   * Revokes every refresh family of a user (disable, revoke-sessions) and every access token issued
+   * so far (the user's session version moves on, in the same transaction); every instance applies
+   * it at the user's next request. Returns how many refresh tokens that ended.
+   */
   async revokeAllForUser(userId: string, reason: RevokeReason): Promise<number> {
-    return this.revoke(Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`, reason);
+    const ended = await this.revoke(
+      Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`,
+      reason,
+      this.prisma.$executeRaw`UPDATE users SET session_version = session_version + 1 WHERE id = ${userId}::uuid`,
+    );
+    await this.identities.invalidate(userId);
+    return ended;
   }
 
   /**
@@ -189,7 +207,11 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
    * one; the second takes a new snapshot, so it sees and revokes a successor that rotation
    * committed while the first statement waited. A family already revoked keeps its reason.
    */
-  private async revoke(familyIds: Prisma.Sql, reason: RevokeReason): Promise<number> {
+  private async revoke(
+    familyIds: Prisma.Sql,
+    reason: RevokeReason,
+    alsoInTransaction?: Prisma.PrismaPromise<number>,
+  ): Promise<number> {
     const [, tokens] = await this.prisma.$transaction(
       [
         this.prisma.$executeRaw`
@@ -200,6 +222,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
             FROM refresh_families AS f
            WHERE f.id IN (${familyIds}) AND t.family_id = f.id
              AND f.revoked_at IS NOT NULL AND t.revoked_at IS NULL`,
+        ...(alsoInTransaction ? [alsoInTransaction] : []),
       ],
       { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );

@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { IdentityModule } from '../identity/identity.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersService } from './users.service';
 
@@ -10,7 +11,7 @@ import { UsersService } from './users.service';
  * so it is provided once here and exported).
  */
 @Module({
-  imports: [TokensModule],
+  imports: [TokensModule, IdentityModule],
   providers: [
     UsersService,
     {

@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
 import { PasswordHasher } from '../auth/password-hasher';
 import { PrismaService } from '../database/prisma.service';
+import { UserIdentities } from '../identity/user-identities';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
 import { ErrorCode, ProblemException, problems } from '../validation/problem';
 import { normalizeEmail } from './email';
@@ -20,6 +21,7 @@ export class UsersService {
     private readonly prisma: PrismaService,
     @Inject(PasswordHasher) private readonly hasher: PasswordHasher,
     private readonly refreshTokens: RefreshTokenService,
+    private readonly identities: UserIdentities,
   ) {}
 
   findByEmail(email: string): Promise<User | null> {
@@ -58,12 +60,14 @@ export class UsersService {
 
   /**
    * Changes role and/or disabled; 404 for an unknown id. Disabling ends every refresh family of
-   * the user at once (access tokens stop at the user's next request: JwtAuthGuard reads the row).
+   * the user and every access token (the session version moves on). Every instance applies the
+   * change at the user's next request there (UserIdentities publishes the invalidation).
    */
   async update(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<PublicUser> {
     const existing = await this.findById(id);
     if (!existing) throw problems.notFound('No user with this id.');
     const updated = await this.prisma.user.update({ where: { id }, data: changes });
+    await this.identities.invalidate(id);
     if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
     return toPublicUser(updated);
   }
