@@ -113,6 +113,11 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
     return () => this.listeners.delete(listener);
   }
 
+  /** False while the invalidation subscription is down (entries then live at most the TTL). */
+  get listening(): boolean {
+    return this.subscription === 'up';
+  }
+
   get cachedEntries(): number {
     return this.cache.size;
   }
@@ -145,11 +150,12 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
     this.subscription = 'up';
   };
 
+  /** Once per outage (reconnect attempts repeat these events): entries read from now on live until `ready` or the TTL. */
   private readonly onLost = (error?: unknown): void => {
-    this.cache.clear();
-    this.inFlight.clear();
     if (this.subscription === 'down') return;
     this.subscription = 'down';
+    this.cache.clear();
+    this.inFlight.clear();
     const reason = error instanceof Error ? ` (${error.message.slice(0, 200)})` : '';
     this.logger.warn(
       `identity invalidations disconnected${reason}: cache dropped; entries re-read after IDENTITY_CACHE_TTL_MS`,

@@ -106,8 +106,9 @@ describe('JwtAuthGuard and RolesGuard in a feature module', () => {
   it('uses the role from the database, not the token: a demoted admin loses admin at once', async () => {
     const admin = await createUser(gw, 'admin');
     const { accessToken } = await login(gw, admin);
-    const { PrismaService } = await import('../../src/database/prisma.service');
-    await gw.app.get(PrismaService).user.update({ where: { id: admin.id }, data: { role: 'user' } });
+    // Through the service the admin route uses (it invalidates the cached identity on every instance).
+    const { UsersService } = await import('../../src/users/users.service');
+    await gw.app.get(UsersService).update(admin.id, { role: 'user' });
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: accessToken }), 403, 'FORBIDDEN');
   });
 });

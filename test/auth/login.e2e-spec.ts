@@ -103,7 +103,8 @@ describe('login and /auth/me', () => {
     const carol = await createUser(gw);
     const pair = await login(gw, carol);
     expect((await http(gw.url, 'GET', '/v1/auth/me', { token: pair.accessToken })).status).toBe(200);
-    await gw.app.get(PrismaService).user.update({ where: { id: carol.id }, data: { disabled: true } });
+    // Through the service the admin route uses (it invalidates the cached identity on every instance).
+    await gw.app.get(UsersService).update(carol.id, { disabled: true });
     expectProblem(await http(gw.url, 'GET', '/v1/auth/me', { token: pair.accessToken }), 401, 'TOKEN_INVALID');
   });
 
