@@ -3,7 +3,7 @@ import { TerminusModule } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
-import { connectRedisOrFail } from './redis-connection';
+import { connectRedisOrFail, pubSubConnection } from './redis-connection';
 import { REDIS, REDIS_SUBSCRIBER } from './redis.constants';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -32,8 +32,7 @@ import { RedisHealthIndicator } from './redis.health';
     {
       provide: REDIS_SUBSCRIBER,
       inject: [REDIS],
-      // Connected by its user (it may subscribe before the connection is up: offline queue on).
-      useFactory: (client: Redis): Redis => client.duplicate({ lazyConnect: true, enableOfflineQueue: true }),
+      useFactory: (client: Redis): Redis => pubSubConnection(client),
     },
     RedisHealthIndicator,
   ],
