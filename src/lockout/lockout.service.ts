@@ -1,10 +1,11 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHmac } from 'node:crypto';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { normalizeEmail } from '../credentials/email';
 import { REDIS } from '../redis/redis.constants';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 
 /** Seconds a client is told to wait when Redis (the lockout store) is unreachable. */
 export const LOCKOUT_STORE_RETRY_AFTER_SECONDS = 5;
@@ -81,11 +82,10 @@ export class LockoutService {
 
   /**
    * The Redis key (without REDIS_KEY_PREFIX) of an email. The email is normalized here again
-   * (trim, lower case) so no caller can split one account's counter by spelling it differently.
+   * so no caller can split one account's counter by spelling it differently.
    */
   keyFor(email: string): string {
-    const normalized = email.trim().toLowerCase();
-    return `lockout:{${createHmac('sha256', this.keySecret).update(normalized, 'utf8').digest('hex')}}`;
+    return `lockout:{${createHmac('sha256', this.keySecret).update(normalizeEmail(email), 'utf8').digest('hex')}}`;
   }
 
   async status(normalizedEmail: string): Promise<LockStatus> {
@@ -135,17 +135,15 @@ export class LockoutService {
       return await operation();
     } catch (error) {
       this.logger.warn(`lockout store unavailable: ${(error as Error).message}`);
-      throw problems.serviceUnavailable(
-        'Sign-in is temporarily unavailable. Retry shortly.',
-        LOCKOUT_STORE_RETRY_AFTER_SECONDS,
-      );
+      throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in is temporarily unavailable. Retry shortly.', {
+        retryAfterSeconds: LOCKOUT_STORE_RETRY_AFTER_SECONDS,
+      });
     }
   }
 }
 
 export function accountLocked(retryAfterSeconds: number): ProblemException {
-  return new ProblemException(HttpStatus.LOCKED, ErrorCode.ACCOUNT_LOCKED, 'Account Locked', {
-    detail: 'Too many failed sign-in attempts. Try again later.',
+  return problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
     retryAfterSeconds,
   });
 }

@@ -1,7 +1,7 @@
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { ExecutionContext, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, ProblemException } from '../validation/problem';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { LimitState, rateLimitHeaders } from './rate-limit-headers';
@@ -63,8 +63,11 @@ export class RateLimitGuard extends ThrottlerGuard {
 
 function rateLimited(timeToBlockExpire: number): ProblemException {
   const retryAfterSeconds = Math.max(1, timeToBlockExpire);
-  return new ProblemException(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, 'Too Many Requests', {
-    detail: `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
-    retryAfterSeconds,
-  });
+  return problem(
+    ErrorCode.RATE_LIMITED,
+    `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
+    {
+      retryAfterSeconds,
+    },
+  );
 }

@@ -1,11 +1,11 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
-import { PasswordHasher } from '../auth/password-hasher';
+import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
 import { UserIdentities } from '../identity/user-identities';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
-import { normalizeEmail } from './email';
+import { ErrorCode, problem } from '../problems';
+import { normalizeEmail } from '../credentials/email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
 export interface UserPage {
@@ -38,9 +38,7 @@ export class UsersService {
       return toPublicUser(await insertUser(this.prisma, this.hasher, input));
     } catch (error) {
       if (error instanceof DuplicateEmailError) {
-        throw new ProblemException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, 'Conflict', {
-          detail: 'A user with this email already exists.',
-        });
+        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
       }
       throw error;
     }
@@ -65,7 +63,7 @@ export class UsersService {
    */
   async update(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<PublicUser> {
     const existing = await this.findById(id);
-    if (!existing) throw problems.notFound('No user with this id.');
+    if (!existing) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     const updated = await this.prisma.user.update({ where: { id }, data: changes });
     await this.identities.invalidate(id);
     if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
