@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { PrismaService } from '../database/prisma.service';
 import { REDIS, REDIS_SUBSCRIBER } from '../redis/redis.constants';
 import { Identity, IdentityCache } from './identity-cache';
+import { identityConfig } from './identity.config';
 
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
@@ -40,10 +40,10 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
     private readonly prisma: PrismaService,
     @Inject(REDIS) private readonly redis: Redis,
     @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
-    @Inject(ENV) env: Env,
+    @Inject(identityConfig.KEY) config: ConfigType<typeof identityConfig>,
   ) {
-    this.cache = new IdentityCache(env.IDENTITY_CACHE_TTL_MS, env.IDENTITY_CACHE_MAX_ENTRIES);
-    this.channel = invalidationChannel(env.REDIS_KEY_PREFIX);
+    this.cache = new IdentityCache(config.cacheTtlMs, config.cacheMaxEntries);
+    this.channel = invalidationChannel(config.redisKeyPrefix);
   }
 
   async onModuleInit(): Promise<void> {

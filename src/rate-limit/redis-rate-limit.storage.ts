@@ -1,5 +1,5 @@
 import type Redis from 'ioredis';
-import type { ThrottlerStorageRecord } from './fallback-throttler.storage';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** One named limit to count for a request. Times in milliseconds, as @nestjs/throttler gives them. */
 export interface LimitCheck {
