@@ -109,6 +109,7 @@ async function main() {
     me: await routeExists(gateway.url, 'GET', '/v1/auth/me'),
     refresh: await routeExists(gateway.url, 'POST', '/v1/auth/refresh'),
     payments: await routeExists(gateway.url, 'POST', '/v1/payments'),
+    paymentRead: await routeExists(gateway.url, 'GET', '/v1/payments/00000000-0000-4000-8000-000000000000'),
   };
   const ctx = {
     runId,
@@ -129,6 +130,10 @@ async function main() {
       JWT_AUDIENCE: gatewayEnv.JWT_AUDIENCE,
       RATE_LIMIT_GLOBAL_LIMIT: gatewayEnv.RATE_LIMIT_GLOBAL_LIMIT,
       RATE_LIMIT_GLOBAL_TTL_SECONDS: gatewayEnv.RATE_LIMIT_GLOBAL_TTL_SECONDS,
+      RATE_LIMIT_AUTH_LIMIT: gatewayEnv.RATE_LIMIT_AUTH_LIMIT,
+      RATE_LIMIT_AUTH_TTL_SECONDS: gatewayEnv.RATE_LIMIT_AUTH_TTL_SECONDS,
+      DATABASE_URL: gatewayEnv.DATABASE_URL,
+      DB_POOL_MAX: gatewayEnv.DB_POOL_MAX,
     }),
   };
   if (routes.login && routes.me && routes.refresh) {
@@ -169,7 +174,9 @@ async function main() {
     scenarios,
     ...(profile ? { profile } : {}),
   };
-  const dir = join(ROOT, 'bench/results');
+  // Runs go to an ignored folder: `npm run bench` never rewrites a tracked file. `npm run
+  // bench:promote` copies a run to the tracked bench/results/latest.json (see docs/performance.md).
+  const dir = join(ROOT, 'bench/results/runs');
   mkdirSync(dir, { recursive: true });
   const stamp = started.toISOString().replace(/[:.]/g, '-');
   writeFileSync(join(dir, `${stamp}.json`), JSON.stringify(result, null, 2) + '\n');
@@ -180,7 +187,10 @@ async function main() {
     console.table(profile.topFrames);
     console.table(profile.byPackage);
   }
-  console.log(`\nwritten bench/results/${stamp}.json and bench/results/latest.json (${result.durationSeconds} s)`);
+  console.log(
+    `\nwritten bench/results/runs/${stamp}.json and bench/results/runs/latest.json (${result.durationSeconds} s); ` +
+      'npm run bench:promote makes it the tracked summary',
+  );
 }
 
 function redactSecrets(env) {

@@ -1,6 +1,7 @@
 import { credentialsConfig } from './credentials/credentials.config';
 import { databaseConfig } from './database/database.config';
 import { healthConfig } from './health/health.config';
+import { identityConfig } from './identity/identity.config';
 import { lockoutConfig } from './lockout/lockout.config';
 import { paymentsConfig } from './payments/payments.config';
 import { rateLimitConfig } from './rate-limit/rate-limit.config';
@@ -16,6 +17,7 @@ import { tokensConfig } from './tokens/tokens.config';
 export const CONFIG_SLICES = [
   databaseConfig,
   redisConfig,
+  identityConfig,
   credentialsConfig,
   tokensConfig,
   lockoutConfig,

@@ -20,7 +20,7 @@ function cpuMicros(pid) {
  * One autocannon run; returns the figures the report uses. With `cpuPid`, also the CPU time that
  * process spent per request: a cost figure that noise from other work on the machine barely moves.
  */
-async function cannon(options, { cpuPid } = {}) {
+async function cannon({ expectedStatus, ...options }, { cpuPid } = {}) {
   const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
   const result = await autocannon({ connections: 20, duration: 5, ...options });
   const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
@@ -35,6 +35,11 @@ async function cannon(options, { cpuPid } = {}) {
     max: result.latency.max,
     total,
     non2xx: result.non2xx,
+    // Answers other than the expected status (any 2xx when none is given): a run that measured errors.
+    unexpected:
+      expectedStatus === undefined
+        ? result.non2xx
+        : total - (result.statusCodeStats?.[String(expectedStatus)]?.count ?? 0),
     errors: result.errors,
     timeouts: result.timeouts,
     statusCodes: result.statusCodeStats,
@@ -71,6 +76,7 @@ async function alternate(variants, { rounds = 3, warmupSeconds = 2, log = () => 
         ? { serverCpuMicrosPerRequest: Math.round(median(list.map((x) => x.serverCpuMicrosPerRequest))) }
         : {}),
       non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
+      unexpected: list.reduce((sum, x) => sum + (x.unexpected ?? 0), 0),
       errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
     };
   }

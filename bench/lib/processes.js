@@ -108,7 +108,7 @@ function freePort() {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitForHttp(url, { timeoutMs = 30000, child, output }) {
+async function waitForHttp(url, { timeoutMs = 90000, child, output }) {
   const deadline = Date.now() + timeoutMs;
   while (Date.now() < deadline) {
     if (child.exitCode !== null) throw new Error(`process exited with ${child.exitCode}: ${output().slice(-2000)}`);

@@ -33,3 +33,18 @@ function latencySummary(samplesMs) {
 }
 
 module.exports = { median, quantile, round, latencySummary };
+
+/**
+ * Per-round ratio of two variants measured side by side (`runs` as returned by alternate()):
+ * `pick(run)` of `a` over `b` in each round; returns the median and the min-max range.
+ */
+function ratioRange(runs, a, b, pick = (run) => run.requestsPerSecond) {
+  const values = runs[a].map((run, i) => pick(run) / pick(runs[b][i])).filter((v) => Number.isFinite(v));
+  return {
+    median: round(median(values), 3),
+    min: round(values.length ? Math.min(...values) : NaN, 3),
+    max: round(values.length ? Math.max(...values) : NaN, 3),
+  };
+}
+
+module.exports.ratioRange = ratioRange;

@@ -1,17 +1,26 @@
 'use strict';
 
 /**
- * The peer the gateway is compared with: what a team would otherwise write for the same
- * protected route. Express 5 + express-rate-limit backed by rate-limit-redis (one shared Redis,
- * counted per client IP, same limit and window as the gateway's global limit) + jsonwebtoken
- * (HS256 only, issuer and audience checked). Runs as its own process, like the gateway.
+ * The peers the gateway is compared with: what a team would otherwise write for the same
+ * protected reads, in Express 5 + express-rate-limit backed by rate-limit-redis (one shared
+ * Redis, counted per client IP, the same named limits, windows and budgets as the gateway) +
+ * jsonwebtoken (HS256 only, issuer and audience checked) + pg. Runs as its own process, like the
+ * gateway. Two modes (PEER_MODE):
  *
- * Env: PORT, HOST, REDIS_URL, REDIS_KEY_PREFIX, JWT_ACCESS_SECRET, JWT_ISSUER, JWT_AUDIENCE,
- *      RATE_LIMIT_GLOBAL_LIMIT, RATE_LIMIT_GLOBAL_TTL_SECONDS,
- *      PEER_JWT_KEY_OBJECT=1: verify with a crypto KeyObject instead of the string secret. The
- *      default is the string, as jsonwebtoken's README shows it; jsonwebtoken 9 then tries to parse
- *      that string as a PEM public key on every call (and fails) before using it as an HMAC key,
- *      which costs about 0.5 ms of CPU per verification. The variant shows the peer without that.
+ * - `fair` (the peer the target is about): jsonwebtoken verifies with a crypto KeyObject built once;
+ *   `GET /v1/auth/me` reads the user row from PostgreSQL (the answer carries the email, which the
+ *   token does not) and refuses a disabled user; `GET /v1/payments/:id` reads the payment of the
+ *   caller from PostgreSQL (404 when there is none), as the gateway does.
+ * - `naive`: jsonwebtoken as its README writes it, with the secret as a string (jsonwebtoken 9 then
+ *   tries to parse that string as a PEM public key on every call, and fails, before using it as an
+ *   HMAC key: about 0.5 ms of CPU per verification), and `/v1/auth/me` answered from the token's
+ *   claims without reading the user. Kept as a second, labelled row: the comparison it gives flatters
+ *   the gateway.
+ *
+ * Env: PORT, HOST, REDIS_URL, REDIS_KEY_PREFIX, DATABASE_URL, DB_POOL_MAX, JWT_ACCESS_SECRET,
+ *      JWT_ISSUER, JWT_AUDIENCE, RATE_LIMIT_GLOBAL_LIMIT, RATE_LIMIT_GLOBAL_TTL_SECONDS,
+ *      RATE_LIMIT_AUTH_LIMIT, RATE_LIMIT_AUTH_TTL_SECONDS, PEER_MODE (fair | naive),
+ *      PEER_ME_LIMITS (the named limits the gateway applies to /v1/auth/me, e.g. `global,auth`).
  */
 const { createSecretKey } = require('node:crypto');
 const express = require('express');
@@ -19,32 +28,46 @@ const { rateLimit } = require('express-rate-limit');
 const { RedisStore } = require('rate-limit-redis');
 const Redis = require('ioredis');
 const jwt = require('jsonwebtoken');
+const { Pool } = require('pg');
 
 const env = process.env;
+const fair = env.PEER_MODE !== 'naive';
 const redis = new Redis(env.REDIS_URL, { enableOfflineQueue: true, maxRetriesPerRequest: 1 });
-const secret =
-  env.PEER_JWT_KEY_OBJECT === '1' ? createSecretKey(Buffer.from(env.JWT_ACCESS_SECRET, 'utf8')) : env.JWT_ACCESS_SECRET;
+const pool = new Pool({ connectionString: env.DATABASE_URL, max: Number(env.DB_POOL_MAX || 10) });
+const secret = fair ? createSecretKey(Buffer.from(env.JWT_ACCESS_SECRET, 'utf8')) : env.JWT_ACCESS_SECRET;
 const verifyOptions = { algorithms: ['HS256'], issuer: env.JWT_ISSUER, audience: env.JWT_AUDIENCE };
+const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 function problem(res, status, code, title) {
   res.status(status).type('application/problem+json').json({ type: 'about:blank', title, status, code });
 }
 
-const limiter = rateLimit({
-  windowMs: Number(env.RATE_LIMIT_GLOBAL_TTL_SECONDS) * 1000,
-  limit: Number(env.RATE_LIMIT_GLOBAL_LIMIT),
-  standardHeaders: 'draft-8',
-  legacyHeaders: false,
-  store: new RedisStore({
-    prefix: `${env.REDIS_KEY_PREFIX}peer:rl:`,
-    sendCommand: (command, ...args) => redis.call(command, ...args),
-  }),
-  handler: (_req, res) => problem(res, 429, 'RATE_LIMITED', 'Too many requests'),
-});
+function limiter(name, limit, ttlSeconds) {
+  return rateLimit({
+    windowMs: Number(ttlSeconds) * 1000,
+    limit: Number(limit),
+    standardHeaders: 'draft-8',
+    legacyHeaders: false,
+    identifier: name,
+    store: new RedisStore({
+      prefix: `${env.REDIS_KEY_PREFIX}peer:${env.PEER_MODE || 'fair'}:${name}:`,
+      sendCommand: (command, ...args) => redis.call(command, ...args),
+    }),
+    handler: (_req, res) => problem(res, 429, 'RATE_LIMITED', 'Too many requests'),
+  });
+}
+const limiters = {
+  global: limiter('global', env.RATE_LIMIT_GLOBAL_LIMIT, env.RATE_LIMIT_GLOBAL_TTL_SECONDS),
+  auth: limiter('auth', env.RATE_LIMIT_AUTH_LIMIT, env.RATE_LIMIT_AUTH_TTL_SECONDS),
+};
+const meLimits = (env.PEER_ME_LIMITS || 'global,auth')
+  .split(',')
+  .filter((name) => limiters[name])
+  .map((name) => limiters[name]);
 
 function requireBearer(req, res, next) {
   const header = req.get('authorization') ?? '';
-  const match = /^Bearer ([^\s]+)$/.exec(header);
+  const match = /^Bearer ([^\s]+)$/i.exec(header);
   if (!match) return problem(res, 401, 'UNAUTHORIZED', 'Unauthorized');
   try {
     req.claims = jwt.verify(match[1], secret, verifyOptions);
@@ -56,12 +79,43 @@ function requireBearer(req, res, next) {
 
 const app = express();
 app.disable('x-powered-by');
+app.set('etag', false);
 app.get('/health/live', (_req, res) => res.json({ status: 'ok' }));
-app.get('/v1/auth/me', limiter, requireBearer, (req, res) => {
-  res.json({ id: req.claims.sub, email: req.claims.email ?? null, role: req.claims.role ?? null });
+
+app.get('/v1/auth/me', ...meLimits, requireBearer, async (req, res, next) => {
+  if (!fair) return res.json({ id: req.claims.sub, email: req.claims.email ?? null, role: req.claims.role ?? null });
+  try {
+    const { rows } = await pool.query('SELECT id, email, role, disabled FROM users WHERE id = $1', [req.claims.sub]);
+    const user = rows[0];
+    if (!user || user.disabled) return problem(res, 401, 'TOKEN_INVALID', 'Unauthorized');
+    return res.json({ id: user.id, email: user.email, role: user.role });
+  } catch (error) {
+    return next(error);
+  }
 });
+
+app.get('/v1/payments/:id', limiters.global, requireBearer, async (req, res, next) => {
+  if (!UUID.test(req.params.id)) return problem(res, 400, 'VALIDATION_FAILED', 'Bad Request');
+  try {
+    const admin = req.claims.role === 'admin';
+    const { rows } = await pool.query(
+      admin
+        ? 'SELECT id, amount, currency, status, created_at FROM payments WHERE id = $1'
+        : 'SELECT id, amount, currency, status, created_at FROM payments WHERE id = $1 AND user_id = $2',
+      admin ? [req.params.id] : [req.params.id, req.claims.sub],
+    );
+    if (rows.length === 0) return problem(res, 404, 'NOT_FOUND', 'Not Found');
+    return res.json(rows[0]);
+  } catch (error) {
+    return next(error);
+  }
+});
+
+app.use((_error, _req, res, _next) => problem(res, 500, 'INTERNAL', 'Internal Server Error'));
 
 const server = app.listen(Number(env.PORT), env.HOST ?? '127.0.0.1');
 process.on('SIGTERM', () => {
-  server.close(() => redis.quit().finally(() => process.exit(0)));
+  server.close(() =>
+    Promise.allSettled([redis.quit(), pool.end()]).finally(() => process.exit(0)),
+  );
 });

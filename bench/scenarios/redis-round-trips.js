@@ -80,6 +80,15 @@ module.exports = async function redisRoundTrips(ctx) {
     N,
     getOk(`${gateway.url}/v1/auth/me`, { authorization: `Bearer ${session.accessToken}` }),
   );
+  const paymentRead = ctx.routes.paymentRead
+    ? await measure(probes, N, async () => {
+        const response = await fetch(`${gateway.url}/v1/payments/${randomUUID()}`, {
+          headers: { authorization: `Bearer ${session.accessToken}` },
+        });
+        await response.arrayBuffer();
+        return response.status === 404;
+      })
+    : undefined;
   let refreshToken = session.refreshToken;
   const refresh = await measure(probes, N / 2, async () => {
     const result = await postJson(`${gateway.url}/v1/auth/refresh`, { refreshToken });
@@ -105,20 +114,29 @@ module.exports = async function redisRoundTrips(ctx) {
   const peer = await spawnServer({
     label: 'express peer (redis probe)',
     script: join(__dirname, '../peers/express-peer.js'),
-    env: { ...ctx.peerEnv(), REDIS_URL: redis.url },
+    env: { ...ctx.peerEnv(), REDIS_URL: redis.url, DATABASE_URL: database.url, PEER_MODE: 'fair' },
     readyPath: '/health/live',
   });
   const peerMe = await measure(
-    { redis },
+    probes,
     N,
-    getOk(`${peer.url}/v1/auth/me`, { authorization: `Bearer ${ctx.peerToken ?? session.accessToken}` }),
+    getOk(`${peer.url}/v1/auth/me`, { authorization: `Bearer ${session.accessToken}` }),
   );
+  const peerPaymentRead = await measure(probes, N, async () => {
+    const response = await fetch(`${peer.url}/v1/payments/${randomUUID()}`, {
+      headers: { authorization: `Bearer ${session.accessToken}` },
+    });
+    await response.arrayBuffer();
+    return response.status === 404;
+  });
   await peer.stop();
 
-  // A named limit shows up as its own key group: the throttler storage keeps `{<client>:<name>}:hits`
-  // and `{<client>:<name>}:blocked` per limit (one Redis hash tag per limit); count the groups.
-  const limitGroups = new Set(Object.keys(me.redis.keyShapes).map((key) => /\{[^}]*\}/.exec(key)?.[0] ?? key));
-  const namedLimits = Math.max(1, limitGroups.size);
+  // Each named limit keeps `<prefix>{rl:<client>}:<name>:hits|blocked`: count the names seen.
+  const namedLimits = new Set(
+    Object.keys(me.redis.keyShapes)
+      .map((key) => /\}:([^:]+):(hits|blocked)$/.exec(key)?.[1])
+      .filter(Boolean),
+  ).size;
   const value = me.redis.roundTripsPerRequest;
   return {
     status: 'ok',
@@ -127,15 +145,17 @@ module.exports = async function redisRoundTrips(ctx) {
       bare,
       protected: me,
       refresh,
+      ...(paymentRead ? { paymentRead } : {}),
       ...(paymentOpen ? { paymentWithBreakerOpen: paymentOpen } : {}),
       expressPeer: peerMe,
+      expressPeerPaymentRead: peerPaymentRead,
       namedLimitsSeen: namedLimits,
     },
     target: {
-      text: 'Redis round trips per protected request <= named limits applied',
-      value,
-      met: value <= namedLimits,
+      text: 'Redis round trips per protected request (/me) <= 1 for all named limits',
+      value: `${value} (${namedLimits} named limits)`,
+      met: value <= 1,
     },
-    valid: me.failed === 0 && refresh.failed === 0,
+    valid: me.failed === 0 && refresh.failed === 0 && (paymentRead?.failed ?? 0) === 0,
   };
 };

@@ -10,7 +10,7 @@ import { AuthService } from './auth.service';
  * Login, refresh, logout, me. The guards (JwtAuthGuard, RolesGuard) are classes, not exports:
  * Nest builds a guard in the module of the controller that uses it, so a module whose
  * controllers use `@UseGuards(JwtAuthGuard, RolesGuard)` imports the guard's dependencies itself:
- * TokensModule (AccessTokenService) and UsersModule (UsersService).
+ * TokensModule (AccessTokenService) and UsersModule (UserIdentities, re-exported from IdentityModule).
  */
 @Module({
   imports: [UsersModule, TokensModule, LockoutModule, CredentialsModule],

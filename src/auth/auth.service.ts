@@ -59,7 +59,9 @@ export class AuthService implements OnModuleInit {
     const rotated = await this.refreshTokens.rotate(refreshToken, context);
     // The rotation statement itself required the user to be enabled and read the role: no second
     // round trip. Access tokens are re-checked against the user row on every request anyway.
-    if (rotated.role) return this.pair({ id: rotated.userId, role: rotated.role }, rotated);
+    if (rotated.role && rotated.sessionVersion !== undefined) {
+      return this.pair({ id: rotated.userId, role: rotated.role, sessionVersion: rotated.sessionVersion }, rotated);
+    }
     const user = await this.users.findById(rotated.userId);
     if (!user || user.disabled) {
       // Disabled between the rotation and now: end everything.
@@ -73,8 +75,11 @@ export class AuthService implements OnModuleInit {
     return this.refreshTokens.revokeFamilyOf(refreshToken);
   }
 
-  private async pair(user: { id: string; role: 'user' | 'admin' }, refresh: IssuedRefreshToken): Promise<TokenPairDto> {
-    const access = await this.accessTokens.issue({ id: user.id, role: user.role });
+  private async pair(
+    user: { id: string; role: 'user' | 'admin'; sessionVersion: number },
+    refresh: IssuedRefreshToken,
+  ): Promise<TokenPairDto> {
+    const access = await this.accessTokens.issue({ id: user.id, role: user.role, sessionVersion: user.sessionVersion });
     return {
       accessToken: access.token,
       refreshToken: refresh.token,

@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { AccessTokenRejected, AccessTokenService } from '../tokens/access-token.service';
-import { UsersService } from '../users/users.service';
+import { UserIdentities } from '../identity/user-identities';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import type { AuthenticatedRequest } from './current-user.decorator';
 
@@ -15,18 +15,20 @@ export function tokenInvalid(): ProblemException {
 
 /**
  * Bearer access tokens: 401 UNAUTHORIZED without one, 401 TOKEN_INVALID for a forged, expired or
- * malformed one. Every request also reads the user row (a primary-key lookup), so a disabled
- * user is locked out on the next request and a role change applies at once: the role on the
- * request is the database's, not the token's.
+ * malformed one, for a disabled user, and for a token issued before the user's sessions were
+ * revoked (its `sv` claim is below the user's session version). The role on the request is the
+ * user's current one, not the token's. Identities come from UserIdentities: a per-instance cache
+ * that every change through the API invalidates on every instance, re-read from PostgreSQL at
+ * least every IDENTITY_CACHE_TTL_MS.
  *
  * Nest builds a guard in the module of the controller that uses it: that module imports
- * TokensModule and UsersModule (this guard's dependencies).
+ * TokensModule and UsersModule (which re-exports IdentityModule): this guard's dependencies.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
   constructor(
     private readonly accessTokens: AccessTokenService,
-    private readonly users: UsersService,
+    private readonly identities: UserIdentities,
   ) {}
 
   async canActivate(context: ExecutionContext): Promise<boolean> {
@@ -35,15 +37,17 @@ export class JwtAuthGuard implements CanActivate {
     if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);
     const match = BEARER.exec(header);
     if (!match) throw tokenInvalid();
-    let subject: string;
+    let claims: { sub: string; sv: number };
     try {
-      subject = (await this.accessTokens.verify(match[1])).sub;
+      claims = await this.accessTokens.verify(match[1]);
     } catch (error) {
       if (error instanceof AccessTokenRejected) throw tokenInvalid();
       throw error;
     }
-    const user = await this.users.findById(subject);
-    if (!user || user.disabled) throw tokenInvalid();
+    let user = await this.identities.get(claims.sub);
+    // A token newer than the cached version means the entry predates a revocation: re-read it.
+    if (user && claims.sv > user.sessionVersion) user = await this.identities.get(claims.sub, { fresh: true });
+    if (!user || user.disabled || claims.sv < user.sessionVersion) throw tokenInvalid();
     request.user = { id: user.id, email: user.email, role: user.role };
     return true;
   }

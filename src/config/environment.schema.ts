@@ -68,6 +68,18 @@ export class Environment {
   @Matches(/^[A-Za-z0-9:_-]{1,64}$/, { message: 'must be 1-64 characters of [A-Za-z0-9:_-]' })
   REDIS_KEY_PREFIX = 'gw:';
 
+  /**
+   * How long the auth guard may trust a cached identity (enabled flag, role, session version)
+   * before re-reading it from PostgreSQL; also the longest a lost invalidation can keep an entry
+   * stale. 0 disables the cache (every request reads the user row).
+   */
+  @IntRange(0, 60000)
+  IDENTITY_CACHE_TTL_MS = 5000;
+
+  /** Most identities cached per instance (least recently used evicted first). */
+  @IntRange(1, 1000000)
+  IDENTITY_CACHE_MAX_ENTRIES = 10000;
+
   @IsString()
   @MinLength(32)
   JWT_ACCESS_SECRET!: string;

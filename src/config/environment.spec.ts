@@ -63,6 +63,22 @@ describe('loadEnvironment', () => {
     expect(env.JWT_ACCESS_PREVIOUS_SECRETS).toEqual(old);
   });
 
+  it('reads the identity cache knobs, 0 disabling the cache, and refuses values out of range', () => {
+    const defaults = loadEnvironment(valid());
+    expect([defaults.IDENTITY_CACHE_TTL_MS, defaults.IDENTITY_CACHE_MAX_ENTRIES]).toEqual([5000, 10000]);
+    const set = loadEnvironment({ ...valid(), IDENTITY_CACHE_TTL_MS: '0', IDENTITY_CACHE_MAX_ENTRIES: '5' });
+    expect([set.IDENTITY_CACHE_TTL_MS, set.IDENTITY_CACHE_MAX_ENTRIES]).toEqual([0, 5]);
+    for (const [variable, value] of [
+      ['IDENTITY_CACHE_TTL_MS', '-1'],
+      ['IDENTITY_CACHE_TTL_MS', '60001'],
+      ['IDENTITY_CACHE_TTL_MS', '5s'],
+      ['IDENTITY_CACHE_MAX_ENTRIES', '0'],
+      ['IDENTITY_CACHE_MAX_ENTRIES', '1000001'],
+    ]) {
+      expect(problemsOf({ ...valid(), [variable]: value }).map((p) => p.variable)).toEqual([variable]);
+    }
+  });
+
   it('names every missing required variable at once and treats empty as missing', () => {
     const problems = problemsOf({ DATABASE_URL: '', REDIS_URL: '  ' });
     expect(problems.map((p) => p.variable)).toEqual([

@@ -42,7 +42,7 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
   it('sets the window expiry once, on the first hit, never extending it on later hits', async () => {
     const key = freshKey();
     await storage.increment(key, 60_000, 10, 60_000, 'global');
-    const hitsKey = `${prefix}{${key}:global}:hits`;
+    const hitsKey = `${prefix}{${key}}:global:hits`;
     const first = await raw.pttl(hitsKey);
     await sleep(50);
     await storage.increment(key, 60_000, 10, 60_000, 'global');
@@ -71,9 +71,9 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
     await storage.increment(key, 2000, 1, 2000, 'auth'); // over the limit: creates the block key too
 
     const keys = (await raw.keys(`${prefix}*`)).filter((k) => k.includes(key));
-    expect(keys.sort()).toEqual([`${prefix}{${key}:auth}:blocked`, `${prefix}{${key}:auth}:hits`]);
+    expect(keys.sort()).toEqual([`${prefix}{${key}}:auth:blocked`, `${prefix}{${key}}:auth:hits`]);
     for (const k of keys) {
-      expect(k).toMatch(/^[^{]*\{rl:[0-9a-f]{32}:auth\}:(hits|blocked)$/);
+      expect(k).toMatch(/^[^{]*\{rl:[0-9a-f]{32}\}:auth:(hits|blocked)$/);
       expect(k).not.toContain(address);
       const ttl = await raw.pttl(k);
       expect(ttl).toBeGreaterThan(0);
@@ -88,6 +88,46 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
     const global = await storage.increment(key, 60_000, 5, 60_000, 'global');
     expect(blockedAuth.isBlocked).toBe(true);
     expect(global).toMatchObject({ isBlocked: false, totalHits: 1 });
+  });
+
+  it('counts several named limits in one script call, under one hash tag', async () => {
+    const key = freshKey();
+    const limits = [
+      { name: 'global', ttl: 60_000, limit: 5, blockDuration: 60_000 },
+      { name: 'auth', ttl: 30_000, limit: 2, blockDuration: 30_000 },
+    ];
+    const monitor = await raw.duplicate().monitor();
+    const commands: string[][] = [];
+    monitor.on('monitor', (_time: string, args: string[], source: string) => {
+      if (source !== 'lua' && args.some((a) => a.includes(key))) commands.push(args);
+    });
+    try {
+      const records = await storage.incrementAll(key, limits);
+      expect(records.map((r) => [r.totalHits, r.isBlocked, r.timeToExpire])).toEqual([
+        [1, false, 60],
+        [1, false, 30],
+      ]);
+      await sleep(100); // MONITOR output is asynchronous
+    } finally {
+      monitor.disconnect();
+    }
+    expect(commands).toHaveLength(1);
+    expect(['evalsha', 'eval']).toContain(commands[0][0].toLowerCase());
+    const keys = (await raw.keys(`${prefix}*`)).filter((k) => k.includes(key));
+    expect(keys.sort()).toEqual([`${prefix}{${key}}:auth:hits`, `${prefix}{${key}}:global:hits`]);
+  });
+
+  it('stops at the first limit that refuses: later limits are not charged for that request', async () => {
+    const key = freshKey();
+    const limits = [
+      { name: 'global', ttl: 60_000, limit: 1, blockDuration: 60_000 },
+      { name: 'auth', ttl: 60_000, limit: 10, blockDuration: 60_000 },
+    ];
+    expect((await storage.incrementAll(key, limits)).map((r) => r.isBlocked)).toEqual([false, false]);
+    const refused = await storage.incrementAll(key, limits);
+    expect(refused).toHaveLength(1);
+    expect(refused[0]).toMatchObject({ isBlocked: true, totalHits: 2 });
+    expect(await raw.get(`${prefix}{${key}}:auth:hits`)).toBe('1');
   });
 });
 
@@ -125,5 +165,16 @@ describe('FallbackThrottlerStorage while Redis is unreachable', () => {
     await storage.increment(key, 60_000, 1, 60_000, 'auth');
     expect((await storage.increment(key, 60_000, 1, 60_000, 'auth')).isBlocked).toBe(true);
     expect((await storage.increment(key, 60_000, 5, 60_000, 'global')).isBlocked).toBe(false);
+  });
+
+  it('stops at the first limit that refuses in memory as in Redis', async () => {
+    const key = budgetKey('192.0.2.3');
+    const limits = [
+      { name: 'global', ttl: 60_000, limit: 1, blockDuration: 60_000 },
+      { name: 'auth', ttl: 60_000, limit: 10, blockDuration: 60_000 },
+    ];
+    expect(await storage.incrementAll(key, limits)).toHaveLength(2);
+    const refused = await storage.incrementAll(key, limits);
+    expect(refused.map((r) => r.isBlocked)).toEqual([true]);
   });
 });

@@ -1,8 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
+import { LimitCheck, RedisRateLimitStorage } from './redis-rate-limit.storage';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** Where counts live right now: the shared Redis, or this instance's memory while Redis is away. */
@@ -12,8 +12,8 @@ export type RateLimitStore = 'redis' | 'memory-fallback';
 const PROBE_INTERVAL_MS = 1000;
 
 /**
- * The throttler's storage: counts in the one shared Redis (one atomic Lua script per named limit,
- * from @nest-lab/throttler-storage-redis) so every instance enforces the same limit, and while
+ * The throttler's storage: counts in the one shared Redis (one atomic Lua script call for every
+ * named limit of a request, see RedisRateLimitStorage) so every instance enforces the same limit, and while
  * Redis cannot be reached, counts in this instance's memory instead of letting traffic through
  * unlimited (fail-open) or refusing it (fail-closed).
  *
@@ -24,7 +24,7 @@ const PROBE_INTERVAL_MS = 1000;
  */
 export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplicationShutdown {
   private readonly logger = new Logger('RateLimit');
-  private readonly shared: ThrottlerStorage;
+  private readonly shared: RedisRateLimitStorage;
   private readonly local = new MemoryThrottlerStorage();
   private current: RateLimitStore = 'redis';
   private lastFailureAt = 0;
@@ -32,7 +32,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
   private readonly onReady = (): void => this.useShared();
 
   constructor(private readonly redis: Redis) {
-    this.shared = new ThrottlerStorageRedisService(redis);
+    this.shared = new RedisRateLimitStorage(redis);
     redis.on('ready', this.onReady);
   }
 
@@ -40,6 +40,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
     return this.current;
   }
 
+  /** ThrottlerStorage's one-limit call (the guard uses incrementAll). */
   async increment(
     key: string,
     ttl: number,
@@ -47,18 +48,33 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
     blockDuration: number,
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
+    const [record] = await this.incrementAll(key, [{ name: throttlerName, ttl, limit, blockDuration }]);
+    return record;
+  }
+
+  /**
+   * Counts one hit against each of `checks` in order, stopping after the first that refuses;
+   * returns one record per limit counted. One Redis round trip for all of them.
+   */
+  async incrementAll(budget: string, checks: readonly LimitCheck[]): Promise<ThrottlerStorageRecord[]> {
     if (this.current === 'redis' || this.mayProbe()) {
       try {
-        const record = await this.shared.increment(key, ttl, limit, blockDuration, throttlerName);
+        const records = await this.shared.incrementAll(budget, checks);
         this.useShared();
-        return record;
+        return records;
       } catch (error) {
         this.useMemory(error);
       } finally {
         this.probing = false;
       }
     }
-    return this.local.increment(key, ttl, limit, blockDuration, throttlerName);
+    const records: ThrottlerStorageRecord[] = [];
+    for (const check of checks) {
+      const record = await this.local.increment(budget, check.ttl, check.limit, check.blockDuration, check.name);
+      records.push(record);
+      if (record.isBlocked) break;
+    }
+    return records;
   }
 
   onApplicationShutdown(): void {

@@ -1,62 +1,73 @@
 import { ExecutionContext, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
+import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, problem } from '../problems';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
+import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { LimitState, rateLimitHeaders } from './rate-limit-headers';
+import type { LimitCheck } from './redis-rate-limit.storage';
 
 /**
  * The global guard: every named limit that applies to the route (see RateLimitModule) counts one
- * hit for the client; the first exhausted one answers 429 RATE_LIMITED with Retry-After.
- * Routes marked @SkipRateLimit() are skipped by the base guard before any of this runs.
+ * hit for the client, all of them in one storage call (one Redis round trip); the first exhausted
+ * one answers 429 RATE_LIMITED with Retry-After. Which limits apply, and with which limit, ttl
+ * and block duration, is decided by the base ThrottlerGuard (@SkipRateLimit/@SkipThrottle,
+ * `skipIf`, @Throttle overrides), which hands each one to `handleRequest`; here that only collects
+ * them, and `canActivate` counts them together once the base guard is done.
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  /** Limits already evaluated for a response, so each header lists every policy that applied. */
-  private readonly applied = new WeakMap<object, LimitState[]>();
+  private readonly planned = new WeakMap<object, LimitCheck[]>();
 
-  protected override getTracker(request: Record<string, unknown>): Promise<string> {
-    return Promise.resolve(clientAddress(request as unknown as FastifyRequest));
-  }
-
-  /** One budget per client and limit, shared by every route that limit covers. */
-  protected override generateKey(_context: ExecutionContext, tracker: string): string {
-    return budgetKey(tracker);
-  }
-
-  protected override async handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const { context, limit, ttl, throttler, blockDuration, getTracker, generateKey } = request;
+  override async canActivate(context: ExecutionContext): Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
-    const name = throttler.name ?? 'default';
-    const tracker = await getTracker(req, context);
-    const key = generateKey(context, tracker, name);
-    const record = await this.storageService.increment(key, ttl, limit, blockDuration, name);
+    const checks: LimitCheck[] = [];
+    this.planned.set(req, checks);
+    try {
+      await super.canActivate(context);
+    } finally {
+      this.planned.delete(req);
+    }
+    if (checks.length === 0) return true;
 
-    const states = [...(this.applied.get(res) ?? [])];
-    states.push({
-      name,
-      limit,
-      windowSeconds: Math.ceil(ttl / 1000),
-      remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
+    const budget = budgetKey(clientAddress(req as unknown as FastifyRequest));
+    const storage = this.storageService as FallbackThrottlerStorage;
+    const records = await storage.incrementAll(budget, checks);
+
+    const states: LimitState[] = records.map((record, i) => ({
+      name: checks[i].name,
+      limit: checks[i].limit,
+      windowSeconds: Math.ceil(checks[i].ttl / 1000),
+      remaining: record.isBlocked ? 0 : Math.max(0, checks[i].limit - record.totalHits),
       resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
-    });
-    this.applied.set(res, states);
+    }));
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
-    if (record.isBlocked) {
-      await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
-    }
+    const refused = records.find((record) => record.isBlocked);
+    if (refused) throw rateLimited(refused.timeToBlockExpire);
     return true;
   }
 
-  protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
-    const retryAfterSeconds = Math.max(1, detail.timeToBlockExpire);
-    throw problem(
-      ErrorCode.RATE_LIMITED,
-      `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
-      {
-        retryAfterSeconds,
-      },
-    );
+  /** Called by the base guard once per named limit that applies: collected, counted in canActivate. */
+  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
+    const { req } = this.getRequestResponse(request.context);
+    this.planned.get(req)?.push({
+      name: request.throttler.name ?? 'default',
+      ttl: request.ttl,
+      limit: request.limit,
+      blockDuration: request.blockDuration,
+    });
+    return Promise.resolve(true);
   }
+}
+
+function rateLimited(timeToBlockExpire: number): ProblemException {
+  const retryAfterSeconds = Math.max(1, timeToBlockExpire);
+  return problem(
+    ErrorCode.RATE_LIMITED,
+    `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
+    {
+      retryAfterSeconds,
+    },
+  );
 }

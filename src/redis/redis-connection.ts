@@ -1,4 +1,4 @@
-import Redis, { RedisOptions } from 'ioredis';
+import Redis, { Cluster, RedisOptions } from 'ioredis';
 
 export class RedisBootError extends Error {
   constructor(reason: string) {
@@ -56,4 +56,14 @@ export async function connectRedisOrFail(url: string, keyPrefix: string): Promis
   }
   client.options.retryStrategy = redisOptions(keyPrefix).retryStrategy;
   return client;
+}
+
+/**
+ * A second connection for pub/sub (a subscribed connection can run nothing else), duplicated from
+ * `client` so that it has the same endpoints, credentials, TLS and topology (a Cluster duplicates
+ * as a Cluster). It connects when first used and queues commands until it is up.
+ */
+export function pubSubConnection<T extends Redis | Cluster>(client: T): T {
+  const overrides = { lazyConnect: true, enableOfflineQueue: true };
+  return (client instanceof Cluster ? client.duplicate([], overrides) : (client as Redis).duplicate(overrides)) as T;
 }

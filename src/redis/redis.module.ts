@@ -2,8 +2,8 @@ import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/c
 import { TerminusModule } from '@nestjs/terminus';
 import type Redis from 'ioredis';
 import type { ConfigType } from '@nestjs/config';
-import { connectRedisOrFail } from './redis-connection';
-import { REDIS } from './redis.constants';
+import { connectRedisOrFail, pubSubConnection } from './redis-connection';
+import { REDIS, REDIS_SUBSCRIBER } from './redis.constants';
 import { redisConfig } from './redis.config';
 import { RedisHealthIndicator } from './redis.health';
 
@@ -29,14 +29,23 @@ import { RedisHealthIndicator } from './redis.health';
         return client;
       },
     },
+    {
+      provide: REDIS_SUBSCRIBER,
+      inject: [REDIS],
+      useFactory: (client: Redis): Redis => pubSubConnection(client),
+    },
     RedisHealthIndicator,
   ],
-  exports: [REDIS, RedisHealthIndicator],
+  exports: [REDIS, REDIS_SUBSCRIBER, RedisHealthIndicator],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(
+    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS_SUBSCRIBER) private readonly subscriber: Redis,
+  ) {}
 
   async onApplicationShutdown(): Promise<void> {
+    this.subscriber.disconnect();
     await this.redis.quit().catch(() => this.redis.disconnect());
   }
 }

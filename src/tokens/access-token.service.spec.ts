@@ -49,9 +49,9 @@ describe('AccessTokenService', () => {
   const env = envWith();
   const service = serviceFor(env);
 
-  it('issues HS256 tokens with sub, role, iat, exp, iss, aud, jti and a kid derived from the key', async () => {
+  it('issues HS256 tokens with sub, role, sv, iat, exp, iss, aud, jti and a kid derived from the key', async () => {
     const id = randomUUID();
-    const { token, expiresIn } = await service.issue({ id, role: 'admin' });
+    const { token, expiresIn } = await service.issue({ id, role: 'admin', sessionVersion: 3 });
     const decoded = jsonwebtoken.decode(token, { complete: true })!;
     expect(decoded.header).toEqual({ alg: 'HS256', typ: 'JWT', kid: keyIdOf(env.JWT_ACCESS_SECRET) });
     expect(decoded.header.kid).toMatch(/^[0-9a-f]{16}$/);
@@ -59,6 +59,7 @@ describe('AccessTokenService', () => {
     expect(payload).toEqual({
       sub: id,
       role: 'admin',
+      sv: 3,
       iat: expect.any(Number),
       exp: (payload.iat as number) + 900,
       iss: env.JWT_ISSUER,
@@ -66,7 +67,24 @@ describe('AccessTokenService', () => {
       jti: expect.stringMatching(/^[0-9a-f-]{36}$/),
     });
     expect(expiresIn).toBe(900);
-    await expect(service.verify(token)).resolves.toMatchObject({ sub: id, role: 'admin' });
+    await expect(service.verify(token)).resolves.toMatchObject({ sub: id, role: 'admin', sv: 3 });
+  });
+
+  it('reads a token without sv (issued before session versions) as sv 0, and refuses a malformed sv', async () => {
+    const sign = (extra: Record<string, unknown>): string =>
+      jsonwebtoken.sign({ role: 'user', ...extra }, env.JWT_ACCESS_SECRET, {
+        algorithm: 'HS256',
+        keyid: keyIdOf(env.JWT_ACCESS_SECRET),
+        subject: randomUUID(),
+        issuer: env.JWT_ISSUER,
+        audience: env.JWT_AUDIENCE,
+        jwtid: randomUUID(),
+        expiresIn: 60,
+      });
+    await expect(service.verify(sign({}))).resolves.toMatchObject({ sv: 0 });
+    for (const sv of [-1, 1.5, '2', null]) {
+      await expect(service.verify(sign({ sv }))).rejects.toBeInstanceOf(AccessTokenRejected);
+    }
   });
 
   it('rejects an unsigned token (alg: none)', async () => {
@@ -114,12 +132,12 @@ describe('AccessTokenService', () => {
 
   it('verifies tokens signed with a previous key, and signs only with the current one', async () => {
     const old = envWith();
-    const oldToken = (await serviceFor(old).issue({ id: randomUUID(), role: 'user' })).token;
+    const oldToken = (await serviceFor(old).issue({ id: randomUUID(), role: 'user', sessionVersion: 0 })).token;
     const rotated = serviceFor(
       envWith({ JWT_ACCESS_PREVIOUS_SECRETS: [old.JWT_ACCESS_SECRET], JWT_ISSUER: old.JWT_ISSUER }),
     );
     await expect(rotated.verify(oldToken)).resolves.toMatchObject({ role: 'user' });
-    const fresh = (await rotated.issue({ id: randomUUID(), role: 'user' })).token;
+    const fresh = (await rotated.issue({ id: randomUUID(), role: 'user', sessionVersion: 0 })).token;
     expect(jsonwebtoken.decode(fresh, { complete: true })!.header.kid).not.toBe(keyIdOf(old.JWT_ACCESS_SECRET));
     // The old key alone does not verify a token of the new key.
     await expect(serviceFor(old).verify(fresh)).rejects.toBeInstanceOf(AccessTokenRejected);

@@ -15,6 +15,8 @@ export interface AccessTokenClaims {
   exp: number;
   iss: string;
   aud: string;
+  /** The user's session version when the token was issued (absent in tokens from before it existed: 0). */
+  sv: number;
 }
 
 export interface IssuedAccessToken {
@@ -48,9 +50,9 @@ export class AccessTokenService {
     this.keys = new SigningKeyRing(this.config.secret, this.config.previousSecrets);
   }
 
-  async issue(subject: { id: string; role: AccessRole }): Promise<IssuedAccessToken> {
+  async issue(subject: { id: string; role: AccessRole; sessionVersion: number }): Promise<IssuedAccessToken> {
     const token = await this.jwt.signAsync(
-      { role: subject.role },
+      { role: subject.role, sv: subject.sessionVersion },
       {
         // jsonwebtoken accepts a KeyObject; @nestjs/jwt's type says string | Buffer.
         secret: this.keys.current.key as unknown as Buffer,
@@ -112,10 +114,11 @@ export class AccessTokenService {
       (p.role !== 'user' && p.role !== 'admin') ||
       typeof p.jti !== 'string' ||
       typeof p.iat !== 'number' ||
-      typeof p.exp !== 'number'
+      typeof p.exp !== 'number' ||
+      (p.sv !== undefined && !(Number.isSafeInteger(p.sv) && (p.sv as number) >= 0))
     ) {
       throw new AccessTokenRejected('claims missing or malformed');
     }
-    return p as AccessTokenClaims;
+    return { ...(p as AccessTokenClaims), sv: (p.sv as number | undefined) ?? 0 };
   }
 }

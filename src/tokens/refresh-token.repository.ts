@@ -8,6 +8,7 @@ export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sess
 /** The token a rotation retired, and the family its successor joined. */
 export interface RotatedRow {
   role: 'user' | 'admin';
+  session_version: number;
   user_id: string;
   family_id: string;
   expires_at: Date;
@@ -95,12 +96,14 @@ export class RefreshTokenRepository {
            AND rt.expires_at > now()
            AND EXISTS (SELECT 1 FROM users u WHERE u.id = rt.user_id AND NOT u.disabled)
         RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash,
-                  (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role
+                  (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role,
+                  (SELECT u.session_version FROM users u WHERE u.id = rt.user_id) AS session_version
       )
       INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, parent_id, expires_at)
       SELECT ${randomUUID()}::uuid, ${successorHash}, family_id, user_id, id, expires_at FROM retired
       RETURNING user_id::text AS user_id, family_id::text AS family_id, expires_at,
-                (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role`;
+                (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role,
+                (SELECT session_version FROM retired) AS session_version`;
     return rows[0];
   }
 
@@ -136,19 +139,19 @@ export class RefreshTokenRepository {
   }
 
   /**
-   * Revokes every family of a user; returns how many tokens that ended. `alsoInTransaction` (e.g.
-   * an audit insert) runs as further statements of the same transaction.
+   * Revokes every family of a user and, in the same transaction, moves the user's session version
+   * on (every access token issued before now carries a lower `sv`); returns how many tokens that
+   * ended. `alsoInTransaction` (e.g. an audit insert) runs as further statements of that transaction.
    */
   revokeAllForUser(
     userId: string,
     reason: RevokeReason,
     alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
   ): Promise<number> {
-    return this.revoke(
-      Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`,
-      reason,
-      alsoInTransaction,
-    );
+    return this.revoke(Prisma.sql`SELECT id FROM refresh_families WHERE user_id = ${userId}::uuid`, reason, [
+      this.prisma.$executeRaw`UPDATE users SET session_version = session_version + 1 WHERE id = ${userId}::uuid`,
+      ...alsoInTransaction,
+    ]);
   }
 
   /**

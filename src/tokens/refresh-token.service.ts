@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nest
 import { randomUUID } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import type { Prisma } from '../generated/prisma/client';
+import { UserIdentities } from '../identity/user-identities';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 import { RefreshTokenRepository, type RevokeReason } from './refresh-token.repository';
@@ -17,6 +18,8 @@ export interface IssuedRefreshToken {
   expiresIn: number;
   /** The user's role as read by the rotation statement (which also checked the user is enabled). */
   role?: 'user' | 'admin';
+  /** The user's session version, read by the same statement (the new access token carries it). */
+  sessionVersion?: number;
 }
 
 /** Where a refresh request came from, for the security log. */
@@ -48,6 +51,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly repository: RefreshTokenRepository,
     @Inject(tokensConfig.KEY) config: ConfigType<typeof tokensConfig>,
+    private readonly identities: UserIdentities,
   ) {
     this.config = config.refresh;
     this.peppers = [this.config.pepper, ...this.config.previousPeppers];
@@ -91,6 +95,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
         familyId: row.family_id,
         userId: row.user_id,
         role: row.role,
+        sessionVersion: row.session_version,
         expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
       };
     }
@@ -108,14 +113,20 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     return this.repository.revokeFamily(familyId, reason);
   }
 
-  /** Revokes every refresh family of a user (disable, revoke-sessions); returns how many tokens that ended. */
-  /** `alsoInTransaction` (e.g. an audit insert) commits or rolls back with the revocation. */
-  revokeAllForUser(
+  /**
+   * Revokes every refresh family of a user (disable, revoke-sessions) and every access token issued
+   * so far (the user's session version moves on, in the same transaction); every instance applies
+   * it at the user's next request. `alsoInTransaction` (e.g. an audit insert) commits or rolls back
+   * with the revocation. Returns how many refresh tokens that ended.
+   */
+  async revokeAllForUser(
     userId: string,
     reason: RevokeReason,
     alsoInTransaction: Prisma.PrismaPromise<unknown>[] = [],
   ): Promise<number> {
-    return this.repository.revokeAllForUser(userId, reason, alsoInTransaction);
+    const ended = await this.repository.revokeAllForUser(userId, reason, alsoInTransaction);
+    await this.identities.invalidate(userId);
+    return ended;
   }
 
   /**
@@ -138,7 +149,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     const row = await this.repository.diagnose(hashes, grace);
     if (!row || !hashes.some((h) => hashesEqual(h, row.token_hash))) return refreshTokenInvalid();
     if (row.user_disabled) {
-      await this.repository.revokeAllForUser(row.user_id, 'user_disabled');
+      await this.revokeAllForUser(row.user_id, 'user_disabled');
       return refreshTokenInvalid();
     }
     if (row.expired) return refreshTokenInvalid();

@@ -1,12 +1,14 @@
 import { Module } from '@nestjs/common';
 import { CredentialsModule } from '../credentials/credentials.module';
+import { IdentityModule } from '../identity/identity.module';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersService } from './users.service';
 
 /** Users: lookup, creation (hashing through CredentialsModule), role and disable changes. */
 @Module({
-  imports: [CredentialsModule, TokensModule],
+  imports: [CredentialsModule, TokensModule, IdentityModule],
   providers: [UsersService],
-  exports: [UsersService],
+  // IdentityModule too: the auth guard, built in every module whose controllers use it, needs UserIdentities.
+  exports: [UsersService, IdentityModule],
 })
 export class UsersModule {}

@@ -110,8 +110,13 @@ describe('JwtAuthGuard and RolesGuard in a feature module', () => {
   it('uses the role from the database, not the token: a demoted admin loses admin at once', async () => {
     const admin = await createUser(gw, 'admin');
     const { accessToken } = await login(gw, admin);
-    const { PrismaService } = await import('../../src/database/prisma.service');
-    await gw.app.get(PrismaService).user.update({ where: { id: admin.id }, data: { role: 'user' } });
+    // Through the admin route (it invalidates the cached identity on every instance).
+    const other = await login(gw, await createUser(gw, 'admin'));
+    const demoted = await http(gw.url, 'PATCH', `/v1/admin/users/${admin.id}`, {
+      token: other.accessToken,
+      body: { role: 'user' },
+    });
+    expect(demoted.status).toBe(200);
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: accessToken }), 403, 'FORBIDDEN');
   });
 });

@@ -103,7 +103,13 @@ describe('login and /auth/me', () => {
     const carol = await createUser(gw);
     const pair = await login(gw, carol);
     expect((await http(gw.url, 'GET', '/v1/auth/me', { token: pair.accessToken })).status).toBe(200);
-    await gw.app.get(PrismaService).user.update({ where: { id: carol.id }, data: { disabled: true } });
+    // Through the admin route (it invalidates the cached identity on every instance).
+    const admin = await login(gw, await createUser(gw, 'admin'));
+    const disabled = await http(gw.url, 'PATCH', `/v1/admin/users/${carol.id}`, {
+      token: admin.accessToken,
+      body: { disabled: true },
+    });
+    expect(disabled.status).toBe(200);
     expectProblem(await http(gw.url, 'GET', '/v1/auth/me', { token: pair.accessToken }), 401, 'TOKEN_INVALID');
   });
 

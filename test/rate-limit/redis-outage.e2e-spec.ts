@@ -71,7 +71,7 @@ describe('rate limiting while Redis goes away and comes back', () => {
     expect(statuses).toEqual([200, 200, 200, 429]);
     const inspector = new Redis(redis.url());
     try {
-      const keys = await inspector.keys(`${gw.env.REDIS_KEY_PREFIX}{rl:*:global}:*`);
+      const keys = await inspector.keys(`${gw.env.REDIS_KEY_PREFIX}{rl:*}:global:*`);
       expect(keys.length).toBeGreaterThanOrEqual(1);
     } finally {
       inspector.disconnect();
@@ -124,6 +124,8 @@ describe('Redis round trips per protected request', () => {
     client = new Redis(redis.url());
     monitor = await client.monitor();
     monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
+    // The first call loads the script (EVALSHA answers NOSCRIPT, then EVAL); later calls are EVALSHA only.
+    expect((await http(gw.url, 'GET', '/v1/limited')).status).toBe(200);
   });
   afterAll(async () => {
     monitor.disconnect();
@@ -142,14 +144,25 @@ describe('Redis round trips per protected request', () => {
     return commands.filter((c) => c.source !== 'lua').map((c) => c.args[0].toLowerCase());
   }
 
-  it('is one atomic script call per named limit: 1 on an ordinary route, 2 on an auth route', async () => {
+  it('is one atomic script call for all named limits: 1 on an ordinary route, 1 on an auth route (global and auth)', async () => {
     const ordinary = await roundTripsFor(10, 'GET', '/v1/limited');
     expect(ordinary).toHaveLength(10);
-    expect(new Set(ordinary)).toEqual(new Set(['eval']));
+    expect(new Set(ordinary)).toEqual(new Set(['evalsha']));
 
     const auth = await roundTripsFor(10, 'POST', '/v1/auth/probe-login');
-    expect(auth).toHaveLength(20);
-    expect(new Set(auth)).toEqual(new Set(['eval']));
+    expect(auth).toHaveLength(10);
+    expect(new Set(auth)).toEqual(new Set(['evalsha']));
+  });
+
+  it('keeps every key of one client in one Cluster slot: one hash tag across limits', async () => {
+    await roundTripsFor(1, 'POST', '/v1/auth/probe-login');
+    const keys = await client.keys(`${gw.env.REDIS_KEY_PREFIX}*`);
+    const limitKeys = keys.filter((k) => /\{rl:[0-9a-f]{32}\}:(global|auth):hits$/.test(k));
+    expect(new Set(limitKeys.map((k) => k.slice(gw.env.REDIS_KEY_PREFIX.length).split(':')[2]))).toEqual(
+      new Set(['global', 'auth']),
+    );
+    const tags = new Set(limitKeys.map((k) => /\{[^}]+\}/.exec(k)![0]));
+    expect(tags.size).toBe(1);
   });
 
   it('is none on an exempt route', async () => {

@@ -1,0 +1,104 @@
+import type Redis from 'ioredis';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
+
+/** One named limit to count for a request. Times in milliseconds, as @nestjs/throttler gives them. */
+export interface LimitCheck {
+  name: string;
+  ttl: number;
+  limit: number;
+  blockDuration: number;
+}
+
+/**
+ * Every named limit of one request in one atomic script: for each limit in order, count a hit in
+ * its fixed window (the window starts at the first hit), block for `blockDuration` once the count
+ * passes the limit, and stop at the first limit that refuses (later ones are not counted, as when
+ * the throttler checks them one by one). Returns four numbers per limit it looked at.
+ * Same rules as @nest-lab/throttler-storage-redis (after rate-limit-redis), one call for all limits.
+ */
+const SCRIPT = `
+local out = {}
+for i = 1, #KEYS / 2 do
+  local hitKey = KEYS[2 * i - 1]
+  local blockKey = KEYS[2 * i]
+  local ttl = tonumber(ARGV[3 * i - 2])
+  local limit = tonumber(ARGV[3 * i - 1])
+  local blockDuration = tonumber(ARGV[3 * i])
+  local totalHits = redis.call('INCR', hitKey)
+  local timeToExpire = redis.call('PTTL', hitKey)
+  if timeToExpire <= 0 then
+    redis.call('PEXPIRE', hitKey, ttl)
+    timeToExpire = ttl
+  end
+  local isBlocked = redis.call('GET', blockKey)
+  local timeToBlockExpire = 0
+  if isBlocked then
+    timeToBlockExpire = redis.call('PTTL', blockKey)
+  elseif totalHits > limit then
+    redis.call('SET', blockKey, 1, 'PX', blockDuration)
+    isBlocked = '1'
+    timeToBlockExpire = blockDuration
+  end
+  if isBlocked and timeToBlockExpire <= 0 then
+    redis.call('DEL', blockKey)
+    redis.call('SET', hitKey, 1, 'PX', ttl)
+    totalHits = 1
+    timeToExpire = ttl
+    isBlocked = false
+  end
+  out[#out + 1] = totalHits
+  out[#out + 1] = timeToExpire
+  out[#out + 1] = isBlocked and 1 or 0
+  out[#out + 1] = timeToBlockExpire
+  if isBlocked then break end
+end
+return out
+`;
+
+const COMMAND = 'gwRateLimitAll';
+
+type WithScript = Redis & { [COMMAND]: (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown> };
+
+/**
+ * Rate-limit counts in the shared Redis: one `EVALSHA` per request for every named limit that
+ * applies to it (ioredis sends the script text only when Redis does not have it yet).
+ *
+ * Key layout: `<REDIS_KEY_PREFIX>{<budget>}:<limit name>:hits` and `...:blocked`, where `<budget>`
+ * is `rl:<client digest>` (see budgetKey). The braces are a Redis Cluster hash tag: all keys of
+ * one client, across every named limit, hash to one slot, so the one script may touch them all.
+ */
+export class RedisRateLimitStorage {
+  private readonly redis: WithScript;
+
+  constructor(redis: Redis) {
+    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: SCRIPT });
+    this.redis = redis as WithScript;
+  }
+
+  async incrementAll(budget: string, checks: readonly LimitCheck[]): Promise<ThrottlerStorageRecord[]> {
+    const keys: string[] = [];
+    const args: number[] = [];
+    for (const check of checks) {
+      keys.push(`{${budget}}:${check.name}:hits`, `{${budget}}:${check.name}:blocked`);
+      args.push(check.ttl, check.limit, check.blockDuration);
+    }
+    const reply = await this.redis[COMMAND](keys.length, ...keys, ...args);
+    if (!Array.isArray(reply) || reply.length === 0 || reply.length % 4 !== 0 || reply.length > checks.length * 4) {
+      throw new TypeError('unexpected rate-limit script reply');
+    }
+    const records: ThrottlerStorageRecord[] = [];
+    for (let i = 0; i < reply.length; i += 4) {
+      const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = reply.slice(i, i + 4) as unknown[];
+      if (![totalHits, timeToExpire, isBlocked, timeToBlockExpire].every((n) => typeof n === 'number')) {
+        throw new TypeError('unexpected rate-limit script reply');
+      }
+      records.push({
+        totalHits: totalHits as number,
+        timeToExpire: Math.ceil((timeToExpire as number) / 1000),
+        isBlocked: isBlocked === 1,
+        timeToBlockExpire: Math.ceil((timeToBlockExpire as number) / 1000),
+      });
+    }
+    return records;
+  }
+}
