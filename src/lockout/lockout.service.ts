@@ -1,9 +1,8 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { createHmac } from 'node:crypto';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
-import { REDIS } from '../redis/redis.constants';
+import { REDIS, type RedisClient } from '../redis/redis.constants';
 import { ErrorCode, ProblemException, problems } from '../validation/problem';
 
 /** Seconds a client is told to wait when Redis (the lockout store) is unreachable. */
@@ -47,7 +46,7 @@ const READ_LOCK = `
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {count, redis.call('TTL', KEYS[1])}`;
 
-type LockoutRedis = Redis & {
+type LockoutRedis = RedisClient & {
   lockoutBeginAttempt(key: string, threshold: number, durationSeconds: number): Promise<[number, number]>;
   lockoutRefundAttempt(key: string): Promise<number>;
   lockoutRead(key: string): Promise<[number, number]>;
@@ -68,7 +67,7 @@ export class LockoutService {
   private readonly keySecret: Buffer;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(ENV) private readonly env: Env,
   ) {
     this.keySecret = createHmac('sha256', env.REFRESH_TOKEN_PEPPER).update('lockout-key-v1').digest();

@@ -1,7 +1,8 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
-import type Redis from 'ioredis';
+import { Cluster } from 'ioredis';
+import type { RedisClient } from '../redis/redis.constants';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 
 /** Where counts live right now: the shared Redis, or this instance's memory while Redis is away. */
@@ -33,8 +34,9 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
   private probing = false;
   private readonly onReady = (): void => this.useShared();
 
-  constructor(private readonly redis: Redis) {
-    this.shared = new ThrottlerStorageRedisService(redis);
+  constructor(private readonly redis: RedisClient) {
+    this.shared =
+      redis instanceof Cluster ? new ThrottlerStorageRedisService(redis) : new ThrottlerStorageRedisService(redis);
     redis.on('ready', this.onReady);
   }
 

@@ -2,17 +2,16 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
-import { REDIS } from '../redis/redis.constants';
+import { REDIS, type RedisClient } from '../redis/redis.constants';
 import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitReadiness } from './rate-limit.readiness';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
-export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions {
+export function rateLimitOptions(env: Env, redis: RedisClient): ThrottlerModuleOptions {
   return {
     storage: new FallbackThrottlerStorage(redis),
     throttlers: [

@@ -1,10 +1,9 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import type Redis from 'ioredis';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { connectRedisOrFail } from './redis-connection';
-import { REDIS } from './redis.constants';
+import { REDIS, type RedisClient } from './redis.constants';
 import { RedisHealthIndicator } from './redis.health';
 
 @Global()
@@ -14,8 +13,8 @@ import { RedisHealthIndicator } from './redis.health';
     {
       provide: REDIS,
       inject: [ENV],
-      useFactory: async (env: Env): Promise<Redis> => {
-        const client = await connectRedisOrFail(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+      useFactory: async (env: Env): Promise<RedisClient> => {
+        const client = await connectRedisOrFail(env);
         const logger = new Logger('Redis');
         let down = false;
         client.on('error', (error: Error) => {
@@ -34,9 +33,11 @@ import { RedisHealthIndicator } from './redis.health';
   exports: [REDIS, RedisHealthIndicator],
 })
 export class RedisModule implements OnApplicationShutdown {
-  constructor(@Inject(REDIS) private readonly redis: Redis) {}
+  constructor(@Inject(REDIS) private readonly redis: RedisClient) {}
 
   async onApplicationShutdown(): Promise<void> {
-    await this.redis.quit().catch(() => this.redis.disconnect());
+    await this.redis.quit().catch(() => undefined);
+    // Also ends what quit() leaves behind: reconnect timers, a sentinel client's failover subscriptions.
+    this.redis.disconnect();
   }
 }
