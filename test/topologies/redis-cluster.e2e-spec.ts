@@ -13,6 +13,7 @@ import {
   driveUntilHealed,
   expectHealed,
   expectOutage,
+  expectDuplicateAndScriptsWork,
   expectSharedLimit,
   expectSharedLockout,
   login,
@@ -70,6 +71,10 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     expect([...byMaster.values()].filter((keys) => keys.length > 0).length).toBeGreaterThanOrEqual(2);
     // No key lives anywhere but on the master of its own slot (no CROSSSLOT, no misplaced writes).
     for (const [port, keys] of byMaster) for (const key of keys) expect(await cluster.masterOf(key)).toBe(port);
+  });
+
+  it('gives a duplicate() connection (for subscribers) and scripts the same topology', async () => {
+    await expectDuplicateAndScriptsWork(a);
   });
 
   it('shares one lockout across both instances', async () => {

@@ -10,6 +10,7 @@ import {
   driveUntilHealed,
   expectHealed,
   expectOutage,
+  expectDuplicateAndScriptsWork,
   expectSharedLimit,
   expectSharedLockout,
   login,
@@ -61,6 +62,10 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels, on loopback)', () =>
 
   it('shares one limit across both instances: a concurrent burst gets exactly the limit in 200s', async () => {
     expectSharedLimit(await burst(a, b, newClient(), SHARED_LIMIT * 3));
+  });
+
+  it('gives a duplicate() connection (for subscribers) and scripts the same topology', async () => {
+    await expectDuplicateAndScriptsWork(a);
   });
 
   it('shares one lockout across both instances', async () => {

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { LockoutService } from '../../src/lockout/lockout.service';
+import { REDIS, type RedisClient } from '../../src/redis/redis.constants';
 import { UsersService } from '../../src/users/users.service';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomPassword, TestUser } from '../auth/fixtures';
@@ -208,4 +209,30 @@ export function describeHeal(what: string, heals: InstanceHeal[]): string {
         `${what}, instance ${i + 1}: first login after ${h.firstLoginMs} ms, ready on the shared store after ${h.readyMs} ms (${h.samples.length} rounds; bound ${HEAL_BOUND_MS} ms)`,
     )
     .join('\n');
+}
+
+/**
+ * What a second connection of the gateway needs in every mode (e.g. a pub/sub subscriber made with
+ * `duplicate()`): it connects to the same topology, receives what the shared client publishes, and
+ * the shared client runs scripts (`defineCommand` / EVAL) on the topology.
+ */
+export async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
+  const shared = gw.app.get<RedisClient>(REDIS);
+  const subscriber = shared.duplicate();
+  try {
+    await subscriber.connect();
+    const channel = `${gw.env.REDIS_KEY_PREFIX}topology-check:${randomUUID()}`;
+    const received = new Promise<string>((resolve) =>
+      subscriber.on('message', (_channel: string, m: string) => resolve(m)),
+    );
+    await subscriber.subscribe(channel);
+    expect(await shared.publish(channel, 'hello')).toBeGreaterThanOrEqual(1);
+    expect(await received).toBe('hello');
+    const key = `{topology-check:${randomUUID()}}`;
+    expect(await shared.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, key, '41')).toBe(41);
+    expect(await shared.eval("return redis.call('INCR', KEYS[1])", 1, key)).toBe(42);
+    await shared.del(key);
+  } finally {
+    subscriber.disconnect();
+  }
 }
