@@ -10,15 +10,15 @@ export class RedisBootError extends Error {
   }
 }
 
-/** What the connection factory needs from the environment (see src/config/redis-topology.ts). */
+/** What the connection factory needs: the `redis` config slice (src/redis/redis.config.ts). */
 export interface RedisTopology {
-  REDIS_MODE: RedisMode;
-  REDIS_URL: string;
-  REDIS_KEY_PREFIX: string;
-  REDIS_CLUSTER_NODES: readonly string[];
-  REDIS_SENTINELS: readonly string[];
-  REDIS_SENTINEL_MASTER?: string;
-  REDIS_SENTINEL_PASSWORD?: string;
+  mode: RedisMode;
+  url: string;
+  keyPrefix: string;
+  clusterNodes: readonly string[];
+  sentinels: readonly string[];
+  sentinelMaster?: string;
+  sentinelPassword?: string;
 }
 
 /** Reconnect forever with capped backoff: Redis coming back must heal the gateway on its own. */
@@ -62,14 +62,14 @@ function urlCredentials(url: string): Pick<RedisOptions, 'username' | 'password'
 }
 
 function clusterClient(topology: RedisTopology): Cluster {
-  const url = new URL(topology.REDIS_URL);
+  const url = new URL(topology.url);
   const seeds = [
     { host: url.hostname.replace(/^\[|\]$/g, ''), port: Number(url.port || 6379) },
-    ...topology.REDIS_CLUSTER_NODES.map(parseHostPort),
+    ...topology.clusterNodes.map(parseHostPort),
   ];
-  const { username, password, tls } = urlCredentials(topology.REDIS_URL);
+  const { username, password, tls } = urlCredentials(topology.url);
   const { keyPrefix, connectTimeout, commandTimeout, maxRetriesPerRequest, reconnectOnError } = redisOptions(
-    topology.REDIS_KEY_PREFIX,
+    topology.keyPrefix,
   );
   const options: ClusterOptions = {
     keyPrefix,
@@ -101,13 +101,13 @@ function clusterClient(topology: RedisTopology): Cluster {
 }
 
 function sentinelClient(topology: RedisTopology): Redis {
-  const { username, password, tls, db } = urlCredentials(topology.REDIS_URL);
+  const { username, password, tls, db } = urlCredentials(topology.url);
   return new Redis({
-    ...redisOptions(topology.REDIS_KEY_PREFIX),
-    sentinels: topology.REDIS_SENTINELS.map(parseHostPort),
-    name: topology.REDIS_SENTINEL_MASTER,
+    ...redisOptions(topology.keyPrefix),
+    sentinels: topology.sentinels.map(parseHostPort),
+    name: topology.sentinelMaster,
     role: 'master',
-    sentinelPassword: topology.REDIS_SENTINEL_PASSWORD,
+    sentinelPassword: topology.sentinelPassword,
     username,
     password,
     db,
@@ -125,13 +125,13 @@ function sentinelClient(topology: RedisTopology): Redis {
 
 /** A client for the configured topology, not yet connected (see connectRedisOrFail). */
 export function createRedisClient(topology: RedisTopology): RedisClient {
-  switch (topology.REDIS_MODE) {
+  switch (topology.mode) {
     case 'cluster':
       return clusterClient(topology);
     case 'sentinel':
       return sentinelClient(topology);
     default:
-      return new Redis(topology.REDIS_URL, redisOptions(topology.REDIS_KEY_PREFIX));
+      return new Redis(topology.url, redisOptions(topology.keyPrefix));
   }
 }
 
@@ -141,7 +141,7 @@ function reasonOf(error: unknown, topology: RedisTopology): string {
   const sentinel = /sentinel/i.test(message) ? 'sentinel ' : '';
   if (/WRONGPASS|invalid username-password|NOAUTH|AUTH/i.test(message)) return `${sentinel}authentication failed`;
   if (/got an invalid reply: null|No such master/i.test(message)) {
-    return `the sentinels know no master named ${topology.REDIS_SENTINEL_MASTER ?? ''}`;
+    return `the sentinels know no master named ${topology.sentinelMaster ?? ''}`;
   }
   if (/role invalid|expected master/i.test(message)) return 'the sentinels name a server that is not a master';
   if (/cluster support disabled|not in cluster mode/i.test(message)) return 'REDIS_URL is not a cluster node';

@@ -1,9 +1,9 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { connectRedisOrFail } from './redis-connection';
 import { REDIS, type RedisClient } from './redis.constants';
+import { redisConfig } from './redis.config';
 import { RedisHealthIndicator } from './redis.health';
 
 @Global()
@@ -12,9 +12,9 @@ import { RedisHealthIndicator } from './redis.health';
   providers: [
     {
       provide: REDIS,
-      inject: [ENV],
-      useFactory: async (env: Env): Promise<RedisClient> => {
-        const client = await connectRedisOrFail(env);
+      inject: [redisConfig.KEY],
+      useFactory: async (config: ConfigType<typeof redisConfig>): Promise<RedisClient> => {
+        const client = await connectRedisOrFail(config);
         const logger = new Logger('Redis');
         let down = false;
         client.on('error', (error: Error) => {

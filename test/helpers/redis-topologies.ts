@@ -56,9 +56,9 @@ class RedisProcess {
     child.once('exit', () => running.delete(child));
     await waitUntil(
       `redis-server on port ${this.port} (${output})`,
-      async () => {
-        if (!this.running) throw new Error(`redis-server exited: ${output}`);
-        return /Ready to accept connections|Sentinel ID is/.test(output);
+      () => {
+        if (!this.running) return Promise.reject(new Error(`redis-server exited: ${output}`));
+        return Promise.resolve(/Ready to accept connections|Sentinel ID is/.test(output));
       },
       15000,
     );
