@@ -226,7 +226,8 @@ export async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> 
       subscriber.on('message', (_channel: string, m: string) => resolve(m)),
     );
     await subscriber.subscribe(channel);
-    expect(await shared.publish(channel, 'hello')).toBeGreaterThanOrEqual(1);
+    // (In a cluster PUBLISH counts only the receiving node's subscribers: the message itself is the proof.)
+    await shared.publish(channel, 'hello');
     expect(await received).toBe('hello');
     const key = `{topology-check:${randomUUID()}}`;
     expect(await shared.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, key, '41')).toBe(41);
