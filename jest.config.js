@@ -20,6 +20,9 @@ module.exports = {
   rootDir: __dirname,
   roots: ['<rootDir>/src', '<rootDir>/tools', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
+  // The Redis Cluster / Sentinel suites start and fail over whole topologies (about a minute each):
+  // they run on their own, `npm run test:topologies` (jest.topologies.config.js), also in .ci/run.
+  testPathIgnorePatterns: ['/node_modules/', '<rootDir>/test/topologies/'],
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',

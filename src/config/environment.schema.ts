@@ -1,6 +1,11 @@
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MinLength, ValidateIf } from 'class-validator';
 import { IntRange, toList } from './env-decorators';
+import type { RedisMode } from './redis-topology';
+
+/** `host:port` (a DNS name, an IPv4 address or a bracketed IPv6 address, and a port). */
+const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9]\d{0,4})$/;
+const HOST_PORT_MESSAGE = 'must be a comma-separated list of host:port';
 
 /*
  * Adding a variable (the other half is the module's slice, see config-slices.ts):
@@ -62,6 +67,33 @@ export class Environment {
   @IsString()
   @Matches(/^rediss?:\/\/\S+$/, { message: 'must be a redis:// or rediss:// URL' })
   REDIS_URL!: string;
+
+  /** How REDIS_URL is reached: one server, a Redis Cluster, or a Sentinel-managed primary. */
+  @IsIn(['standalone', 'cluster', 'sentinel'])
+  REDIS_MODE: RedisMode = 'standalone';
+
+  /** Cluster mode: more seed nodes (`host:port,...`) besides REDIS_URL's host. */
+  @IsOptional()
+  @Matches(HOST_PORT, { each: true, message: HOST_PORT_MESSAGE })
+  @Transform(toList)
+  REDIS_CLUSTER_NODES: string[] = [];
+
+  /** Sentinel mode: the sentinels to ask for the current primary (`host:port,...`). */
+  @IsOptional()
+  @Matches(HOST_PORT, { each: true, message: HOST_PORT_MESSAGE })
+  @Transform(toList)
+  REDIS_SENTINELS: string[] = [];
+
+  /** Sentinel mode: the master name the sentinels monitor. */
+  @IsOptional()
+  @Matches(/^[A-Za-z0-9._-]{1,64}$/, { message: 'must be 1-64 characters of [A-Za-z0-9._-]' })
+  REDIS_SENTINEL_MASTER?: string = undefined;
+
+  /** Sentinel mode: the sentinels' own password (`requirepass` in sentinel.conf), if they have one. */
+  @IsOptional()
+  @IsString()
+  @MinLength(1)
+  REDIS_SENTINEL_PASSWORD?: string = undefined;
 
   /** Namespace for every Redis key this instance writes (tests give each run its own). */
   @IsString()

@@ -2,6 +2,7 @@ import { plainToInstance } from 'class-transformer';
 import { validateSync } from 'class-validator';
 import { isKnownPlaceholder, SECRET_VARIABLES } from '../secrets/secret-inventory';
 import { Environment, type Env } from './environment.schema';
+import { redisTopologyProblems } from './redis-topology';
 
 export { Environment, type Env } from './environment.schema';
 
@@ -71,6 +72,9 @@ export function loadEnvironment(source: NodeJS.ProcessEnv): Env {
       variable: 'REDIS_URL',
       reason: 'must carry credentials (redis://user:password@host) when NODE_ENV=production',
     });
+  }
+  for (const problem of redisTopologyProblems(env, raw)) {
+    if (!problems.some((p) => p.variable === problem.variable)) problems.push(problem);
   }
   if (raw.JWT_ACCESS_SECRET && env.JWT_ACCESS_PREVIOUS_SECRETS.includes(raw.JWT_ACCESS_SECRET)) {
     problems.push({

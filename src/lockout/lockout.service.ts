@@ -1,9 +1,8 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import type Redis from 'ioredis';
 import { createHmac } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import { normalizeEmail } from '../credentials/email';
-import { REDIS } from '../redis/redis.constants';
+import { REDIS, type RedisClient } from '../redis/redis.constants';
 import { lockoutConfig } from './lockout.config';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 
@@ -48,7 +47,7 @@ const READ_LOCK = `
 local count = tonumber(redis.call('GET', KEYS[1]) or '0')
 return {count, redis.call('TTL', KEYS[1])}`;
 
-type LockoutRedis = Redis & {
+type LockoutRedis = RedisClient & {
   lockoutBeginAttempt(key: string, threshold: number, durationSeconds: number): Promise<[number, number]>;
   lockoutRefundAttempt(key: string): Promise<number>;
   lockoutRead(key: string): Promise<[number, number]>;
@@ -69,7 +68,7 @@ export class LockoutService {
   private readonly keySecret: Buffer;
 
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(lockoutConfig.KEY) private readonly config: ConfigType<typeof lockoutConfig>,
   ) {
     this.keySecret = createHmac('sha256', config.keyPepper).update('lockout-key-v1').digest();

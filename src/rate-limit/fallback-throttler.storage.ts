@@ -1,6 +1,6 @@
 import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.constants';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
 import { LimitCheck, RedisRateLimitStorage } from './redis-rate-limit.storage';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
@@ -31,7 +31,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
   private probing = false;
   private readonly onReady = (): void => this.useShared();
 
-  constructor(private readonly redis: Redis) {
+  constructor(private readonly redis: RedisClient) {
     this.shared = new RedisRateLimitStorage(redis);
     redis.on('ready', this.onReady);
   }

@@ -2,9 +2,8 @@ import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
-import type Redis from 'ioredis';
 import type { ConfigType } from '@nestjs/config';
-import { REDIS } from '../redis/redis.constants';
+import { REDIS, type RedisClient } from '../redis/redis.constants';
 import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { rateLimitConfig } from './rate-limit.config';
@@ -12,7 +11,10 @@ import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitReadiness } from './rate-limit.readiness';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
-export function rateLimitOptions(config: ConfigType<typeof rateLimitConfig>, redis: Redis): ThrottlerModuleOptions {
+export function rateLimitOptions(
+  config: ConfigType<typeof rateLimitConfig>,
+  redis: RedisClient,
+): ThrottlerModuleOptions {
   return {
     storage: new FallbackThrottlerStorage(redis),
     throttlers: [

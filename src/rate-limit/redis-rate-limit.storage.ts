@@ -1,4 +1,4 @@
-import type Redis from 'ioredis';
+import type { RedisClient } from '../redis/redis.constants';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** One named limit to count for a request. Times in milliseconds, as @nestjs/throttler gives them. */
@@ -57,7 +57,7 @@ return out
 
 const COMMAND = 'gwRateLimitAll';
 
-type WithScript = Redis & { [COMMAND]: (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown> };
+type WithScript = RedisClient & { [COMMAND]: (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown> };
 
 /**
  * Rate-limit counts in the shared Redis: one `EVALSHA` per request for every named limit that
@@ -70,7 +70,7 @@ type WithScript = Redis & { [COMMAND]: (numberOfKeys: number, ...args: (string |
 export class RedisRateLimitStorage {
   private readonly redis: WithScript;
 
-  constructor(redis: Redis) {
+  constructor(redis: RedisClient) {
     if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: SCRIPT });
     this.redis = redis as WithScript;
   }

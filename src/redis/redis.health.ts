@@ -1,13 +1,13 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { HealthIndicatorResult, HealthIndicatorService } from '@nestjs/terminus';
-import type Redis from 'ioredis';
 import { withTimeout } from '../health/with-timeout';
-import { REDIS } from './redis.constants';
+import { pingEveryMaster } from './redis-connection';
+import { REDIS, type RedisClient } from './redis.constants';
 
 @Injectable()
 export class RedisHealthIndicator {
   constructor(
-    @Inject(REDIS) private readonly redis: Redis,
+    @Inject(REDIS) private readonly redis: RedisClient,
     private readonly indicators: HealthIndicatorService,
   ) {}
 
@@ -15,7 +15,8 @@ export class RedisHealthIndicator {
     const indicator = this.indicators.check(key);
     const started = Date.now();
     try {
-      await withTimeout(this.redis.ping(), timeoutMs);
+      // In cluster mode every master must answer: a slot without a reachable master fails its keys.
+      await withTimeout(pingEveryMaster(this.redis), timeoutMs);
       return indicator.up({ latencyMs: Date.now() - started });
     } catch {
       return indicator.down({ message: `Redis did not answer (connection ${this.redis.status})` });

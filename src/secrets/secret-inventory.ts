@@ -15,6 +15,7 @@ export interface SecretVariable {
 export const SECRET_VARIABLES: readonly SecretVariable[] = [
   { name: 'DATABASE_URL', protects: 'PostgreSQL credentials (password component)', url: true },
   { name: 'REDIS_URL', protects: 'Redis credentials (password component)', url: true },
+  { name: 'REDIS_SENTINEL_PASSWORD', protects: 'Redis Sentinel credentials (REDIS_MODE=sentinel)' },
   { name: 'JWT_ACCESS_SECRET', protects: 'signing key of access tokens: whoever has it can mint any identity' },
   {
     name: 'JWT_ACCESS_PREVIOUS_SECRETS',

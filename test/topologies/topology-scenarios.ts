@@ -1,0 +1,239 @@
+import { randomUUID } from 'node:crypto';
+import { LockoutService } from '../../src/lockout/lockout.service';
+import { REDIS, type RedisClient } from '../../src/redis/redis.constants';
+import { UsersService } from '../../src/users/users.service';
+import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { randomPassword, TestUser } from '../auth/fixtures';
+import { RateLimitProbeModule } from '../rate-limit/rate-limit-probe.module';
+
+/**
+ * The longest a gateway may take, after a master is SIGKILLed, to log a user in again with no
+ * restart (documented in docs/scaling.md). The topologies promote a replica after about 1-3 s
+ * (1 s node timeout / down-after); the rest is slack for a loaded CI machine.
+ */
+export const HEAL_BOUND_MS = 30000;
+
+/** The shared global limit of the two instances in these suites. */
+export const SHARED_LIMIT = 20;
+
+const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+
+let clientCounter = 0;
+/** A client address of its own (the instances trust X-Forwarded-For from the loopback test client). */
+export function newClient(): string {
+  clientCounter += 1;
+  return `198.51.${100 + Math.floor(clientCounter / 250)}.${clientCounter % 250}`;
+}
+
+const asClient = (client: string): { headers: Record<string, string> } => ({
+  headers: { 'x-forwarded-for': client },
+});
+
+/** Two gateway instances on one Redis topology, sharing one key prefix (one set of limits and lockouts). */
+export async function startPair(variables: Record<string, string>): Promise<[TestApp, TestApp]> {
+  const common = {
+    ...variables,
+    TRUST_PROXY: '127.0.0.1',
+    RATE_LIMIT_GLOBAL_LIMIT: String(SHARED_LIMIT),
+    LOCKOUT_THRESHOLD: '3',
+    LOCKOUT_DURATION_SECONDS: '60',
+  };
+  const a = await startApp(common, { imports: [RateLimitProbeModule] });
+  try {
+    // One deployment: the same key space and the same secrets (the lockout key is an HMAC of the email).
+    const shared = {
+      REDIS_KEY_PREFIX: a.env.REDIS_KEY_PREFIX,
+      REFRESH_TOKEN_PEPPER: a.env.REFRESH_TOKEN_PEPPER,
+      JWT_ACCESS_SECRET: a.env.JWT_ACCESS_SECRET,
+    };
+    const b = await startApp({ ...common, ...shared }, { imports: [RateLimitProbeModule] });
+    return [a, b];
+  } catch (error) {
+    await a.close();
+    throw error;
+  }
+}
+
+export async function createUserWithEmail(gw: TestApp, email: string): Promise<TestUser> {
+  const password = randomPassword();
+  const created = await gw.app.get(UsersService).create({ email, password, role: 'user' });
+  return { id: created.id, email, password, role: 'user' };
+}
+
+export const login = (
+  gw: TestApp,
+  user: { email: string; password: string },
+  client = newClient(),
+): Promise<HttpResult> =>
+  http(gw.url, 'POST', '/v1/auth/login', { body: { email: user.email, password: user.password }, ...asClient(client) });
+
+/** A concurrent burst of `total` requests from one client, alternating between the two instances. */
+export async function burst(a: TestApp, b: TestApp, client: string, total: number): Promise<number[]> {
+  const results = await Promise.all(
+    Array.from({ length: total }, (_, i) => http(i % 2 ? b.url : a.url, 'GET', '/v1/limited', asClient(client))),
+  );
+  return results.map((r) => r.status);
+}
+
+export function expectSharedLimit(statuses: number[]): void {
+  expect({
+    ok: statuses.filter((s) => s === 200).length,
+    limited: statuses.filter((s) => s === 429).length,
+    other: statuses.filter((s) => s !== 200 && s !== 429),
+  }).toEqual({ ok: SHARED_LIMIT, limited: statuses.length - SHARED_LIMIT, other: [] });
+}
+
+/** Three failures spread over both instances lock the account on both, even with the right password. */
+export async function expectSharedLockout(a: TestApp, b: TestApp, user: TestUser): Promise<void> {
+  const wrong = { email: user.email, password: 'wrong-password!' };
+  const statuses = [(await login(a, wrong)).status, (await login(b, wrong)).status, (await login(a, wrong)).status];
+  expect(statuses).toEqual([401, 401, 401]);
+  expectProblem(await login(b, user), 423, 'ACCOUNT_LOCKED');
+  expectProblem(await login(a, user), 423, 'ACCOUNT_LOCKED');
+}
+
+/** A user whose lockout key the topology places on `port` (cluster: the master about to be killed). */
+export async function userWithLockoutOn(
+  gw: TestApp,
+  masterOf: (key: string) => Promise<number>,
+  port: number,
+): Promise<TestUser> {
+  const lockout = gw.app.get(LockoutService);
+  for (let i = 0; i < 200; i++) {
+    const email = `${randomUUID()}@example.test`;
+    if ((await masterOf(gw.env.REDIS_KEY_PREFIX + lockout.keyFor(email))) === port) {
+      return createUserWithEmail(gw, email);
+    }
+  }
+  throw new Error(`no lockout key found on port ${port}`);
+}
+
+interface Sample {
+  at: number;
+  limited: number;
+  login: number;
+  loginCode?: unknown;
+  ready: number;
+  store?: string;
+  live: number;
+}
+
+/** One round against one instance: a login, a limited request, a readiness and a liveness probe, at once. */
+async function round(gw: TestApp, user: TestUser, client: string, since: number): Promise<Sample> {
+  const [signIn, limited, ready, live] = await Promise.all([
+    login(gw, user),
+    http(gw.url, 'GET', '/v1/limited', asClient(client)),
+    http<{ info?: { rateLimit?: { store?: string } }; details?: { rateLimit?: { store?: string } } }>(
+      gw.url,
+      'GET',
+      '/health/ready',
+    ),
+    http(gw.url, 'GET', '/health/live'),
+  ]);
+  return {
+    at: Date.now() - since,
+    login: signIn.status,
+    loginCode: signIn.body?.code,
+    limited: limited.status,
+    ready: ready.status,
+    store: ready.body?.details?.rateLimit?.store ?? ready.body?.info?.rateLimit?.store,
+    live: live.status,
+  };
+}
+
+/** Nothing but the documented answers, whatever the phase: never a 500. */
+function expectOnlyDocumentedAnswers(samples: Sample[]): void {
+  expect(samples.filter((s) => s.live !== 200)).toEqual([]);
+  expect(samples.filter((s) => ![200, 503].includes(s.ready))).toEqual([]);
+  expect(samples.filter((s) => ![200, 429].includes(s.limited))).toEqual([]);
+  expect(
+    samples.filter((s) => !(s.login === 200 || (s.login === 503 && s.loginCode === 'SERVICE_UNAVAILABLE'))),
+  ).toEqual([]);
+}
+
+/**
+ * While a killed master's slots (or the primary) have no replacement yet, an instance behaves as in
+ * a Redis outage: readiness 503, liveness 200, login 503 SERVICE_UNAVAILABLE, and the limiter
+ * answering from its memory fallback (200/429, never a 500). `rounds` rounds are observed.
+ */
+export async function expectOutage(gw: TestApp, user: TestUser, client: string, rounds = 3): Promise<void> {
+  const samples: Sample[] = [];
+  const since = Date.now();
+  for (let i = 0; i < rounds; i++) samples.push(await round(gw, user, client, since));
+  expectOnlyDocumentedAnswers(samples);
+  expect(samples.map((s) => [s.ready, s.login])).toEqual(samples.map(() => [503, 503]));
+  expect(samples.some((s) => s.store === 'memory-fallback')).toBe(true);
+}
+
+export interface InstanceHeal {
+  /** Time from `since` to the first 200 from /v1/auth/login. */
+  firstLoginMs: number;
+  /** Time from `since` to the first readiness 200 with the limiter back on the shared Redis. */
+  readyMs: number;
+  samples: Sample[];
+}
+
+/**
+ * Drives one instance with rounds (about every 50 ms) from `since` until it has logged `user` in
+ * and been ready on the shared store again, or HEAL_BOUND_MS passed.
+ */
+export async function driveUntilHealed(
+  gw: TestApp,
+  user: TestUser,
+  client: string,
+  since: number,
+): Promise<InstanceHeal> {
+  const samples: Sample[] = [];
+  let firstLoginMs = -1;
+  let readyMs = -1;
+  while ((firstLoginMs < 0 || readyMs < 0) && Date.now() - since < HEAL_BOUND_MS) {
+    const sample = await round(gw, user, client, since);
+    samples.push(sample);
+    if (sample.login === 200 && firstLoginMs < 0) firstLoginMs = sample.at;
+    if (sample.ready === 200 && sample.store === 'redis' && readyMs < 0) readyMs = sample.at;
+    await sleep(50);
+  }
+  return { firstLoginMs, readyMs, samples };
+}
+
+/** Healed within HEAL_BOUND_MS, without a restart, and only documented answers on the way. */
+export function expectHealed(heal: InstanceHeal): void {
+  expectOnlyDocumentedAnswers(heal.samples);
+  expect({ loggedIn: heal.firstLoginMs >= 0, ready: heal.readyMs >= 0 }).toEqual({ loggedIn: true, ready: true });
+}
+
+export function describeHeal(what: string, heals: InstanceHeal[]): string {
+  return heals
+    .map(
+      (h, i) =>
+        `${what}, instance ${i + 1}: first login after ${h.firstLoginMs} ms, ready on the shared store after ${h.readyMs} ms (${h.samples.length} rounds; bound ${HEAL_BOUND_MS} ms)`,
+    )
+    .join('\n');
+}
+
+/**
+ * What a second connection of the gateway needs in every mode (e.g. a pub/sub subscriber made with
+ * `duplicate()`): it connects to the same topology, receives what the shared client publishes, and
+ * the shared client runs scripts (`defineCommand` / EVAL) on the topology.
+ */
+export async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
+  const shared = gw.app.get<RedisClient>(REDIS);
+  const subscriber = shared.duplicate();
+  try {
+    await subscriber.connect();
+    const channel = `${gw.env.REDIS_KEY_PREFIX}topology-check:${randomUUID()}`;
+    const received = new Promise<string>((resolve) =>
+      subscriber.on('message', (_channel: string, m: string) => resolve(m)),
+    );
+    await subscriber.subscribe(channel);
+    // (In a cluster PUBLISH counts only the receiving node's subscribers: the message itself is the proof.)
+    await shared.publish(channel, 'hello');
+    expect(await received).toBe('hello');
+    const key = `{topology-check:${randomUUID()}}`;
+    expect(await shared.eval("return redis.call('INCRBY', KEYS[1], ARGV[1])", 1, key, '41')).toBe(41);
+    expect(await shared.eval("return redis.call('INCR', KEYS[1])", 1, key)).toBe(42);
+    await shared.del(key);
+  } finally {
+    subscriber.disconnect();
+  }
+}
