@@ -8,6 +8,7 @@ import { PrismaHealthIndicator } from '../database/prisma.health';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
+import { ShutdownDrain } from './shutdown-drain';
 
 /**
  * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
@@ -28,6 +29,7 @@ export class HealthController {
     private readonly database: PrismaHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     @Inject(ENV) private readonly env: Env,
+    private readonly drain: ShutdownDrain,
     @Optional() @Inject(READINESS_DETAILS) private readonly details: ReadinessDetail[] = [],
   ) {}
 
@@ -47,6 +49,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    if (this.drain.draining) {
+      // Stopping: out of rotation at once, whatever the dependencies say (see ShutdownDrain).
+      void reply.status(503).header('retry-after', '5');
+      const error = { shutdown: { status: 'down' as const, message: 'draining' } };
+      return { status: 'error', info: {}, error, details: error };
+    }
     const now = Date.now();
     if (!this.latest || (this.latest.settled && now - this.latest.at >= this.env.HEALTH_READY_CACHE_MS)) {
       const entry: CachedReadiness = { at: now, settled: false, result: this.check() };

@@ -134,8 +134,12 @@ export interface BuiltServer {
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 15000): Promise<BuiltServer> {
-  const port = await freePort();
+export async function startBuiltServer(
+  env: Record<string, string>,
+  timeoutMs = 15000,
+  fixedPort?: number,
+): Promise<BuiltServer> {
+  const port = fixedPort ?? (await freePort());
   const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
     stdio: ['ignore', 'pipe', 'pipe'],
