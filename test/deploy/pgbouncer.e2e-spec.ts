@@ -130,7 +130,7 @@ describe('through PgBouncer in transaction mode', () => {
       const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
       await locker.connect();
       const started = Date.now();
-      let answers: (HttpResult | 'no answer')[] = [];
+      let answers: (HttpResult | 'no answer')[];
       try {
         await locker.query('BEGIN');
         await locker.query('LOCK TABLE users IN ACCESS EXCLUSIVE MODE');
