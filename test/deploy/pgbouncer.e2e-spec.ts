@@ -94,7 +94,7 @@ describe('through PgBouncer in transaction mode', () => {
   describe('refusing to run unbounded', () => {
     const refusal = (overrides: Record<string, string>) =>
       runBuiltServer(testVariables({ DATABASE_URL: bouncer.url(BARE, DATABASE), LOG_LEVEL: 'info', ...overrides }), {
-        timeoutMs: 40000,
+        timeoutMs: 80000,
       });
 
     it('refuses to start when the pooler drops the startup parameters and the role has no timeouts', async () => {
@@ -110,7 +110,7 @@ describe('through PgBouncer in transaction mode', () => {
         expect(fatalMessage(run.output)).toContain(`ALTER ROLE "${BARE}" SET statement_timeout = '5000ms'`);
       }
       expect(fatalMessage(session.output)).toContain('set DB_POOL_MODE=transaction');
-    });
+    }, 90000);
   });
 
   describe('with the timeouts as role defaults', () => {
