@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { credentialsConfig } from './credentials.config';
 import { PasswordHasher } from './password-hasher';
 
 /**
@@ -12,9 +12,8 @@ import { PasswordHasher } from './password-hasher';
   providers: [
     {
       provide: PasswordHasher,
-      inject: [ENV],
-      useFactory: (env: Env) =>
-        new PasswordHasher({ concurrency: env.PASSWORD_HASH_CONCURRENCY, queue: env.PASSWORD_HASH_QUEUE }),
+      inject: [credentialsConfig.KEY],
+      useFactory: (config: ConfigType<typeof credentialsConfig>) => new PasswordHasher(config.passwordHash),
     },
   ],
   exports: [PasswordHasher],

@@ -1,14 +1,15 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import { databaseConfig } from './database.config';
 import {
   expectedBounds,
   OBSERVE_BOUNDS_SQL,
   ObservedBounds,
   ObservedRow,
   parseObserved,
+  PoolMode,
   QueryBounds,
   startupParameters,
   unboundedReason,
@@ -28,15 +29,15 @@ import {
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
   private readonly bounds: QueryBounds;
-  private readonly mode: Env['DB_POOL_MODE'];
+  private readonly mode: PoolMode;
 
-  constructor(@Inject(ENV) env: Env) {
+  constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>) {
     super({
       adapter: new PrismaPg({
-        connectionString: env.DATABASE_URL,
-        max: env.DB_POOL_MAX,
-        connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
-        ...startupParameters(env),
+        connectionString: config.url,
+        max: config.poolMax,
+        connectionTimeoutMillis: config.poolTimeoutMs,
+        ...startupParameters(config.poolMode, config.statementTimeoutMs),
         idleTimeoutMillis: 30_000,
         application_name: 'hardened-gateway',
       }),
@@ -45,8 +46,8 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
         { emit: 'event', level: 'error' },
       ],
     });
-    this.bounds = expectedBounds(env);
-    this.mode = env.DB_POOL_MODE;
+    this.bounds = expectedBounds(config.statementTimeoutMs);
+    this.mode = config.poolMode;
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
     // violation is a 409 or an idempotent replay) and lets the rest reach the problem filter, which

@@ -1,14 +1,14 @@
 import { expectedBounds, parseObserved, startupParameters, unboundedReason } from './query-bounds';
 
 describe('query bounds', () => {
-  const expected = expectedBounds({ DB_STATEMENT_TIMEOUT_MS: 5000 });
+  const expected = expectedBounds(5000);
 
   it('sends the timeouts as startup parameters in session mode only', () => {
-    expect(startupParameters({ DB_POOL_MODE: 'session', DB_STATEMENT_TIMEOUT_MS: 5000 })).toEqual({
+    expect(startupParameters('session', 5000)).toEqual({
       statement_timeout: 5000,
       idle_in_transaction_session_timeout: 10000,
     });
-    expect(startupParameters({ DB_POOL_MODE: 'transaction', DB_STATEMENT_TIMEOUT_MS: 5000 })).toEqual({});
+    expect(startupParameters('transaction', 5000)).toEqual({});
   });
 
   it('accepts timeouts that are set and no longer than configured', () => {

@@ -1,5 +1,3 @@
-import type { Env } from '../config/environment';
-
 /** The two PostgreSQL timeouts that bound every query and every transaction, in milliseconds. */
 export interface QueryBounds {
   statementTimeoutMs: number;
@@ -12,11 +10,11 @@ export interface ObservedBounds extends QueryBounds {
 }
 
 /** The bounds this configuration asks for. */
-export function expectedBounds(env: Pick<Env, 'DB_STATEMENT_TIMEOUT_MS'>): QueryBounds {
+export function expectedBounds(statementTimeoutMs: number): QueryBounds {
   return {
-    statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+    statementTimeoutMs,
     // A transaction left open by a crashed request must not pin a connection forever.
-    idleInTransactionTimeoutMs: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
+    idleInTransactionTimeoutMs: Math.max(statementTimeoutMs * 2, 10_000),
   };
 }
 
@@ -25,12 +23,17 @@ export function expectedBounds(env: Pick<Env, 'DB_STATEMENT_TIMEOUT_MS'>): Query
  * unknown startup parameters, or ignores them when told to, so in that mode none are sent and the
  * server-side defaults carry the bounds (verified by `unboundedReason`).
  */
-export function startupParameters(env: Pick<Env, 'DB_POOL_MODE' | 'DB_STATEMENT_TIMEOUT_MS'>): {
+export type PoolMode = 'session' | 'transaction';
+
+export function startupParameters(
+  mode: PoolMode,
+  statementTimeoutMs: number,
+): {
   statement_timeout?: number;
   idle_in_transaction_session_timeout?: number;
 } {
-  if (env.DB_POOL_MODE === 'transaction') return {};
-  const bounds = expectedBounds(env);
+  if (mode === 'transaction') return {};
+  const bounds = expectedBounds(statementTimeoutMs);
   return {
     statement_timeout: bounds.statementTimeoutMs,
     idle_in_transaction_session_timeout: bounds.idleInTransactionTimeoutMs,
@@ -69,11 +72,7 @@ function describeMs(ms: number): string {
  * each timeout must be set (non-zero) and no longer than the configured one. The text names
  * settings, the role and the fix; never the URL or a password.
  */
-export function unboundedReason(
-  observed: ObservedBounds,
-  expected: QueryBounds,
-  mode: Env['DB_POOL_MODE'],
-): string | undefined {
+export function unboundedReason(observed: ObservedBounds, expected: QueryBounds, mode: PoolMode): string | undefined {
   const wrong: string[] = [];
   const fixes: string[] = [];
   const role = `"${observed.role.replace(/"/g, '""')}"`;

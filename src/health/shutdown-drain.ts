@@ -1,7 +1,7 @@
 import { BeforeApplicationShutdown, Inject, Injectable, Logger } from '@nestjs/common';
 import { setTimeout as sleep } from 'node:timers/promises';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { healthConfig } from './health.config';
 
 /**
  * The first step of a graceful stop. Nest closes in this order: destroy hooks, this hook, the HTTP
@@ -15,7 +15,7 @@ export class ShutdownDrain implements BeforeApplicationShutdown {
   private readonly logger = new Logger(ShutdownDrain.name);
   private state = false;
 
-  constructor(@Inject(ENV) private readonly env: Env) {}
+  constructor(@Inject(healthConfig.KEY) private readonly config: ConfigType<typeof healthConfig>) {}
 
   get draining(): boolean {
     return this.state;
@@ -23,10 +23,10 @@ export class ShutdownDrain implements BeforeApplicationShutdown {
 
   async beforeApplicationShutdown(signal?: string): Promise<void> {
     this.state = true;
-    if (this.env.SHUTDOWN_DRAIN_MS <= 0) return;
+    if (this.config.shutdownDrainMs <= 0) return;
     this.logger.log(
-      `${signal ?? 'close'}: readiness is 503; serving for ${this.env.SHUTDOWN_DRAIN_MS} ms before closing the listener`,
+      `${signal ?? 'close'}: readiness is 503; serving for ${this.config.shutdownDrainMs} ms before closing the listener`,
     );
-    await sleep(this.env.SHUTDOWN_DRAIN_MS);
+    await sleep(this.config.shutdownDrainMs);
   }
 }
