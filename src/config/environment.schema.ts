@@ -176,6 +176,22 @@ export class Environment {
   @IntRange(100)
   DB_STATEMENT_TIMEOUT_MS = 5000;
 
+  /**
+   * `session`: DATABASE_URL reaches PostgreSQL (or a session pooler); the timeouts are sent as
+   * startup parameters. `transaction`: it reaches a transaction pooler such as PgBouncer, which
+   * refuses or ignores startup parameters; the timeouts must then be server-side defaults
+   * (ALTER ROLE ... SET). In both modes they are verified at start and by every readiness check.
+   */
+  @IsIn(['session', 'transaction'])
+  DB_POOL_MODE: 'session' | 'transaction' = 'session';
+
+  /**
+   * On SIGTERM/SIGINT, how long readiness answers 503 while the instance keeps serving, so a load
+   * balancer stops routing to it before it stops listening. 0 closes at once.
+   */
+  @IntRange(0, 60000)
+  SHUTDOWN_DRAIN_MS = 0;
+
   @IsString()
   @Matches(/^https?:\/\/\S+$/, { message: 'must be an http:// or https:// URL' })
   PAYMENT_PROVIDER_URL!: string;

@@ -9,6 +9,8 @@ const UNAVAILABLE_MESSAGES = [
   /the database system is (starting up|shutting down)/i,
   // Prisma's interactive transaction could not get a connection within maxWait, or outlived its timeout.
   /\bP2028\b|Unable to start a transaction in the given time/i,
+  // PgBouncer: no server connection within query_wait_timeout, or the server is out of reach.
+  /query_wait_timeout|no more connections allowed|pgbouncer cannot connect to server|server login has been failing/i,
 ];
 
 const STATEMENT_CANCELLED = /canceling statement due to statement timeout|57014/i;

@@ -5,4 +5,5 @@ export const databaseConfig = configSlice('database', (env) => ({
   poolMax: env.DB_POOL_MAX,
   poolTimeoutMs: env.DB_POOL_TIMEOUT_MS,
   statementTimeoutMs: env.DB_STATEMENT_TIMEOUT_MS,
+  poolMode: env.DB_POOL_MODE,
 }));

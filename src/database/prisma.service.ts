@@ -1,17 +1,35 @@
-import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { databaseConfig } from './database.config';
+import {
+  expectedBounds,
+  OBSERVE_BOUNDS_SQL,
+  ObservedBounds,
+  ObservedRow,
+  parseObserved,
+  PoolMode,
+  QueryBounds,
+  startupParameters,
+  unboundedReason,
+} from './query-bounds';
 
 /**
  * The Prisma client on a bounded pg pool: at most DB_POOL_MAX connections, a wait for a free one
  * of at most DB_POOL_TIMEOUT_MS, and a server-side statement_timeout so a runaway query is
  * cancelled by PostgreSQL itself. Query logging is off; only warnings and errors, never parameters.
+ *
+ * The timeouts are sent as startup parameters (DB_POOL_MODE=session) or left to the server's role
+ * defaults behind a transaction pooler (DB_POOL_MODE=transaction); either way they are read back
+ * at start, and the gateway refuses to start when its queries would not be bounded. Statements are
+ * unnamed (adapter-pg's default), which transaction pooling requires.
  */
 @Injectable()
-export class PrismaService extends PrismaClient implements OnModuleDestroy {
+export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(PrismaService.name);
+  private readonly bounds: QueryBounds;
+  private readonly mode: PoolMode;
 
   constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>) {
     super({
@@ -19,9 +37,7 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
         connectionString: config.url,
         max: config.poolMax,
         connectionTimeoutMillis: config.poolTimeoutMs,
-        statement_timeout: config.statementTimeoutMs,
-        // A transaction left open by a crashed request must not pin a connection forever.
-        idle_in_transaction_session_timeout: Math.max(config.statementTimeoutMs * 2, 10_000),
+        ...startupParameters(config.poolMode, config.statementTimeoutMs),
         idleTimeoutMillis: 30_000,
         application_name: 'hardened-gateway',
       }),
@@ -30,6 +46,8 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
         { emit: 'event', level: 'error' },
       ],
     });
+    this.bounds = expectedBounds(config.statementTimeoutMs);
+    this.mode = config.poolMode;
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
     // violation is a 409 or an idempotent replay) and lets the rest reach the problem filter, which
@@ -38,7 +56,35 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
     this.$on('error' as never, (e: { message: string }) => this.logger.debug(e.message));
   }
 
-  async onModuleDestroy(): Promise<void> {
+  /** The timeouts a pooled session really runs with (one round trip). */
+  async observeBounds(): Promise<ObservedBounds> {
+    const rows = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
+    return parseObserved(rows[0]);
+  }
+
+  /** Why queries are not bounded as configured, or undefined when they are. */
+  async unboundedReason(): Promise<string | undefined> {
+    return unboundedReason(await this.observeBounds(), this.bounds, this.mode);
+  }
+
+  /**
+   * Refuses to start when the database answers but would run queries without the configured
+   * timeouts. An unreachable database does not stop the start (readiness reports it, and keeps
+   * checking the bounds once it answers).
+   */
+  async onModuleInit(): Promise<void> {
+    let reason: string | undefined;
+    try {
+      reason = await this.unboundedReason();
+    } catch {
+      this.logger.warn('Could not verify the database timeouts at start (database unreachable); readiness will.');
+      return;
+    }
+    if (reason !== undefined) throw new Error(`Refusing to start: ${reason}`);
+  }
+
+  /** After the HTTP server has closed (in-flight requests still need the pool), not before. */
+  async onApplicationShutdown(): Promise<void> {
     await this.$disconnect();
   }
 }

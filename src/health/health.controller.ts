@@ -8,6 +8,7 @@ import { RedisHealthIndicator } from '../redis/redis.health';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { healthConfig } from './health.config';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
+import { ShutdownDrain } from './shutdown-drain';
 
 /** One readiness check, shared by the probes that arrive while it runs (and reused for HEALTH_READY_CACHE_MS). */
 interface CachedReadiness {
@@ -29,6 +30,7 @@ export class HealthController {
     private readonly database: PrismaHealthIndicator,
     private readonly redis: RedisHealthIndicator,
     @Inject(healthConfig.KEY) private readonly config: ConfigType<typeof healthConfig>,
+    private readonly drain: ShutdownDrain,
     @Optional() @Inject(READINESS_DETAILS) private readonly details: ReadinessDetail[] = [],
   ) {}
 
@@ -48,6 +50,12 @@ export class HealthController {
   @Get('ready')
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
+    if (this.drain.draining) {
+      // Stopping: out of rotation at once, whatever the dependencies say (see ShutdownDrain).
+      void reply.status(503).header('retry-after', '5');
+      const error = { shutdown: { status: 'down' as const, message: 'draining' } };
+      return { status: 'error', info: {}, error, details: error };
+    }
     const now = Date.now();
     if (!this.latest || (this.latest.settled && now - this.latest.at >= this.config.readyCacheMs)) {
       const entry: CachedReadiness = { at: now, settled: false, result: this.check() };

@@ -2,6 +2,7 @@ import { DynamicModule, Module, Type } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { HealthController } from './health.controller';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
+import { ShutdownDrain } from './shutdown-drain';
 
 @Module({})
 export class HealthModule {
@@ -17,7 +18,10 @@ export class HealthModule {
         ...(options.imports ?? []),
       ],
       controllers: [HealthController],
-      providers: [{ provide: READINESS_DETAILS, inject: details, useFactory: (...all: ReadinessDetail[]) => all }],
+      providers: [
+        ShutdownDrain,
+        { provide: READINESS_DETAILS, inject: details, useFactory: (...all: ReadinessDetail[]) => all },
+      ],
     };
   }
 }

@@ -56,8 +56,12 @@ export interface BuiltServer {
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 45_000): Promise<BuiltServer> {
-  const port = await freePort();
+export async function startBuiltServer(
+  env: Record<string, string>,
+  timeoutMs = 45_000,
+  fixedPort?: number,
+): Promise<BuiltServer> {
+  const port = fixedPort ?? (await freePort());
   const url = `http://127.0.0.1:${port}`;
   const server = await startProcess({
     name: 'built server',
