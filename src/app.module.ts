@@ -6,6 +6,7 @@ import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
 import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
@@ -30,6 +31,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env),
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
+        MetricsModule,
         DatabaseModule,
         RedisModule,
         RateLimitModule,

@@ -31,6 +31,22 @@ export class Environment {
   @MinLength(1)
   HOST = '0.0.0.0';
 
+  /**
+   * Port of the separate Prometheus listener (`GET /metrics`). Unset: metrics are off. 0: any free
+   * port (tests). Never the public port.
+   */
+  @IsOptional()
+  @IsInt()
+  @Min(0)
+  @Max(65535)
+  @Transform(toInt)
+  METRICS_PORT?: number;
+
+  /** Address of the metrics listener; loopback by default so only the host (or a sidecar) scrapes it. */
+  @IsString()
+  @MinLength(1)
+  METRICS_HOST = '127.0.0.1';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 
@@ -311,6 +327,10 @@ export function loadEnvironment(source: NodeJS.ProcessEnv): Env {
       variable: 'JWT_ACCESS_PREVIOUS_SECRETS',
       reason: 'must not contain the current JWT_ACCESS_SECRET',
     });
+  }
+
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    problems.push({ variable: 'METRICS_PORT', reason: 'must differ from PORT (metrics are never on the public port)' });
   }
 
   if (problems.length > 0) {

@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { MetricsService } from '../metrics/metrics.service';
 
 /**
  * The Prisma client on a bounded pg pool: at most DB_POOL_MAX connections, a wait for a free one
@@ -13,23 +15,26 @@ import type { Env } from '../config/environment';
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
 
-  constructor(@Inject(ENV) env: Env) {
+  constructor(@Inject(ENV) env: Env, metrics: MetricsService) {
+    // The pool is built here (not inside the adapter) so its counts can be read for metrics.
+    const pool = new Pool({
+      connectionString: env.DATABASE_URL,
+      max: env.DB_POOL_MAX,
+      connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
+      statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+      // A transaction left open by a crashed request must not pin a connection forever.
+      idle_in_transaction_session_timeout: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
+      idleTimeoutMillis: 30_000,
+      application_name: 'hardened-gateway',
+    });
     super({
-      adapter: new PrismaPg({
-        connectionString: env.DATABASE_URL,
-        max: env.DB_POOL_MAX,
-        connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
-        statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
-        // A transaction left open by a crashed request must not pin a connection forever.
-        idle_in_transaction_session_timeout: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
-        idleTimeoutMillis: 30_000,
-        application_name: 'hardened-gateway',
-      }),
+      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
       log: [
         { emit: 'event', level: 'warn' },
         { emit: 'event', level: 'error' },
       ],
     });
+    metrics.watchDbPool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
     // violation is a 409 or an idempotent replay) and lets the rest reach the problem filter, which

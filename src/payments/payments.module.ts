@@ -3,6 +3,7 @@ import { AuthModule } from '../auth/auth.module';
 import { ResilienceModule } from '../resilience/resilience.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { PaymentsController } from './payments.controller';
+import { PaymentsMetrics } from './payments.metrics';
 import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { HttpPaymentProvider } from './provider/http-payment-provider';
@@ -14,6 +15,7 @@ import { PAYMENT_PROVIDER } from './provider/payment-provider';
   providers: [
     PaymentsService,
     PaymentsRepository,
+    PaymentsMetrics,
     AllowedCurrencyPipe,
     { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },
   ],

@@ -2,6 +2,7 @@ import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { Payment, PaymentStatus } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
 import { ProviderResilience, RETRY_MAX_DELAY_MS } from '../resilience/provider-resilience';
 import { problems } from '../validation/problem';
 import { CreatePaymentDto } from './dto/create-payment.dto';
@@ -32,6 +33,7 @@ export class PaymentsService {
     private readonly payments: PaymentsRepository,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly resilience: ProviderResilience,
+    private readonly metrics: MetricsService,
   ) {
     const attempts = env.PAYMENT_PROVIDER_RETRIES + 1;
     this.leaseMs =
@@ -90,6 +92,7 @@ export class PaymentsService {
       // Outcome unknown: the payment stays `unknown`, never lost; a replay with the same key asks
       // the provider again, which dedupes by key, so it is never charged twice.
       await this.payments.release(payment);
+      this.metrics.paymentStatus(PaymentStatus.unknown);
       this.logger.warn(`Payment ${payment.id}: charge outcome unknown (${problem.code})`);
       throw problem;
     }
@@ -105,6 +108,7 @@ export class PaymentsService {
       this.logger.error(`Payment ${payment.id}: the provider answered with a charge that backs another payment`);
       throw idempotencyProblems.providerKeyCollision();
     }
+    this.metrics.paymentStatus(update.status);
     return view;
   }
 }

@@ -1,6 +1,7 @@
-import { ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, ProblemException } from '../validation/problem';
 import { budgetKey, clientAddress } from './client-identity';
 import { LimitState, rateLimitHeaders } from './rate-limit-headers';
@@ -14,6 +15,7 @@ import { LimitState, rateLimitHeaders } from './rate-limit-headers';
 export class RateLimitGuard extends ThrottlerGuard {
   /** Limits already evaluated for a response, so each header lists every policy that applied. */
   private readonly applied = new WeakMap<object, LimitState[]>();
+  @Inject(MetricsService) private readonly metrics!: MetricsService;
 
   protected override getTracker(request: Record<string, unknown>): Promise<string> {
     return Promise.resolve(clientAddress(request as unknown as FastifyRequest));
@@ -44,6 +46,7 @@ export class RateLimitGuard extends ThrottlerGuard {
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
     if (record.isBlocked) {
+      this.metrics.rateLimited(name);
       await this.throwThrottlingException(context, { limit, ttl, key, tracker, ...record });
     }
     return true;

@@ -5,6 +5,7 @@ import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/thrott
 import type Redis from 'ioredis';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { MetricsService } from '../metrics/metrics.service';
 import { REDIS } from '../redis/redis.constants';
 import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
@@ -12,9 +13,11 @@ import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitReadiness } from './rate-limit.readiness';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
-export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions {
+export function rateLimitOptions(env: Env, redis: Redis, metrics: MetricsService): ThrottlerModuleOptions {
+  const storage = new FallbackThrottlerStorage(redis);
+  metrics.watchRedisFallback(() => storage.store === 'memory-fallback');
   return {
-    storage: new FallbackThrottlerStorage(redis),
+    storage,
     throttlers: [
       { name: 'global', limit: env.RATE_LIMIT_GLOBAL_LIMIT, ttl: seconds(env.RATE_LIMIT_GLOBAL_TTL_SECONDS) },
       {
@@ -32,7 +35,10 @@ export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions
  * in the shared Redis (per-instance memory while Redis is away). Exempt routes use SkipRateLimit().
  */
 @Module({
-  imports: [TerminusModule, ThrottlerModule.forRootAsync({ inject: [ENV, REDIS], useFactory: rateLimitOptions })],
+  imports: [
+    TerminusModule,
+    ThrottlerModule.forRootAsync({ inject: [ENV, REDIS, MetricsService], useFactory: rateLimitOptions }),
+  ],
   providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness],
   exports: [RateLimitReadiness],
 })

@@ -18,6 +18,7 @@ import {
 } from 'cockatiel';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { MetricsService, type ProviderCallOutcome } from '../metrics/metrics.service';
 import { ErrorCode, ProblemException } from '../validation/problem';
 import { retryDelayMs } from './backoff';
 import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
@@ -74,7 +75,10 @@ export class ProviderResilience {
   private opened = 0;
   private rejectedWhileOpen = 0;
 
-  constructor(@Inject(ENV) private readonly env: Env) {
+  constructor(
+    @Inject(ENV) private readonly env: Env,
+    private readonly metrics: MetricsService,
+  ) {
     const transient = handleWhen(isTransientUpstreamError);
     this.breakerCounter = new ConsecutiveBreaker(env.CIRCUIT_FAILURE_THRESHOLD);
     this.breaker = circuitBreaker(transient, {
@@ -103,6 +107,7 @@ export class ProviderResilience {
     });
     this.breaker.onHalfOpen(() => (probing = true));
     this.breaker.onHalfOpen(() => this.logger.log('Payment provider circuit half-open: letting one probe through'));
+    metrics.watchCircuit('payment_provider', () => this.state);
     this.breaker.onReset(() => {
       probing = false;
       this.logger.log('Payment provider circuit closed: the probe succeeded');
@@ -116,10 +121,27 @@ export class ProviderResilience {
    */
   async execute<T>(attempt: (signal: AbortSignal) => Promise<T>): Promise<T> {
     try {
-      return await this.policy.execute(({ signal }) => attempt(signal));
+      return await this.policy.execute(({ signal }) => this.counted(attempt, signal));
     } catch (error) {
       if (error instanceof BrokenCircuitError) this.rejectedWhileOpen += 1;
+      if (error instanceof BrokenCircuitError) this.metrics.providerCall('circuit_open');
+      if (error instanceof BulkheadRejectedError) this.metrics.providerCall('bulkhead_full');
       throw error;
+    }
+  }
+
+  /** One attempt, counted by how it ended (a refusal is an answer: `success`). */
+  private async counted<T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let outcome: ProviderCallOutcome = 'error';
+    try {
+      const result = await attempt(signal);
+      outcome = 'success';
+      return result;
+    } catch (error) {
+      if (error instanceof UpstreamTimeoutError || signal.aborted) outcome = 'timeout';
+      throw error;
+    } finally {
+      this.metrics.providerCall(outcome);
     }
   }
 
@@ -158,6 +180,7 @@ export class ProviderResilience {
    */
   /** Throws the CIRCUIT_OPEN problem (with Retry-After) without calling anything. */
   circuitOpen(): never {
+    this.metrics.providerCall('circuit_open');
     throw this.toProblem(new BrokenCircuitError()) as ProblemException;
   }
 

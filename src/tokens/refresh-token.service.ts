@@ -4,6 +4,7 @@ import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, ProblemException } from '../validation/problem';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 
@@ -82,6 +83,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   constructor(
     private readonly prisma: PrismaService,
     @Inject(ENV) private readonly env: Env,
+    private readonly metrics: MetricsService,
   ) {
     this.peppers = [env.REFRESH_TOKEN_PEPPER, ...env.REFRESH_TOKEN_PEPPER_PREVIOUS];
   }
@@ -153,6 +155,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
                 (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role`;
     const row = rows[0];
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
+      this.metrics.refreshRotated();
       return {
         token: successor,
         familyId: row.family_id,
@@ -249,6 +252,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
         return refreshTokenInvalid('This refresh token was already rotated. Use the newest one.');
       }
       await this.revokeFamily(row.family_id, 'reuse_detected');
+      this.metrics.refreshReuseDetected();
       this.logger.warn(
         { event: 'refresh_token_reuse', userId: row.user_id, familyId: row.family_id, clientIp: context.clientIp },
         'security event: refresh token reuse detected; family revoked',

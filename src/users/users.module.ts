@@ -2,6 +2,7 @@ import { Module } from '@nestjs/common';
 import { PasswordHasher } from '../auth/password-hasher';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { MetricsService } from '../metrics/metrics.service';
 import { TokensModule } from '../tokens/tokens.module';
 import { UsersService } from './users.service';
 
@@ -15,9 +16,15 @@ import { UsersService } from './users.service';
     UsersService,
     {
       provide: PasswordHasher,
-      inject: [ENV],
-      useFactory: (env: Env) =>
-        new PasswordHasher({ concurrency: env.PASSWORD_HASH_CONCURRENCY, queue: env.PASSWORD_HASH_QUEUE }),
+      inject: [ENV, MetricsService],
+      useFactory: (env: Env, metrics: MetricsService) => {
+        const hasher = new PasswordHasher({
+          concurrency: env.PASSWORD_HASH_CONCURRENCY,
+          queue: env.PASSWORD_HASH_QUEUE,
+        });
+        metrics.watchPasswordHashQueue(() => hasher.queued);
+        return hasher;
+      },
     },
   ],
   exports: [UsersService, PasswordHasher],
