@@ -360,6 +360,47 @@ describe('metrics listener configuration', () => {
     }
   });
 
+  it('counts provider timeouts and bulkhead refusals as their own outcomes', async () => {
+    const provider = await ProviderStandIn.start();
+    const gw = await startApp({
+      METRICS_PORT: '0',
+      PAYMENT_PROVIDER_URL: provider.url,
+      PAYMENT_PROVIDER_TIMEOUT_MS: '3000',
+      PAYMENT_PROVIDER_RETRIES: '0',
+      PAYMENT_PROVIDER_MAX_CONCURRENCY: '1',
+      PAYMENT_PROVIDER_MAX_QUEUE: '0',
+    });
+    try {
+      const user = await createUser(gw);
+      const token = String(
+        (await http(gw.url, 'POST', '/v1/auth/login', { body: { email: user.email, password: user.password } })).body
+          .accessToken,
+      );
+      provider.behave({ kind: 'hang' });
+      const pay = (): Promise<HttpResult> =>
+        http(gw.url, 'POST', '/v1/payments', {
+          token,
+          headers: { 'idempotency-key': `metrics-${randomBytes(8).toString('hex')}` },
+          body: { amount: 100, currency: 'EUR', recipientId: randomUUID() },
+        });
+      const first = pay();
+      // The second payment arrives while the first holds the only provider slot.
+      while (provider.requestCount === 0) await sleep(10);
+      const second = await pay();
+      expect(second.status).toBe(503);
+      expect((await first).status).toBe(504);
+      const metrics = await scrape(metricsUrl(gw));
+      expect(metrics.value('gateway_provider_calls_total', { outcome: 'timeout' })).toBe(1);
+      expect(metrics.value('gateway_provider_calls_total', { outcome: 'bulkhead_full' })).toBe(1);
+      expect(metrics.value('gateway_provider_calls_total')).toBe(2);
+      // Both payments exist and stay `unknown`: one timed out, one never reached the provider.
+      expect(metrics.value('gateway_payments_total', { status: 'unknown' })).toBe(2);
+    } finally {
+      await gw.close();
+      await provider.close();
+    }
+  });
+
   it('shows the Redis fallback while Redis is away, and 0 once it is back', async () => {
     const redis = await PrivateRedis.start();
     const gw = await startApp({ METRICS_PORT: '0', REDIS_URL: redis.url() });
@@ -370,6 +411,14 @@ describe('metrics listener configuration', () => {
       await redis.stop();
       await http(gw.url, 'GET', '/v1/auth/me');
       expect(await fallback()).toBe(1);
+      // Lockout lives in Redis too: a login now is refused (503), counted as `unavailable`.
+      const refused = await http(gw.url, 'POST', '/v1/auth/login', {
+        body: { email: randomEmail(), password: randomPassword() },
+      });
+      expect(refused.status).toBe(503);
+      const during = await scrape(metricsUrl(gw));
+      expect(during.value('gateway_login_attempts_total', { outcome: 'unavailable' })).toBe(1);
+      expect(during.value('gateway_login_attempts_total')).toBe(1);
       await redis.start();
       let value = 1;
       for (let i = 0; i < 100 && value !== 0; i++) {
