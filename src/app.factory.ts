@@ -9,8 +9,8 @@ import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
 import { registerHttpMetrics } from './metrics/http-metrics';
 import { MetricsService } from './metrics/metrics.service';
-import { clientErrorHandler, frameworkErrorHandler } from './validation/framework-errors';
-import { ProblemDetailsFilter } from './validation/problem-details.filter';
+import { clientErrorHandler, frameworkErrorHandler } from './problems/framework-errors';
+import { ProblemDetailsFilter } from './problems/problem-details.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './validation/request-id';
 import { createValidationPipe } from './validation/validation.pipe';
 

@@ -7,7 +7,7 @@ import { LockoutService } from '../lockout/lockout.service';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
 import type { PublicUser } from '../users/user-records';
 import { UsersService, UserPage } from '../users/users.service';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem, validationProblem } from '../problems';
 import { CreateUserDto } from './dto/create-user.dto';
 import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
@@ -42,7 +42,7 @@ export class AdminUsersController {
   @ApiOkResponse({ type: UserResponse })
   update(@Param() params: UserIdParams, @Body() body: UpdateUserDto): Promise<PublicUser> {
     if (body.role === undefined && body.disabled === undefined) {
-      throw problems.validation([{ field: 'body', message: 'must contain role or disabled' }]);
+      throw validationProblem([{ field: 'body', message: 'must contain role or disabled' }]);
     }
     return this.users.update(params.id, { role: body.role, disabled: body.disabled });
   }
@@ -52,7 +52,7 @@ export class AdminUsersController {
   @ApiNoContentResponse()
   async unlock(@Param() params: UserIdParams): Promise<void> {
     const user = await this.users.findById(params.id);
-    if (!user) throw problems.notFound('No user with this id.');
+    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     await this.lockout.clear(user.email);
   }
 
@@ -61,7 +61,7 @@ export class AdminUsersController {
   @ApiNoContentResponse()
   async revokeSessions(@Param() params: UserIdParams): Promise<void> {
     const user = await this.users.findById(params.id);
-    if (!user) throw problems.notFound('No user with this id.');
+    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     await this.refreshTokens.revokeAllForUser(user.id, 'sessions_revoked');
   }
 }

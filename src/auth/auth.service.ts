@@ -1,4 +1,4 @@
-import { HttpStatus, Injectable, OnModuleInit } from '@nestjs/common';
+import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LockoutService } from '../lockout/lockout.service';
 import { LoginOutcome, MetricsService } from '../metrics/metrics.service';
 import { AccessTokenService } from '../tokens/access-token.service';
@@ -11,14 +11,12 @@ import {
 } from '../tokens/refresh-token.service';
 import { normalizeEmail } from '../users/email';
 import { UsersService } from '../users/users.service';
-import { ErrorCode, ProblemException } from '../validation/problem';
+import { ErrorCode, problem, ProblemException } from '../problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import { PasswordHasher } from './password-hasher';
 
 export function invalidCredentials(): ProblemException {
-  return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.INVALID_CREDENTIALS, 'Unauthorized', {
-    detail: 'The email or password is incorrect.',
-  });
+  return problem(ErrorCode.INVALID_CREDENTIALS);
 }
 
 /** How a failed login is counted: the two answers about the account, and everything else (503s). */

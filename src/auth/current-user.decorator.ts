@@ -1,6 +1,6 @@
 import { createParamDecorator, ExecutionContext } from '@nestjs/common';
 import type { FastifyRequest } from 'fastify';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 
 /** The caller as JwtAuthGuard established it (role and disabled state read from the database). */
 export interface AuthenticatedUser {
@@ -14,6 +14,6 @@ export type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedUser }
 /** The authenticated caller; only valid on routes behind JwtAuthGuard. */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
   const user = ctx.switchToHttp().getRequest<AuthenticatedRequest>().user;
-  if (!user) throw problems.unauthorized();
+  if (!user) throw problem(ErrorCode.UNAUTHORIZED);
   return user;
 });

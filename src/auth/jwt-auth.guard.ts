@@ -1,15 +1,14 @@
-import { CanActivate, ExecutionContext, HttpStatus, Injectable } from '@nestjs/common';
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { AccessTokenRejected, AccessTokenService } from '../tokens/access-token.service';
 import { UsersService } from '../users/users.service';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 import type { AuthenticatedRequest } from './current-user.decorator';
 
 /** The scheme is case-insensitive (RFC 9110); the token must look like a compact JWS. */
 const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
 
 export function tokenInvalid(): ProblemException {
-  return new ProblemException(HttpStatus.UNAUTHORIZED, ErrorCode.TOKEN_INVALID, 'Unauthorized', {
-    detail: 'The access token is invalid or expired.',
+  return problem(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired.', {
     headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
   });
 }
@@ -30,7 +29,7 @@ export class JwtAuthGuard implements CanActivate {
   async canActivate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
-    if (header === undefined || header === '') throw problems.unauthorized();
+    if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);
     const match = BEARER.exec(header);
     if (!match) throw tokenInvalid();
     let subject: string;

@@ -1,4 +1,4 @@
-import { ProblemException } from '../validation/problem';
+import { ProblemException } from '../problems';
 import { PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {

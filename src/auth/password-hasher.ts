@@ -1,7 +1,7 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 
 /** argon2id at OWASP's minimum: 19 MiB memory, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = {
@@ -66,7 +66,9 @@ export class PasswordHasher {
       return await this.bulkhead.execute(work);
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
-        throw problems.serviceUnavailable('Too many sign-ins are being processed. Retry shortly.', 1);
+        throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Too many sign-ins are being processed. Retry shortly.', {
+          retryAfterSeconds: 1,
+        });
       }
       throw error;
     }

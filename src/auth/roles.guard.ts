@@ -1,6 +1,6 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 import type { AuthenticatedRequest } from './current-user.decorator';
 import { ROLES_KEY } from './roles.decorator';
 
@@ -16,8 +16,8 @@ export class RolesGuard implements CanActivate {
     ]);
     if (!roles || roles.length === 0) return true;
     const user = context.switchToHttp().getRequest<AuthenticatedRequest>().user;
-    if (!user) throw problems.unauthorized();
-    if (!roles.includes(user.role)) throw problems.forbidden();
+    if (!user) throw problem(ErrorCode.UNAUTHORIZED);
+    if (!roles.includes(user.role)) throw problem(ErrorCode.FORBIDDEN);
     return true;
   }
 }

@@ -1,5 +1,4 @@
-import { HttpStatus } from '@nestjs/common';
-import { ErrorCode, ProblemException } from '../validation/problem';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 
 const UNAVAILABLE_MESSAGES = [
   /timeout exceeded when trying to connect/i, // pg pool: no free connection within DB_POOL_TIMEOUT_MS
@@ -39,8 +38,7 @@ export function databaseErrorToProblem(error: unknown): ProblemException | undef
   const text = describe(error);
   if (!isPrismaError(error) && !UNAVAILABLE_MESSAGES.some((re) => re.test(text))) return undefined;
   if (STATEMENT_CANCELLED.test(text) || UNAVAILABLE_MESSAGES.some((re) => re.test(text))) {
-    return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.SERVICE_UNAVAILABLE, 'Service Unavailable', {
-      detail: 'The database is busy or unavailable. Retry later.',
+    return problem(ErrorCode.SERVICE_UNAVAILABLE, 'The database is busy or unavailable. Retry later.', {
       retryAfterSeconds: 1,
     });
   }

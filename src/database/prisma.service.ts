@@ -28,7 +28,10 @@ export class PrismaService extends PrismaClient implements OnModuleDestroy {
       application_name: 'hardened-gateway',
     });
     super({
-      adapter: new PrismaPg(pool, { disposeExternalPool: true }),
+      // The adapter bundles its own (older) @types/pg; at run time both are the one `pg` package.
+      adapter: new PrismaPg(pool as unknown as ConstructorParameters<typeof PrismaPg>[0], {
+        disposeExternalPool: true,
+      }),
       log: [
         { emit: 'event', level: 'warn' },
         { emit: 'event', level: 'error' },

@@ -1,7 +1,7 @@
 import { Inject, Injectable, PipeTransform } from '@nestjs/common';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
-import { problems } from '../validation/problem';
+import { validationProblem } from '../problems';
 import type { CreatePaymentDto } from './dto/create-payment.dto';
 
 /** Runs after the global ValidationPipe: the currency must also be in PAYMENT_CURRENCIES. */
@@ -11,7 +11,7 @@ export class AllowedCurrencyPipe implements PipeTransform<CreatePaymentDto, Crea
 
   transform(body: CreatePaymentDto): CreatePaymentDto {
     if (!this.env.PAYMENT_CURRENCIES.includes(body.currency)) {
-      throw problems.validation([
+      throw validationProblem([
         { field: 'currency', message: `must be one of ${this.env.PAYMENT_CURRENCIES.join(', ')}` },
       ]);
     }

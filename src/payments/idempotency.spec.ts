@@ -1,5 +1,5 @@
 import { canonicalRequest, requestHash, requireIdempotencyKey } from './idempotency';
-import { ProblemException } from '../validation/problem';
+import { ProblemException } from '../problems';
 
 const base = { amount: 100, currency: 'EUR', recipientId: '6F1C2A9E-4B7D-4C1E-9A3F-2D5E8B7C1A00', reference: 'x' };
 

@@ -1,6 +1,5 @@
 import { createHash } from 'node:crypto';
-import { HttpStatus } from '@nestjs/common';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { ErrorCode, problem, validationProblem } from '../problems';
 import type { CreatePaymentDto } from './dto/create-payment.dto';
 
 export const IDEMPOTENCY_KEY_HEADER = 'idempotency-key';
@@ -9,10 +8,10 @@ const VALID_KEY = /^[A-Za-z0-9_-]{8,64}$/;
 /** The Idempotency-Key header, or a 400 naming it. */
 export function requireIdempotencyKey(value: unknown): string {
   if (typeof value !== 'string' || value.length === 0) {
-    throw problems.validation([{ field: 'Idempotency-Key', message: 'header is required' }]);
+    throw validationProblem([{ field: 'Idempotency-Key', message: 'header is required' }]);
   }
   if (!VALID_KEY.test(value)) {
-    throw problems.validation([{ field: 'Idempotency-Key', message: 'must be 8-64 characters of [A-Za-z0-9_-]' }]);
+    throw validationProblem([{ field: 'Idempotency-Key', message: 'must be 8-64 characters of [A-Za-z0-9_-]' }]);
   }
   return value;
 }
@@ -42,16 +41,18 @@ export function requestHash(request: CanonicalPaymentRequest): string {
 
 export const idempotencyProblems = {
   otherBody: () =>
-    new ProblemException(HttpStatus.CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT, 'Idempotency Conflict', {
-      detail: 'This Idempotency-Key was already used with a different request body.',
-    }),
+    problem(ErrorCode.IDEMPOTENCY_CONFLICT, 'This Idempotency-Key was already used with a different request body.'),
   inProgress: () =>
-    new ProblemException(HttpStatus.CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT, 'Idempotency Conflict', {
-      detail: 'A request with this Idempotency-Key is still in progress. Retry it shortly.',
-      retryAfterSeconds: 1,
-    }),
+    problem(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      'A request with this Idempotency-Key is still in progress. Retry it shortly.',
+      {
+        retryAfterSeconds: 1,
+      },
+    ),
   providerKeyCollision: () =>
-    new ProblemException(HttpStatus.CONFLICT, ErrorCode.IDEMPOTENCY_CONFLICT, 'Idempotency Conflict', {
-      detail: 'The payment provider already used this Idempotency-Key for another payment. Use a new key.',
-    }),
+    problem(
+      ErrorCode.IDEMPOTENCY_CONFLICT,
+      'The payment provider already used this Idempotency-Key for another payment. Use a new key.',
+    ),
 };

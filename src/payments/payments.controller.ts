@@ -5,7 +5,7 @@ import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
-import { problems } from '../validation/problem';
+import { validationProblem } from '../problems';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentView } from './dto/payment.view';
@@ -15,7 +15,7 @@ import { PaymentsService } from './payments.service';
 /** `:id` must be a UUID: 400 naming `id` otherwise (it cannot name any payment). */
 function paymentIdPipe(): ParseUUIDPipe {
   return new ParseUUIDPipe({
-    exceptionFactory: () => problems.validation([{ field: 'id', message: 'must be a UUID' }]),
+    exceptionFactory: () => validationProblem([{ field: 'id', message: 'must be a UUID' }]),
   });
 }
 

@@ -1,6 +1,7 @@
 import { Injectable } from '@nestjs/common';
 import { Payment, PaymentStatus, Prisma } from '../generated/prisma/client';
 import { PrismaService } from '../database/prisma.service';
+import { isUniqueViolation } from '../database/unique-violation';
 import type { CanonicalPaymentRequest } from './idempotency';
 import type { PaymentView } from './dto/payment.view';
 
@@ -14,10 +15,6 @@ export type Claim =
 
 /** Response status recorded when the provider answered with a charge that already backs another payment. */
 export const PROVIDER_KEY_COLLISION_STATUS = 409;
-
-function isUniqueViolation(error: unknown): boolean {
-  return error instanceof Prisma.PrismaClientKnownRequestError && error.code === 'P2002';
-}
 
 /**
  * Payments and their idempotency records. The guarantee that one key makes one payment and one

@@ -4,7 +4,7 @@ import type { Env } from '../config/environment';
 import { Payment, PaymentStatus } from '../generated/prisma/client';
 import { MetricsService } from '../metrics/metrics.service';
 import { ProviderResilience, RETRY_MAX_DELAY_MS } from '../resilience/provider-resilience';
-import { problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentView, toPaymentView } from './dto/payment.view';
 import { canonicalRequest, idempotencyProblems, requestHash } from './idempotency';
@@ -70,7 +70,7 @@ export class PaymentsService {
   async findOne(actor: PaymentActor, id: string): Promise<PaymentView> {
     const payment = await this.payments.find(id, actor.id, actor.role === 'admin');
     // Someone else's payment is indistinguishable from a missing one.
-    if (!payment) throw problems.notFound('No such payment.');
+    if (!payment) throw problem(ErrorCode.NOT_FOUND, 'No such payment.');
     return toPaymentView(payment);
   }
 

@@ -1,8 +1,8 @@
-import { ExecutionContext, HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerLimitDetail, ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { MetricsService } from '../metrics/metrics.service';
-import { ErrorCode, ProblemException } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import { LimitState, rateLimitHeaders } from './rate-limit-headers';
 
@@ -54,9 +54,12 @@ export class RateLimitGuard extends ThrottlerGuard {
 
   protected override throwThrottlingException(_context: ExecutionContext, detail: ThrottlerLimitDetail): Promise<void> {
     const retryAfterSeconds = Math.max(1, detail.timeToBlockExpire);
-    throw new ProblemException(HttpStatus.TOO_MANY_REQUESTS, ErrorCode.RATE_LIMITED, 'Too Many Requests', {
-      detail: `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
-      retryAfterSeconds,
-    });
+    throw problem(
+      ErrorCode.RATE_LIMITED,
+      `Too many requests from this client. Retry after ${retryAfterSeconds} seconds.`,
+      {
+        retryAfterSeconds,
+      },
+    );
   }
 }

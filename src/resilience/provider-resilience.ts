@@ -1,4 +1,4 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   BrokenCircuitError,
   BulkheadPolicy,
@@ -19,7 +19,7 @@ import {
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
 import { MetricsService, type ProviderCallOutcome } from '../metrics/metrics.service';
-import { ErrorCode, ProblemException } from '../validation/problem';
+import { ErrorCode, problem, type ProblemException } from '../problems';
 import { retryDelayMs } from './backoff';
 import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
 
@@ -186,31 +186,22 @@ export class ProviderResilience {
 
   toProblem(error: unknown): ProblemException | undefined {
     if (error instanceof BrokenCircuitError) {
-      return new ProblemException(HttpStatus.SERVICE_UNAVAILABLE, ErrorCode.CIRCUIT_OPEN, 'Circuit Open', {
-        detail: 'The payment provider is failing; calls are paused. Retry after the indicated delay.',
-        retryAfterSeconds: this.retryAfterSeconds(),
-      });
-    }
-    if (error instanceof BulkheadRejectedError) {
-      return new ProblemException(
-        HttpStatus.SERVICE_UNAVAILABLE,
-        ErrorCode.SERVICE_UNAVAILABLE,
-        'Service Unavailable',
-        {
-          detail: 'Too many payments are in progress. Retry shortly.',
-          retryAfterSeconds: 1,
-        },
+      return problem(
+        ErrorCode.CIRCUIT_OPEN,
+        'The payment provider is failing; calls are paused. Retry after the indicated delay.',
+        { retryAfterSeconds: this.retryAfterSeconds() },
       );
     }
-    if (error instanceof UpstreamTimeoutError) {
-      return new ProblemException(HttpStatus.GATEWAY_TIMEOUT, ErrorCode.UPSTREAM_TIMEOUT, 'Upstream Timeout', {
-        detail: 'The payment provider did not answer in time.',
+    if (error instanceof BulkheadRejectedError) {
+      return problem(ErrorCode.SERVICE_UNAVAILABLE, 'Too many payments are in progress. Retry shortly.', {
+        retryAfterSeconds: 1,
       });
     }
+    if (error instanceof UpstreamTimeoutError) {
+      return problem(ErrorCode.UPSTREAM_TIMEOUT, 'The payment provider did not answer in time.');
+    }
     if (error instanceof UpstreamUnavailableError) {
-      return new ProblemException(HttpStatus.BAD_GATEWAY, ErrorCode.UPSTREAM_FAILED, 'Upstream Failed', {
-        detail: 'The payment provider failed to process the request.',
-      });
+      return problem(ErrorCode.UPSTREAM_FAILED, 'The payment provider failed to process the request.');
     }
     return undefined;
   }

@@ -1,10 +1,11 @@
 import { Module } from '@nestjs/common';
 import { AccessTokenService } from './access-token.service';
+import { RefreshTokenRepository } from './refresh-token.repository';
 import { RefreshTokenService } from './refresh-token.service';
 
 /** Access tokens (JWT, key ring) and refresh-token families (issue, rotate, revoke, cleanup). */
 @Module({
-  providers: [AccessTokenService, RefreshTokenService],
+  providers: [AccessTokenService, RefreshTokenRepository, RefreshTokenService],
   exports: [AccessTokenService, RefreshTokenService],
 })
 export class TokensModule {}

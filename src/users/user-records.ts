@@ -1,5 +1,6 @@
 import type { PrismaClient, Role, User } from '../generated/prisma/client';
 import type { PasswordHasher } from '../auth/password-hasher';
+import { isUniqueViolation } from '../database/unique-violation';
 import { normalizeEmail } from './email';
 
 export type UserRole = Role;
@@ -30,10 +31,6 @@ export class DuplicateEmailError extends Error {
     super('a user with this email already exists');
     this.name = 'DuplicateEmailError';
   }
-}
-
-export function isUniqueViolation(error: unknown): boolean {
-  return (error as { code?: unknown } | null)?.code === 'P2002';
 }
 
 /**

@@ -1,9 +1,9 @@
-import { HttpStatus, Inject, Injectable } from '@nestjs/common';
+import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
 import { PasswordHasher } from '../auth/password-hasher';
 import { PrismaService } from '../database/prisma.service';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
-import { ErrorCode, ProblemException, problems } from '../validation/problem';
+import { ErrorCode, problem } from '../problems';
 import { normalizeEmail } from './email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
@@ -36,9 +36,7 @@ export class UsersService {
       return toPublicUser(await insertUser(this.prisma, this.hasher, input));
     } catch (error) {
       if (error instanceof DuplicateEmailError) {
-        throw new ProblemException(HttpStatus.CONFLICT, ErrorCode.CONFLICT, 'Conflict', {
-          detail: 'A user with this email already exists.',
-        });
+        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
       }
       throw error;
     }
@@ -62,7 +60,7 @@ export class UsersService {
    */
   async update(id: string, changes: { role?: UserRole; disabled?: boolean }): Promise<PublicUser> {
     const existing = await this.findById(id);
-    if (!existing) throw problems.notFound('No user with this id.');
+    if (!existing) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
     const updated = await this.prisma.user.update({ where: { id }, data: changes });
     if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
     return toPublicUser(updated);

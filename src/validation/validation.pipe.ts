@@ -1,5 +1,5 @@
 import { ValidationError, ValidationPipe } from '@nestjs/common';
-import { FieldError, problems } from './problem';
+import { type FieldError, validationProblem } from '../problems';
 
 /** Flattens class-validator's tree into `{ field: "a.b.0.c", message }` pairs. */
 export function flattenValidationErrors(errors: ValidationError[], parent = ''): FieldError[] {
@@ -31,6 +31,6 @@ export function createValidationPipe(): ValidationPipe {
     transformOptions: { enableImplicitConversion: false },
     validationError: { target: false, value: false },
     stopAtFirstError: false,
-    exceptionFactory: (errors) => problems.validation(flattenValidationErrors(errors)),
+    exceptionFactory: (errors) => validationProblem(flattenValidationErrors(errors)),
   });
 }

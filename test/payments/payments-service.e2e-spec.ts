@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
 import type { CreatePaymentDto } from '../../src/payments/dto/create-payment.dto';
 import { PaymentActor, PaymentsService } from '../../src/payments/payments.service';
-import { ProblemException } from '../../src/validation/problem';
+import { ProblemException } from '../../src/problems';
 import { startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 

@@ -1,7 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, ProblemException } from './problem';
+import { problem } from './problem';
+import { ErrorCode, PROBLEM_CATALOG } from './problem-catalog';
 import { problemBody, sendProblem } from './problem-details.filter';
 
 /**
@@ -14,31 +15,19 @@ export function frameworkErrorHandler(
   request: FastifyRequest,
   reply: FastifyReply,
 ): void {
-  const problem =
+  const answer =
     error.code === 'FST_ERR_MAX_PARAM_LENGTH'
-      ? new ProblemException(414, ErrorCode.URI_TOO_LONG, 'URI Too Long', { detail: 'A path segment is too long.' })
+      ? problem(ErrorCode.URI_TOO_LONG, 'A path segment is too long.')
       : error.code === 'FST_ERR_BAD_URL'
-        ? new ProblemException(400, ErrorCode.BAD_REQUEST, 'Bad Request', { detail: 'The URL is not valid.' })
-        : new ProblemException(400, ErrorCode.BAD_REQUEST, 'Bad Request', {
-            detail: 'The request could not be routed.',
-          });
+        ? problem(ErrorCode.BAD_REQUEST, 'The URL is not valid.')
+        : problem(ErrorCode.BAD_REQUEST, 'The request could not be routed.');
   // The URL is what was wrong with the request, so it is not echoed back as `instance` either.
-  sendProblem(reply, { url: '/', id: request.id } as FastifyRequest, problem);
+  sendProblem(reply, { url: '/', id: request.id } as FastifyRequest, answer);
 }
 
-const CLIENT_ERRORS: Record<string, [number, string, ErrorCode, string]> = {
-  HPE_HEADER_OVERFLOW: [
-    431,
-    'Request Header Fields Too Large',
-    ErrorCode.HEADERS_TOO_LARGE,
-    'The request headers are too large.',
-  ],
-  ERR_HTTP_REQUEST_TIMEOUT: [
-    408,
-    'Request Timeout',
-    ErrorCode.REQUEST_TIMEOUT,
-    'The request was not received in time.',
-  ],
+const CLIENT_ERRORS: Record<string, [ErrorCode, string]> = {
+  HPE_HEADER_OVERFLOW: [ErrorCode.HEADERS_TOO_LARGE, 'The request headers are too large.'],
+  ERR_HTTP_REQUEST_TIMEOUT: [ErrorCode.REQUEST_TIMEOUT, 'The request was not received in time.'],
 };
 
 /**
@@ -50,15 +39,9 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     socket.destroy();
     return;
   }
-  const [status, reason, code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [
-    400,
-    'Bad Request',
-    ErrorCode.BAD_REQUEST,
-    'The request is malformed.',
-  ];
-  const body = JSON.stringify(
-    problemBody(new ProblemException(status, code, reason, { detail }), { url: '/', id: randomUUID() }),
-  );
+  const [code, detail] = CLIENT_ERRORS[error.code ?? ''] ?? [ErrorCode.BAD_REQUEST, 'The request is malformed.'];
+  const { status, title: reason } = PROBLEM_CATALOG[code];
+  const body = JSON.stringify(problemBody(problem(code, detail), { url: '/', id: randomUUID() }));
   socket.end(
     `HTTP/1.1 ${status} ${reason}\r\nContent-Type: application/problem+json; charset=utf-8\r\n` +
       `Content-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`,

@@ -1,6 +1,7 @@
-import { ArgumentsHost, Catch, ExceptionFilter, HttpException, HttpStatus, Logger } from '@nestjs/common';
+import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { ErrorCode, FieldError, ProblemException } from './problem';
+import { FieldError, problem, ProblemException } from './problem';
+import { ErrorCode, genericCodeFor, PROBLEM_CATALOG } from './problem-catalog';
 
 export interface ProblemBody {
   type: string;
@@ -16,45 +17,11 @@ export interface ProblemBody {
 /** Turns a library-specific error into a problem, or returns undefined if it is not one it knows. */
 export type ErrorMapper = (error: unknown) => ProblemException | undefined;
 
-const TITLES: Record<number, [ErrorCode, string]> = {
-  400: [ErrorCode.BAD_REQUEST, 'Bad Request'],
-  401: [ErrorCode.UNAUTHORIZED, 'Unauthorized'],
-  403: [ErrorCode.FORBIDDEN, 'Forbidden'],
-  404: [ErrorCode.NOT_FOUND, 'Not Found'],
-  405: [ErrorCode.METHOD_NOT_ALLOWED, 'Method Not Allowed'],
-  409: [ErrorCode.CONFLICT, 'Conflict'],
-  413: [ErrorCode.PAYLOAD_TOO_LARGE, 'Payload Too Large'],
-  415: [ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Unsupported Media Type'],
-  429: [ErrorCode.RATE_LIMITED, 'Too Many Requests'],
-  503: [ErrorCode.SERVICE_UNAVAILABLE, 'Service Unavailable'],
-};
-
 /** Fastify's own request errors (content-type parsing, body size, JSON syntax), by code. */
-const FASTIFY_ERRORS: Record<string, [HttpStatus, ErrorCode, string, string]> = {
-  FST_ERR_CTP_INVALID_MEDIA_TYPE: [
-    415,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    'Unsupported Media Type',
-    'Send the body as application/json.',
-  ],
-  FST_ERR_CTP_INVALID_TYPE: [
-    415,
-    ErrorCode.UNSUPPORTED_MEDIA_TYPE,
-    'Unsupported Media Type',
-    'Send the body as application/json.',
-  ],
-  FST_ERR_CTP_BODY_TOO_LARGE: [
-    413,
-    ErrorCode.PAYLOAD_TOO_LARGE,
-    'Payload Too Large',
-    'The request body exceeds the size limit.',
-  ],
-  FST_ERR_CTP_INVALID_CONTENT_LENGTH: [
-    400,
-    ErrorCode.BAD_REQUEST,
-    'Bad Request',
-    'The Content-Length header does not match the body.',
-  ],
+const FASTIFY_ERRORS: Record<string, ErrorCode> = {
+  FST_ERR_CTP_INVALID_MEDIA_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_INVALID_TYPE: ErrorCode.UNSUPPORTED_MEDIA_TYPE,
+  FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
 };
 
 export function problemType(code: string): string {
@@ -70,7 +37,7 @@ export function problemBody(
     type: problemType(problem.code),
     title: problem.title,
     status: problem.getStatus(),
-    detail: problem.extras.detail ?? problem.title,
+    detail: problem.detail,
     instance: (request?.url ?? '/').split('?')[0],
     code: problem.code,
     requestId: String(request?.id ?? ''),
@@ -131,9 +98,10 @@ export class ProblemDetailsFilter implements ExceptionFilter {
         if (fromFastify) return fromFastify;
       }
       if (status < 500) {
-        const [code, title] = TITLES[status] ?? [ErrorCode.BAD_REQUEST, 'Bad Request'];
-        const detail = status === 404 ? 'The requested resource does not exist.' : safeHttpDetail(exception, title);
-        return new ProblemException(status, code, title, { detail });
+        const code = genericCodeFor(status) ?? ErrorCode.BAD_REQUEST;
+        if (status === 404) return problem(ErrorCode.NOT_FOUND);
+        const detail = safeHttpDetail(exception, PROBLEM_CATALOG[code].title);
+        return new ProblemException(code, { detail }, { status });
       }
     }
     const fastify = fastifyError(exception);
@@ -143,13 +111,9 @@ export class ProblemDetailsFilter implements ExceptionFilter {
       { err: exception, requestId: request?.id, url: (request?.url ?? '').split('?')[0] },
       'Unhandled error',
     );
-    if (exception instanceof HttpException && TITLES[exception.getStatus()]) {
-      const [code, title] = TITLES[exception.getStatus()];
-      return new ProblemException(exception.getStatus(), code, title, { detail: title, retryAfterSeconds: 1 });
-    }
-    return new ProblemException(HttpStatus.INTERNAL_SERVER_ERROR, ErrorCode.INTERNAL_ERROR, 'Internal Server Error', {
-      detail: 'An unexpected error occurred. Quote the requestId when reporting it.',
-    });
+    const code = exception instanceof HttpException ? genericCodeFor(exception.getStatus()) : undefined;
+    if (code) return new ProblemException(code, { detail: PROBLEM_CATALOG[code].title, retryAfterSeconds: 1 });
+    return problem(ErrorCode.INTERNAL_ERROR);
   }
 }
 
@@ -162,23 +126,21 @@ function safeHttpDetail(exception: HttpException, fallback: string): string {
 
 function malformedBody(message: string): ProblemException {
   const poisoned = /prototype|constructor/i.test(message);
-  return new ProblemException(400, ErrorCode.VALIDATION_FAILED, 'Malformed Request Body', {
-    detail: poisoned
-      ? 'The body contains a forbidden key (__proto__ or constructor).'
-      : 'The request body is not valid JSON.',
-    errors: [{ field: 'body', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
-  });
+  return new ProblemException(
+    ErrorCode.VALIDATION_FAILED,
+    {
+      detail: poisoned
+        ? 'The body contains a forbidden key (__proto__ or constructor).'
+        : 'The request body is not valid JSON.',
+      errors: [{ field: 'body', message: poisoned ? 'contains a forbidden key' : 'is not valid JSON' }],
+    },
+    { title: 'Malformed Request Body' },
+  );
 }
 
 function fastifyProblemByStatus(status: number, message: string): ProblemException | undefined {
-  if (status === 413)
-    return new ProblemException(413, ErrorCode.PAYLOAD_TOO_LARGE, 'Payload Too Large', {
-      detail: 'The request body exceeds the size limit.',
-    });
-  if (status === 415)
-    return new ProblemException(415, ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Unsupported Media Type', {
-      detail: 'Send the body as application/json.',
-    });
+  if (status === 413) return problem(ErrorCode.PAYLOAD_TOO_LARGE);
+  if (status === 415) return problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE);
   if (status === 400 && /json|body|prototype|constructor|content-length|unexpected|position/i.test(message))
     return malformedBody(message);
   return undefined;
@@ -187,15 +149,12 @@ function fastifyProblemByStatus(status: number, message: string): ProblemExcepti
 function fastifyError(exception: unknown): ProblemException | undefined {
   if (typeof exception !== 'object' || exception === null) return undefined;
   const { code, statusCode } = exception as { code?: unknown; statusCode?: unknown };
-  if (typeof code === 'string' && FASTIFY_ERRORS[code]) {
-    const [status, problemCode, title, detail] = FASTIFY_ERRORS[code];
-    return new ProblemException(status, problemCode, title, { detail });
+  if (typeof code === 'string' && FASTIFY_ERRORS[code]) return problem(FASTIFY_ERRORS[code]);
+  if (code === 'FST_ERR_CTP_INVALID_CONTENT_LENGTH') {
+    return problem(ErrorCode.BAD_REQUEST, 'The Content-Length header does not match the body.');
   }
   // Fastify's JSON parser: SyntaxError or prototype-poisoning rejection, both tagged 400.
   if (statusCode === 400) return malformedBody(String((exception as Error).message));
-  if (typeof statusCode === 'number' && TITLES[statusCode] && statusCode < 500) {
-    const [problemCode, title] = TITLES[statusCode];
-    return new ProblemException(statusCode, problemCode, title, { detail: title });
-  }
-  return undefined;
+  const generic = typeof statusCode === 'number' && statusCode < 500 ? genericCodeFor(statusCode) : undefined;
+  return generic ? new ProblemException(generic, { detail: PROBLEM_CATALOG[generic].title }) : undefined;
 }
