@@ -30,8 +30,8 @@ export interface DbPoolCounts {
 
 export interface UnknownPaymentsBacklog {
   count: number;
-  /** Creation time of the oldest payment still `unknown`; null when there is none. */
-  oldestCreatedAt: Date | null;
+  /** Age in seconds of the oldest payment still `unknown`; 0 when there is none. */
+  oldestSeconds: number;
 }
 
 /** 0 closed, 1 half-open, 2 open (an operator-isolated breaker refuses calls like an open one). */
@@ -189,10 +189,7 @@ export class MetricsService {
       registers,
       collect: async () => {
         const backlog = await this.backlog();
-        if (backlog) {
-          const oldest = backlog.oldestCreatedAt;
-          unknownOldest.set(oldest ? Math.max(0, (Date.now() - oldest.getTime()) / 1000) : 0);
-        }
+        if (backlog) unknownOldest.set(Math.max(0, backlog.oldestSeconds));
       },
     });
 

@@ -21,6 +21,7 @@ export class PaymentsMetrics implements OnModuleInit {
       _count: { _all: true },
       _min: { createdAt: true },
     });
-    return { count: result._count._all, oldestCreatedAt: result._min.createdAt };
+    const oldest = result._min.createdAt;
+    return { count: result._count._all, oldestSeconds: oldest ? (Date.now() - oldest.getTime()) / 1000 : 0 };
   }
 }
