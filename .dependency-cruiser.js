@@ -2,14 +2,14 @@
  * Layer rules from STYLE.md, checked by `npm run lint`: shared building blocks never import
  * feature modules, and features do not reach into each other except through the allowed ones.
  */
-const shared = '^src/(config|secrets|database|redis|validation|problems|tokens|lockout|resilience|rate-limit|health|metrics)/';
+const shared = '^src/(config|secrets|credentials|database|redis|validation|problems|tokens|lockout|resilience|rate-limit|health|metrics)/';
 const features = '^src/(auth|users|payments|admin)/';
 module.exports = {
   forbidden: [
     {
       name: 'shared-must-not-import-features',
       severity: 'error',
-      comment: 'config, secrets, database, redis, validation, problems, tokens, lockout, resilience, rate-limit, health and metrics are building blocks: they never import a feature module.',
+      comment: 'config, secrets, credentials, database, redis, validation, problems, tokens, lockout, resilience, rate-limit, health and metrics are building blocks: they never import a feature module.',
       from: { path: shared },
       to: { path: features },
     },
@@ -18,6 +18,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/auth/' },
       to: { path: '^src/payments/' },
+    },
+    {
+      name: 'users-must-not-import-auth',
+      severity: 'error',
+      comment: 'auth builds on users (and both on credentials), never the other way round.',
+      from: { path: '^src/users/' },
+      to: { path: '^src/auth/' },
     },
     {
       name: 'payments-must-not-import-admin',

@@ -3,6 +3,7 @@ import type Redis from 'ioredis';
 import { createHmac } from 'node:crypto';
 import { ENV } from '../config/config.constants';
 import type { Env } from '../config/environment';
+import { normalizeEmail } from '../credentials/email';
 import { REDIS } from '../redis/redis.constants';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 
@@ -81,11 +82,10 @@ export class LockoutService {
 
   /**
    * The Redis key (without REDIS_KEY_PREFIX) of an email. The email is normalized here again
-   * (trim, lower case) so no caller can split one account's counter by spelling it differently.
+   * so no caller can split one account's counter by spelling it differently.
    */
   keyFor(email: string): string {
-    const normalized = email.trim().toLowerCase();
-    return `lockout:{${createHmac('sha256', this.keySecret).update(normalized, 'utf8').digest('hex')}}`;
+    return `lockout:{${createHmac('sha256', this.keySecret).update(normalizeEmail(email), 'utf8').digest('hex')}}`;
   }
 
   async status(normalizedEmail: string): Promise<LockStatus> {
