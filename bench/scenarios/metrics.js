@@ -27,13 +27,13 @@ module.exports = async function metrics(ctx) {
   const { gatewayEnv, settings, log } = ctx;
   if (!ctx.session) return { status: 'skipped', reason: ctx.authMissing };
 
-  const off = await spawnServer({
+  const off = await spawnWithRetry({
     label: 'gateway (metrics off)',
     script: join(ROOT, 'dist/main.js'),
     env: gatewayEnv,
     readyPath: '/health/ready',
   });
-  const on = await spawnServer({
+  const on = await spawnWithRetry({
     label: 'gateway (metrics on)',
     script: join(ROOT, 'dist/main.js'),
     env: { ...gatewayEnv, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
