@@ -1,6 +1,6 @@
 import { Module } from '@nestjs/common';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { credentialsConfig } from './credentials.config';
 import { MetricsService } from '../metrics/metrics.service';
 import { PasswordHasher } from './password-hasher';
 
@@ -13,12 +13,9 @@ import { PasswordHasher } from './password-hasher';
   providers: [
     {
       provide: PasswordHasher,
-      inject: [ENV, MetricsService],
-      useFactory: (env: Env, metrics: MetricsService) => {
-        const hasher = new PasswordHasher({
-          concurrency: env.PASSWORD_HASH_CONCURRENCY,
-          queue: env.PASSWORD_HASH_QUEUE,
-        });
+      inject: [credentialsConfig.KEY, MetricsService],
+      useFactory: (config: ConfigType<typeof credentialsConfig>, metrics: MetricsService) => {
+        const hasher = new PasswordHasher(config.passwordHash);
         metrics.watchPasswordHashQueue(() => hasher.queued);
         return hasher;
       },

@@ -1,9 +1,9 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import { databaseConfig } from './database.config';
 import { MetricsService } from '../metrics/metrics.service';
 
 /**
@@ -15,15 +15,15 @@ import { MetricsService } from '../metrics/metrics.service';
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
 
-  constructor(@Inject(ENV) env: Env, metrics: MetricsService) {
+  constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>, metrics: MetricsService) {
     // The pool is built here (not inside the adapter) so its counts can be read for metrics.
     const pool = new Pool({
-      connectionString: env.DATABASE_URL,
-      max: env.DB_POOL_MAX,
-      connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
-      statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+      connectionString: config.url,
+      max: config.poolMax,
+      connectionTimeoutMillis: config.poolTimeoutMs,
+      statement_timeout: config.statementTimeoutMs,
       // A transaction left open by a crashed request must not pin a connection forever.
-      idle_in_transaction_session_timeout: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
+      idle_in_transaction_session_timeout: Math.max(config.statementTimeoutMs * 2, 10_000),
       idleTimeoutMillis: 30_000,
       application_name: 'hardened-gateway',
     });

@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnApplicationBootstrap, OnApplicationShutdown } from '@nestjs/common';
 import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { metricsConfig } from './metrics.config';
 import { MetricsService } from './metrics.service';
 
 export const METRICS_PATH = '/metrics';
@@ -19,7 +19,7 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
   private server?: Server;
 
   constructor(
-    @Inject(ENV) private readonly env: Env,
+    @Inject(metricsConfig.KEY) private readonly config: ConfigType<typeof metricsConfig>,
     private readonly metrics: MetricsService,
   ) {}
 
@@ -32,14 +32,14 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationBootstrap(): Promise<void> {
-    if (this.env.METRICS_PORT === undefined) return;
+    if (this.config.port === undefined) return;
     const server = createServer({ requestTimeout: 10_000, headersTimeout: 5_000 }, (request, response) => {
       void this.handle(request, response);
     });
     server.keepAliveTimeout = 5_000;
     await new Promise<void>((resolve, reject) => {
       server.once('error', reject);
-      server.listen(this.env.METRICS_PORT, this.env.METRICS_HOST, () => {
+      server.listen(this.config.port, this.config.host, () => {
         server.off('error', reject);
         resolve();
       });

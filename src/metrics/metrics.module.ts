@@ -1,6 +1,6 @@
 import { Global, Module } from '@nestjs/common';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { metricsConfig } from './metrics.config';
 import { MetricsListener } from './metrics.listener';
 import { MetricsService } from './metrics.service';
 
@@ -14,8 +14,8 @@ import { MetricsService } from './metrics.service';
   providers: [
     {
       provide: MetricsService,
-      inject: [ENV],
-      useFactory: (env: Env) => new MetricsService(env.METRICS_PORT !== undefined),
+      inject: [metricsConfig.KEY],
+      useFactory: (config: ConfigType<typeof metricsConfig>) => new MetricsService(config.port !== undefined),
     },
     MetricsListener,
   ],

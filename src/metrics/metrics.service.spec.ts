@@ -92,10 +92,9 @@ describe('MetricsService', () => {
     const metrics = new MetricsService();
     let calls = 0;
     let fail = false;
-    metrics.watchUnknownPayments(async () => {
+    metrics.watchUnknownPayments(() => {
       calls += 1;
-      if (fail) throw new Error('database down');
-      return { count: 3, oldestSeconds: 120 };
+      return fail ? Promise.reject(new Error('database down')) : Promise.resolve({ count: 3, oldestSeconds: 120 });
     });
     const first = await text(metrics);
     await text(metrics);
