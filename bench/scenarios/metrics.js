@@ -33,12 +33,12 @@ module.exports = async function metrics(ctx) {
     env: gatewayEnv,
     readyPath: '/health/ready',
   });
-  const on = await spawnWithRetry({
+  const on = await spawnWithRetry(async () => ({
     label: 'gateway (metrics on)',
     script: join(ROOT, 'dist/main.js'),
     env: { ...gatewayEnv, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
     readyPath: '/health/ready',
-  });
+  }));
   const headers = { authorization: `Bearer ${ctx.session.accessToken}` };
   const run =
     (server) =>
@@ -99,11 +99,14 @@ function perRequestMetricsMicros() {
   return round((used.user + used.system) / n, 3);
 }
 
-/** Spawns a server, retrying when a loaded machine makes it miss the readiness deadline. */
+/**
+ * Spawns a server, retrying when a loaded machine makes it miss the readiness deadline. `options`
+ * may be a function, called per attempt (a fresh METRICS_PORT: the slow attempt may still hold its own).
+ */
 async function spawnWithRetry(options, attempts = 3) {
   for (let i = 1; ; i++) {
     try {
-      return await spawnServer(options);
+      return await spawnServer(typeof options === 'function' ? await options() : options);
     } catch (error) {
       if (i >= attempts) throw error;
     }
@@ -263,13 +266,13 @@ async function session(gatewayUrl, provider, user) {
 async function renderFromRun(ctx) {
   const { gatewayEnv, log } = ctx;
   const provider = await switchableProvider();
-  const metricsPort = await freePort();
-  const gateway = await spawnWithRetry({
+  let metricsPort;
+  const gateway = await spawnWithRetry(async () => ({
     label: 'gateway (dashboard run)',
     script: join(ROOT, 'dist/main.js'),
     env: {
       ...gatewayEnv,
-      METRICS_PORT: String(metricsPort),
+      METRICS_PORT: String((metricsPort = await freePort())),
       METRICS_HOST: '127.0.0.1',
       PAYMENT_PROVIDER_URL: provider.url,
       PAYMENT_PROVIDER_RETRIES: '0',
@@ -283,7 +286,7 @@ async function renderFromRun(ctx) {
       REDIS_KEY_PREFIX: `${gatewayEnv.REDIS_KEY_PREFIX}dash:`,
     },
     readyPath: '/health/ready',
-  });
+  }));
   const prometheus = await startPrometheus(`127.0.0.1:${metricsPort}`);
   const start = Math.floor(Date.now() / 1000);
   // Background traffic for the whole session: protected reads (a payment that is not there: 404
