@@ -1,4 +1,8 @@
-/** One runner for every suite: unit specs beside the code, integration/e2e under test/. */
+/**
+ * The full suite (`npm test`): unit specs beside the code (`*.spec.ts`), integration specs beside
+ * the code that need real services (`*.int-spec.ts`), and e2e suites under test/. Global setup
+ * gives the run its own database and Redis key prefix. `npm run test:unit` uses jest.unit.config.js.
+ */
 const swc = [
   '@swc/jest',
   {
@@ -14,13 +18,14 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/src', '<rootDir>/test'],
-  testMatch: ['**/*.spec.ts', '**/*.e2e-spec.ts'],
+  roots: ['<rootDir>/src', '<rootDir>/tools', '<rootDir>/test'],
+  testMatch: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
   transform: { '^.+\\.ts$': swc },
   moduleFileExtensions: ['ts', 'js', 'json'],
   globalSetup: '<rootDir>/test/setup/global-setup.ts',
   globalTeardown: '<rootDir>/test/setup/global-teardown.ts',
-  testTimeout: 30000,
+  // A bound, not a speed target: spawned servers start slowly on a loaded 2-core machine.
+  testTimeout: 60000,
   maxWorkers: 2,
   reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
   verbose: false,

@@ -3,7 +3,7 @@
 /**
  * Gate 1: one command that produces the evidence and the signed checklist.
  *
- *   node scripts/gate.js [--jest-args "<paths/patterns>"] [--skip-tests] [--skip-scan]
+ *   node scripts/gate.js [--jest-args="<paths/patterns>"] [--skip-tests] [--skip-scan] [--offline-engine PATH]
  *
  * 1. builds (`npm run build`), 2. runs Jest with --json (reports/gate/jest.json), 3. starts a fresh
  * instance on a fresh database (scripts/instance.js), 4. runs the DAST scan against it
@@ -26,15 +26,32 @@ const OUT = path.join(ROOT, 'reports/gate');
 const rel = (p) => path.relative(ROOT, p);
 const log = (msg) => process.stderr.write(`gate: ${msg}\n`);
 
+/**
+ * --jest-args="<args>"   extra Jest arguments (with "=" when they start with a dash)
+ * --skip-tests, --skip-scan
+ * --offline-engine PATH  Prisma schema engine to use when PRISMA_SCHEMA_ENGINE_BINARY is unset and
+ *                        PATH exists (default: ../shared/tools/prisma-offline/schema-engine, the
+ *                        offline stand-in beside this repository on the project's machines)
+ */
+const DEFAULT_OFFLINE_ENGINE = path.join(ROOT, '../shared/tools/prisma-offline/schema-engine');
+
 function parseArgs(argv) {
-  const opts = { jestArgs: [], skipTests: false, skipScan: false };
-  for (let i = 0; i < argv.length; i++) {
-    if (argv[i] === '--jest-args') opts.jestArgs = argv[++i].split(/\s+/).filter(Boolean);
-    else if (argv[i] === '--skip-tests') opts.skipTests = true;
-    else if (argv[i] === '--skip-scan') opts.skipScan = true;
-    else throw new Error(`unknown argument ${argv[i]}`);
-  }
-  return opts;
+  const { values } = require('node:util').parseArgs({
+    args: argv,
+    options: {
+      'jest-args': { type: 'string', default: '' },
+      'skip-tests': { type: 'boolean', default: false },
+      'skip-scan': { type: 'boolean', default: false },
+      'offline-engine': { type: 'string', default: DEFAULT_OFFLINE_ENGINE },
+    },
+    strict: true,
+  });
+  return {
+    jestArgs: values['jest-args'].split(/\s+/).filter(Boolean),
+    skipTests: values['skip-tests'],
+    skipScan: values['skip-scan'],
+    offlineEngine: path.resolve(values['offline-engine']),
+  };
 }
 
 /** Runs a command, streaming its output through, and resolves with its exit code and captured output. */
@@ -509,9 +526,9 @@ async function main() {
   const opts = parseArgs(process.argv.slice(2));
   fs.mkdirSync(OUT, { recursive: true });
   fs.mkdirSync(path.join(ROOT, 'reports/security'), { recursive: true });
-  if (!process.env.PRISMA_SCHEMA_ENGINE_BINARY) {
-    const offline = path.join(ROOT, '../shared/tools/prisma-offline/schema-engine');
-    if (fs.existsSync(offline)) process.env.PRISMA_SCHEMA_ENGINE_BINARY = offline;
+  if (!process.env.PRISMA_SCHEMA_ENGINE_BINARY && fs.existsSync(opts.offlineEngine)) {
+    process.env.PRISMA_SCHEMA_ENGINE_BINARY = opts.offlineEngine;
+    log(`Prisma schema engine: ${opts.offlineEngine} (--offline-engine)`);
   }
   const started = Date.now();
 

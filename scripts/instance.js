@@ -172,7 +172,7 @@ async function launch(dir, state, mainJs) {
   const providerKey = secret(32);
   state.pids.provider = startDetached(
     process.execPath,
-    [path.join(__dirname, 'stub-provider.js')],
+    ['--import', 'tsx', path.join(ROOT, 'tools/provider/cli.ts')],
     { PATH: process.env.PATH, STUB_PROVIDER_PORT: String(providerPort), STUB_PROVIDER_API_KEY: providerKey },
     path.join(dir, 'provider.log'),
   );

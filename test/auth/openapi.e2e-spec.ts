@@ -1,31 +1,16 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { join } from 'node:path';
 import { testVariables } from '../helpers/env';
-import { freePort, ROOT } from '../helpers/processes';
+import { BuiltServer, startBuiltServer } from '../helpers/processes';
 
 /** The docs route needs an ESM dependency Jest cannot load, so this runs the built server. */
 describe('OpenAPI document (/docs-json) of the auth and admin routes', () => {
-  let child: ChildProcess;
+  let server: BuiltServer;
   let base: string;
   beforeAll(async () => {
-    const port = await freePort();
-    base = `http://127.0.0.1:${port}`;
-    child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
-      env: { PATH: process.env.PATH ?? '', ...testVariables({ DOCS_ENABLED: 'true', PORT: String(port) }) },
-      stdio: 'ignore',
-    });
-    for (let i = 0; i < 100; i += 1) {
-      try {
-        if ((await fetch(`${base}/health/live`)).ok) return;
-      } catch {
-        // not listening yet
-      }
-      await new Promise((resolve) => setTimeout(resolve, 100));
-    }
-    throw new Error('server did not start');
+    server = await startBuiltServer(testVariables({ DOCS_ENABLED: 'true' }));
+    base = server.url;
   });
-  afterAll(() => {
-    child.kill('SIGTERM');
+  afterAll(async () => {
+    await server?.stop();
   });
 
   it('documents every auth and admin route with typed bodies and bearer security', async () => {

@@ -1,12 +1,12 @@
 import { http } from '../helpers/app';
 import { randomSecret, testVariables } from '../helpers/env';
-import { PrivateRedis, startBuiltServer } from '../helpers/processes';
+import { PrivateRedis, startBuiltServer, waitForReady } from '../helpers/processes';
 
 describe('the built server (node dist/main.js)', () => {
   it('serves probes and the OpenAPI document outside production, and stops cleanly on SIGTERM', async () => {
     const server = await startBuiltServer(testVariables({ LOG_LEVEL: 'info', DOCS_ENABLED: undefined }));
     try {
-      expect((await http(server.url, 'GET', '/health/ready')).status).toBe(200);
+      await waitForReady(server.url);
       const docs = await http(server.url, 'GET', '/docs-json');
       expect(docs.status).toBe(200);
       expect(docs.body).toHaveProperty('openapi');
@@ -26,7 +26,7 @@ describe('the built server (node dist/main.js)', () => {
         testVariables({ NODE_ENV: 'production', DOCS_ENABLED: undefined, REDIS_URL: redis.url(), LOG_LEVEL: 'info' }),
       );
       try {
-        expect((await http(server.url, 'GET', '/health/ready')).status).toBe(200);
+        await waitForReady(server.url);
         expect((await http(server.url, 'GET', '/docs-json')).status).toBe(404);
       } finally {
         await server.stop();

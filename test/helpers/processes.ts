@@ -1,23 +1,10 @@
-import { ChildProcess, spawn } from 'node:child_process';
-import { createServer } from 'node:net';
-import { mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
+import { spawn } from 'node:child_process';
 import { join } from 'node:path';
+import { freePort, startProcess, waitFor } from '../../tools/harness';
+
+export { freePort, PrivateRedis } from '../../tools/harness';
 
 export const ROOT = join(__dirname, '../..');
-
-export function freePort(): Promise<number> {
-  return new Promise((resolve, reject) => {
-    const server = createServer();
-    server.unref();
-    server.on('error', reject);
-    server.listen(0, '127.0.0.1', () => {
-      const address = server.address();
-      const port = typeof address === 'object' && address ? address.port : 0;
-      server.close(() => resolve(port));
-    });
-  });
-}
 
 export interface ServerRun {
   code: number | null;
@@ -42,7 +29,7 @@ export function runBuiltServer(
     const timer = setTimeout(() => {
       stopped = true;
       child.kill('SIGKILL');
-    }, options.timeoutMs ?? 15000);
+    }, options.timeoutMs ?? 45_000);
     const onData = (chunk: Buffer): void => {
       output += chunk.toString('utf8');
       if (options.untilOutput && !stopped && options.untilOutput.test(output)) {
@@ -59,73 +46,6 @@ export function runBuiltServer(
   });
 }
 
-/** A private redis-server on a free port (for passwords, outages and restarts). */
-export class PrivateRedis {
-  private child?: ChildProcess;
-  private readonly dir = mkdtempSync(join(tmpdir(), 'gw-redis-'));
-
-  private constructor(
-    readonly port: number,
-    private readonly password?: string,
-  ) {}
-
-  static async start(options: { password?: string } = {}): Promise<PrivateRedis> {
-    const redis = new PrivateRedis(await freePort(), options.password);
-    await redis.start();
-    return redis;
-  }
-
-  url(password = this.password): string {
-    return password
-      ? `redis://:${encodeURIComponent(password)}@127.0.0.1:${this.port}`
-      : `redis://127.0.0.1:${this.port}`;
-  }
-
-  async start(): Promise<void> {
-    const args = [
-      '--port',
-      String(this.port),
-      '--bind',
-      '127.0.0.1',
-      '--save',
-      '',
-      '--appendonly',
-      'no',
-      '--dir',
-      this.dir,
-    ];
-    if (this.password) args.push('--requirepass', this.password);
-    this.child = spawn('redis-server', args, { stdio: ['ignore', 'pipe', 'pipe'] });
-    await new Promise<void>((resolve, reject) => {
-      let out = '';
-      const timer = setTimeout(() => reject(new Error(`redis-server did not start: ${out}`)), 10000);
-      this.child!.stdout!.on('data', (chunk: Buffer) => {
-        out += chunk.toString();
-        if (/Ready to accept connections/.test(out)) {
-          clearTimeout(timer);
-          resolve();
-        }
-      });
-      this.child!.on('exit', (code) => reject(new Error(`redis-server exited with ${code}: ${out}`)));
-    });
-  }
-
-  async stop(): Promise<void> {
-    const child = this.child;
-    if (!child || child.exitCode !== null) return;
-    await new Promise<void>((resolve) => {
-      child.once('exit', () => resolve());
-      child.kill('SIGKILL');
-    });
-    this.child = undefined;
-  }
-
-  async destroy(): Promise<void> {
-    await this.stop();
-    rmSync(this.dir, { recursive: true, force: true });
-  }
-}
-
 export interface BuiltServer {
   url: string;
   output: () => string;
@@ -134,44 +54,36 @@ export interface BuiltServer {
 }
 
 /** Starts `node dist/main.js` on a free port and resolves once it answers /health/live. */
-export async function startBuiltServer(env: Record<string, string>, timeoutMs = 15000): Promise<BuiltServer> {
+export async function startBuiltServer(env: Record<string, string>, timeoutMs = 45_000): Promise<BuiltServer> {
   const port = await freePort();
-  const child = spawn(process.execPath, [join(ROOT, 'dist/main.js')], {
+  const url = `http://127.0.0.1:${port}`;
+  const server = await startProcess({
+    name: 'built server',
+    command: process.execPath,
+    args: [join(ROOT, 'dist/main.js')],
     env: { PATH: process.env.PATH ?? '', ...env, PORT: String(port), HOST: '127.0.0.1', LOG_LEVEL: 'info' },
-    stdio: ['ignore', 'pipe', 'pipe'],
+    // Ready means answering: liveness is up as soon as the listener is.
+    ready: { probe: () => fetch(`${url}/health/live`).then((r) => r.ok) },
+    timeoutMs,
   });
-  let output = '';
-  const exited = new Promise<{ code: number | null; signal: NodeJS.Signals | null }>((resolve) =>
-    child.on('exit', (code, signal) => resolve({ code, signal })),
-  );
-  const onData = (chunk: Buffer): void => {
-    output += chunk.toString('utf8');
-  };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
-  let exitCode: number | null | undefined;
-  void exited.then(({ code }) => (exitCode = code));
-  // Ready means answering: poll liveness until the listener is up (or the process died).
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    if (exitCode !== undefined) throw new Error(`server exited with ${exitCode}: ${output}`);
-    if (Date.now() > deadline) {
-      child.kill('SIGKILL');
-      throw new Error(`server did not start: ${output}`);
-    }
-    const up = await fetch(`http://127.0.0.1:${port}/health/live`).then(
-      (r) => r.ok,
-      () => false,
-    );
-    if (up) break;
-    await new Promise((resolve) => setTimeout(resolve, 100));
-  }
-  return {
-    url: `http://127.0.0.1:${port}`,
-    output: () => output,
-    stop: async () => {
-      child.kill('SIGTERM');
-      return exited;
+  return { url, output: () => server.output(), stop: () => server.stop({ graceMs: 15_000 }) };
+}
+
+/**
+ * Waits until `/health/ready` answers 200. Liveness comes first; readiness follows once the
+ * database and Redis connections are up, which on a loaded machine can take a few probes.
+ */
+export async function waitForReady(url: string, timeoutMs = 20_000): Promise<void> {
+  let last = 'no answer';
+  await waitFor(
+    'readiness',
+    async () => {
+      const res = await fetch(`${url}/health/ready`);
+      last = `${res.status} ${await res.text()}`;
+      return res.status === 200;
     },
-  };
+    { timeoutMs, intervalMs: 200 },
+  ).catch(() => {
+    throw new Error(`/health/ready did not answer 200 within ${timeoutMs} ms; last answer: ${last}`);
+  });
 }

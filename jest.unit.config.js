@@ -1,0 +1,14 @@
+/**
+ * `npm run test:unit`: the unit specs only (`*.spec.ts` in src/, tools/ and test/), with no global
+ * setup and no services (no database, no Redis, no spawned servers); seconds, not minutes.
+ */
+const full = require('./jest.config');
+
+module.exports = {
+  ...full,
+  testMatch: ['**/*.spec.ts'],
+  globalSetup: undefined,
+  globalTeardown: undefined,
+  testTimeout: 10000,
+  maxWorkers: '50%',
+};
