@@ -2,14 +2,14 @@
  * Layer rules from docs/style.md, checked by `npm run lint`: shared building blocks never import
  * feature modules, and features do not reach into each other except through the allowed ones.
  */
-const shared = '^src/(config|secrets|credentials|database|redis|identity|validation|problems|tokens|lockout|resilience|rate-limit|health)/';
+const shared = '^src/(config|secrets|credentials|database|redis|identity|validation|problems|tokens|lockout|resilience|rate-limit|health|metrics)/';
 const features = '^src/(auth|users|payments|admin)/';
 module.exports = {
   forbidden: [
     {
       name: 'shared-must-not-import-features',
       severity: 'error',
-      comment: 'config, secrets, credentials, database, redis, identity, validation, problems, tokens, lockout, resilience, rate-limit and health are building blocks: they never import a feature module.',
+      comment: 'config, secrets, credentials, database, redis, identity, validation, problems, tokens, lockout, resilience, rate-limit, health and metrics are building blocks: they never import a feature module.',
       from: { path: shared },
       to: { path: features },
     },

@@ -34,6 +34,7 @@ const SCENARIOS = [
   ['redis', 'Redis round trips per protected request', require('./scenarios/redis-round-trips')],
   ['refresh', 'Refresh rotation vs UPDATE floor (c=50)', require('./scenarios/refresh')],
   ['flood', 'Login flood isolation', require('./scenarios/login-flood')],
+  ['metrics', 'Metrics cost (on vs off) and the dashboard rendered from a run', require('./scenarios/metrics')],
   // Last: it leaves the breaker open.
   ['outage', 'Outage latency (breaker open)', require('./scenarios/outage')],
 ];

@@ -3,6 +3,7 @@ import { databaseConfig } from './database/database.config';
 import { healthConfig } from './health/health.config';
 import { identityConfig } from './identity/identity.config';
 import { lockoutConfig } from './lockout/lockout.config';
+import { metricsConfig } from './metrics/metrics.config';
 import { paymentsConfig } from './payments/payments.config';
 import { rateLimitConfig } from './rate-limit/rate-limit.config';
 import { redisConfig } from './redis/redis.config';
@@ -25,4 +26,5 @@ export const CONFIG_SLICES = [
   rateLimitConfig,
   resilienceConfig,
   paymentsConfig,
+  metricsConfig,
 ] as const;

@@ -7,6 +7,8 @@ import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
 import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
+import { registerHttpMetrics } from './metrics/http-metrics';
+import { MetricsService } from './metrics/metrics.service';
 import { clientErrorHandler, frameworkErrorHandler } from './problems/framework-errors';
 import { registerJsonBodyParser } from './validation/json-body';
 import { ProblemDetailsFilter } from './problems/problem-details.filter';
@@ -78,6 +80,7 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     bodyParser: false,
   });
   app.useLogger(app.get(Logger));
+  registerHttpMetrics(instance, app.get(MetricsService));
 
   // Security headers from helmet, built once (@fastify/helmet rebuilds its middleware, re-parsing the
   // CSP, on every request: 5-7 % of CPU in the bench). The API serves JSON; the docs page (outside

@@ -7,6 +7,7 @@ import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
 import { DatabaseModule } from './database/database.module';
 import { HealthModule } from './health/health.module';
+import { MetricsModule } from './metrics/metrics.module';
 import { PaymentsModule } from './payments/payments.module';
 import { PaymentBacklogDetail } from './payments/reconciliation/payment-backlog';
 import { RateLimitModule } from './rate-limit/rate-limit.module';
@@ -32,6 +33,7 @@ export class AppModule {
       imports: [
         AppConfigModule.forRoot(env, CONFIG_SLICES),
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
+        MetricsModule,
         DatabaseModule,
         RedisModule,
         RateLimitModule,

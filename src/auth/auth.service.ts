@@ -1,5 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
 import { LockoutService } from '../lockout/lockout.service';
+import { LoginOutcome, MetricsService } from '../metrics/metrics.service';
 import { AccessTokenService } from '../tokens/access-token.service';
 import type { User } from '../generated/prisma/client';
 import {
@@ -10,12 +11,20 @@ import {
 } from '../tokens/refresh-token.service';
 import { normalizeEmail } from '../credentials/email';
 import { UsersService } from '../users/users.service';
-import { ErrorCode, problem, type ProblemException } from '../problems';
+import { ErrorCode, problem, ProblemException } from '../problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import { PasswordHasher } from '../credentials/password-hasher';
 
 export function invalidCredentials(): ProblemException {
   return problem(ErrorCode.INVALID_CREDENTIALS);
+}
+
+/** How a failed login is counted: the two answers about the account, and everything else (503s). */
+function loginOutcomeOf(error: unknown): LoginOutcome {
+  const code = error instanceof ProblemException ? error.code : undefined;
+  if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
+  if (code === ErrorCode.ACCOUNT_LOCKED) return 'locked';
+  return 'unavailable';
 }
 
 @Injectable()
@@ -26,20 +35,32 @@ export class AuthService implements OnModuleInit {
     private readonly accessTokens: AccessTokenService,
     private readonly refreshTokens: RefreshTokenService,
     private readonly lockout: LockoutService,
+    private readonly metrics: MetricsService,
   ) {}
 
   onModuleInit(): Promise<void> {
     return this.hasher.warmUp();
   }
 
+  async login(email: string, password: string): Promise<TokenPairDto> {
+    try {
+      const pair = await this.authenticate(email, password);
+      this.metrics.loginAttempt('success');
+      return pair;
+    } catch (error) {
+      this.metrics.loginAttempt(loginOutcomeOf(error));
+      throw error;
+    }
+  }
+
   /**
    * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
    * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
    */
-  async login(email: string, password: string): Promise<TokenPairDto> {
+  private async authenticate(email: string, password: string): Promise<TokenPairDto> {
     const identifier = normalizeEmail(email);
     // Counts this attempt as a failure up front (423 if already locked); success clears it.
-    await this.lockout.beginAttempt(identifier);
+    const locksOnFailure = await this.lockout.beginAttempt(identifier);
     let matches: boolean;
     let user: User | null;
     try {
@@ -50,7 +71,10 @@ export class AuthService implements OnModuleInit {
       await this.lockout.refund(identifier).catch(() => undefined);
       throw error;
     }
-    if (!user || !matches || user.disabled) throw invalidCredentials();
+    if (!user || !matches || user.disabled) {
+      if (locksOnFailure) this.metrics.accountLocked();
+      throw invalidCredentials();
+    }
     await this.lockout.clear(identifier);
     return this.pair(user, await this.refreshTokens.issue(user.id));
   }

@@ -30,6 +30,19 @@ export class Environment {
   @MinLength(1)
   HOST = '0.0.0.0';
 
+  /**
+   * Port of the separate Prometheus listener (`GET /metrics`). Unset: metrics are off. 0: any free
+   * port (tests). Never the public port.
+   */
+  @IsOptional()
+  @IntRange(0, 65535)
+  METRICS_PORT?: number;
+
+  /** Address of the metrics listener; loopback by default so only the host (or a sidecar) scrapes it. */
+  @IsString()
+  @MinLength(1)
+  METRICS_HOST = '127.0.0.1';
+
   @IsIn(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent'])
   LOG_LEVEL: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent' = 'info';
 

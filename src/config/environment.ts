@@ -83,6 +83,10 @@ export function loadEnvironment(source: NodeJS.ProcessEnv): Env {
     });
   }
 
+  if (env.METRICS_PORT !== undefined && env.METRICS_PORT !== 0 && env.METRICS_PORT === env.PORT) {
+    problems.push({ variable: 'METRICS_PORT', reason: 'must differ from PORT (metrics are never on the public port)' });
+  }
+
   if (problems.length > 0) {
     problems.sort((a, b) => a.variable.localeCompare(b.variable));
     throw new EnvironmentError(problems);

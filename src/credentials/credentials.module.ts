@@ -1,6 +1,7 @@
 import { Module } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { credentialsConfig } from './credentials.config';
+import { MetricsService } from '../metrics/metrics.service';
 import { PasswordHasher } from './password-hasher';
 
 /**
@@ -12,8 +13,12 @@ import { PasswordHasher } from './password-hasher';
   providers: [
     {
       provide: PasswordHasher,
-      inject: [credentialsConfig.KEY],
-      useFactory: (config: ConfigType<typeof credentialsConfig>) => new PasswordHasher(config.passwordHash),
+      inject: [credentialsConfig.KEY, MetricsService],
+      useFactory: (config: ConfigType<typeof credentialsConfig>, metrics: MetricsService) => {
+        const hasher = new PasswordHasher(config.passwordHash);
+        metrics.watchPasswordHashQueue(() => hasher.queued);
+        return hasher;
+      },
     },
   ],
   exports: [PasswordHasher],

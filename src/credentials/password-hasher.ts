@@ -27,8 +27,13 @@ export class PasswordHasher {
   private readonly bulkhead: BulkheadPolicy;
   private dummyHash?: Promise<string>;
 
-  constructor(limits: PasswordHasherLimits) {
+  constructor(private readonly limits: PasswordHasherLimits) {
     this.bulkhead = bulkhead(limits.concurrency, limits.queue);
+  }
+
+  /** Callers waiting for a hashing slot right now. */
+  get queued(): number {
+    return this.limits.queue - this.bulkhead.queueSlots;
   }
 
   hash(password: string): Promise<string> {

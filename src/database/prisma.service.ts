@@ -1,8 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
+import { Pool } from 'pg';
 import { PrismaClient } from '../generated/prisma/client';
 import { databaseConfig } from './database.config';
+import { MetricsService } from '../metrics/metrics.service';
 import {
   expectedBounds,
   OBSERVE_BOUNDS_SQL,
@@ -31,15 +33,20 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private readonly bounds: QueryBounds;
   private readonly mode: PoolMode;
 
-  constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>) {
+  constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>, metrics: MetricsService) {
+    // The pool is built here (not inside the adapter) so its counts can be read for metrics.
+    const pool = new Pool({
+      connectionString: config.url,
+      max: config.poolMax,
+      connectionTimeoutMillis: config.poolTimeoutMs,
+      ...startupParameters(config.poolMode, config.statementTimeoutMs),
+      idleTimeoutMillis: 30_000,
+      application_name: 'hardened-gateway',
+    });
     super({
-      adapter: new PrismaPg({
-        connectionString: config.url,
-        max: config.poolMax,
-        connectionTimeoutMillis: config.poolTimeoutMs,
-        ...startupParameters(config.poolMode, config.statementTimeoutMs),
-        idleTimeoutMillis: 30_000,
-        application_name: 'hardened-gateway',
+      // The adapter bundles its own (older) @types/pg; at run time both are the one `pg` package.
+      adapter: new PrismaPg(pool as unknown as ConstructorParameters<typeof PrismaPg>[0], {
+        disposeExternalPool: true,
       }),
       log: [
         { emit: 'event', level: 'warn' },
@@ -48,6 +55,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     });
     this.bounds = expectedBounds(config.statementTimeoutMs);
     this.mode = config.poolMode;
+    metrics.watchDbPool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
     // violation is a 409 or an idempotent replay) and lets the rest reach the problem filter, which

@@ -95,8 +95,9 @@ export class LockoutService {
   /**
    * Call before any password work. Throws 423 ACCOUNT_LOCKED (with Retry-After) if the identifier
    * is locked; otherwise counts this attempt as a failure until `clear` (success) or `refund`.
+   * Resolves true when this attempt is the one that locks the identifier if it fails.
    */
-  async beginAttempt(normalizedEmail: string): Promise<void> {
+  async beginAttempt(normalizedEmail: string): Promise<boolean> {
     const [locked, ttl] = await this.call(() =>
       this.commands.lockoutBeginAttempt(
         this.keyFor(normalizedEmail),
@@ -105,6 +106,8 @@ export class LockoutService {
       ),
     );
     if (locked === 1) throw accountLocked(ttl > 0 ? ttl : this.config.durationSeconds);
+    // Not locked: the script's second value is this attempt's count.
+    return ttl >= this.config.threshold;
   }
 
   /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it). */

@@ -1,5 +1,6 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
 import { Payment, PaymentStatus } from '../generated/prisma/client';
+import { MetricsService } from '../metrics/metrics.service';
 import { ProviderResilience, upstreamNotCalled } from '../resilience/provider-resilience';
 import { UpstreamUnavailableError } from '../resilience/upstream-errors';
 import type { ProblemException } from '../problems';
@@ -30,6 +31,7 @@ export class PaymentSettlement {
     private readonly payments: PaymentsRepository,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly resilience: ProviderResilience,
+    private readonly metrics: MetricsService,
   ) {}
 
   /** `fresh`: the payment was created by the caller's claim, so the provider has never seen its key. */
@@ -55,6 +57,7 @@ export class PaymentSettlement {
       // Outcome unknown: the payment stays `unknown`, never lost; asking again with the same
       // provider key is safe because the provider dedupes by key, so it is never charged twice.
       await this.payments.release(payment);
+      this.metrics.paymentStatus(PaymentStatus.unknown);
       return { kind: 'unknown', problem, reason: problem.code };
     }
 
@@ -66,6 +69,7 @@ export class PaymentSettlement {
         HttpStatus.CREATED,
         toPaymentView,
       );
+      this.metrics.paymentStatus(PaymentStatus.failed);
       return { kind: 'settled', view };
     }
 
@@ -78,6 +82,7 @@ export class PaymentSettlement {
         HttpStatus.CREATED,
         toPaymentView,
       );
+      this.metrics.paymentStatus(PaymentStatus[outcome.status]);
       return { kind: 'settled', view };
     } catch (error) {
       if (!(error instanceof ChargeBacksAnotherPaymentError)) throw error;

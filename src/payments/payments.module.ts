@@ -6,6 +6,7 @@ import { UsersModule } from '../users/users.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { PaymentSettlement } from './payment-settlement';
 import { PaymentsController } from './payments.controller';
+import { PaymentsMetrics } from './payments.metrics';
 import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { HttpPaymentProvider } from './provider/http-payment-provider';
@@ -25,6 +26,7 @@ import { ReconciliationRepository } from './reconciliation/reconciliation.reposi
     PaymentsService,
     PaymentSettlement,
     PaymentsRepository,
+    PaymentsMetrics,
     AllowedCurrencyPipe,
     { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },
     ReconciliationRepository,

@@ -1,6 +1,7 @@
-import { ExecutionContext, Injectable } from '@nestjs/common';
+import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
 import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
@@ -18,6 +19,7 @@ import type { LimitCheck } from './redis-rate-limit.storage';
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   private readonly planned = new WeakMap<object, LimitCheck[]>();
+  @Inject(MetricsService) private readonly metrics!: MetricsService;
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const { req, res } = this.getRequestResponse(context);
@@ -43,8 +45,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     }));
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
-    const refused = records.find((record) => record.isBlocked);
-    if (refused) throw rateLimited(refused.timeToBlockExpire);
+    const refusedAt = records.findIndex((record) => record.isBlocked);
+    if (refusedAt >= 0) {
+      this.metrics.rateLimited(checks[refusedAt].name);
+      throw rateLimited(records[refusedAt].timeToBlockExpire);
+    }
     return true;
   }
 

@@ -3,6 +3,7 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { ConfigType } from '@nestjs/config';
+import { MetricsService } from '../metrics/metrics.service';
 import { REDIS, type RedisClient } from '../redis/redis.constants';
 import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
@@ -14,9 +15,12 @@ import { RateLimitReadiness } from './rate-limit.readiness';
 export function rateLimitOptions(
   config: ConfigType<typeof rateLimitConfig>,
   redis: RedisClient,
+  metrics: MetricsService,
 ): ThrottlerModuleOptions {
+  const storage = new FallbackThrottlerStorage(redis);
+  metrics.watchRedisFallback(() => storage.store === 'memory-fallback');
   return {
-    storage: new FallbackThrottlerStorage(redis),
+    storage,
     throttlers: [
       { name: 'global', limit: config.global.limit, ttl: seconds(config.global.ttlSeconds) },
       {
@@ -36,7 +40,10 @@ export function rateLimitOptions(
 @Module({
   imports: [
     TerminusModule,
-    ThrottlerModule.forRootAsync({ inject: [rateLimitConfig.KEY, REDIS], useFactory: rateLimitOptions }),
+    ThrottlerModule.forRootAsync({
+      inject: [rateLimitConfig.KEY, REDIS, MetricsService],
+      useFactory: rateLimitOptions,
+    }),
   ],
   providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness],
   exports: [RateLimitReadiness],

@@ -17,6 +17,7 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
+import { MetricsService, type ProviderCallOutcome } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { resilienceConfig } from './resilience.config';
 import { retryDelayMs } from './backoff';
@@ -93,7 +94,10 @@ export class ProviderResilience {
   private opened = 0;
   private rejectedWhileOpen = 0;
 
-  constructor(@Inject(resilienceConfig.KEY) private readonly config: ConfigType<typeof resilienceConfig>) {
+  constructor(
+    @Inject(resilienceConfig.KEY) private readonly config: ConfigType<typeof resilienceConfig>,
+    private readonly metrics: MetricsService,
+  ) {
     const transient = handleWhen(isTransientUpstreamError);
     this.breakerCounter = new ConsecutiveBreaker(config.circuitFailureThreshold);
     this.breaker = circuitBreaker(transient, {
@@ -122,6 +126,7 @@ export class ProviderResilience {
     });
     this.breaker.onHalfOpen(() => (probing = true));
     this.breaker.onHalfOpen(() => this.logger.log('Payment provider circuit half-open: letting one probe through'));
+    metrics.watchCircuit('payment_provider', () => this.state);
     this.breaker.onReset(() => {
       probing = false;
       this.logger.log('Payment provider circuit closed: the probe succeeded');
@@ -149,11 +154,13 @@ export class ProviderResilience {
     try {
       return await this.policy.execute(({ signal }) => {
         attempts += 1;
-        return attempt(signal);
+        return this.counted(attempt, signal);
       });
     } catch (error) {
+      if (error instanceof BulkheadRejectedError) this.metrics.providerCall('bulkhead_full');
       if (!(error instanceof BrokenCircuitError)) throw error;
       this.rejectedWhileOpen += 1;
+      this.metrics.providerCall('circuit_open');
       throw attempts === 0 && !(error instanceof CircuitOpenBeforeCallError) ? new CircuitOpenBeforeCallError() : error;
     } finally {
       // The probe has its answer (the breaker closed or reopened), or never reached the breaker.
@@ -179,6 +186,22 @@ export class ProviderResilience {
   }
 
   /** The breaker as callers experience it (see BreakerSnapshot.state). */
+
+  /** One attempt, counted by how it ended (a refusal is an answer: `success`). */
+  private async counted<T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
+    let outcome: ProviderCallOutcome = 'error';
+    try {
+      const result = await attempt(signal);
+      outcome = 'success';
+      return result;
+    } catch (error) {
+      if (error instanceof UpstreamTimeoutError || signal.aborted) outcome = 'timeout';
+      throw error;
+    } finally {
+      this.metrics.providerCall(outcome);
+    }
+  }
+
   get state(): BreakerStateName {
     const state = this.breaker.state;
     if (state === CircuitState.Open && this.probeDue()) return 'half-open';
@@ -217,6 +240,7 @@ export class ProviderResilience {
 
   /** Throws the CIRCUIT_OPEN problem (with Retry-After) without calling anything. */
   circuitOpen(): never {
+    this.metrics.providerCall('circuit_open');
     throw this.toProblem(new BrokenCircuitError()) as ProblemException;
   }
 

@@ -3,6 +3,7 @@ import { randomUUID } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
 import type { Prisma } from '../generated/prisma/client';
 import { UserIdentities } from '../identity/user-identities';
+import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 import { RefreshTokenRepository, type RevokeReason } from './refresh-token.repository';
@@ -52,6 +53,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     private readonly repository: RefreshTokenRepository,
     @Inject(tokensConfig.KEY) config: ConfigType<typeof tokensConfig>,
     private readonly identities: UserIdentities,
+    private readonly metrics: MetricsService,
   ) {
     this.config = config.refresh;
     this.peppers = [this.config.pepper, ...this.config.previousPeppers];
@@ -90,6 +92,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     const successorHash = hashRefreshToken(successor, this.config.pepper);
     const row = await this.repository.rotate(hashes, successorHash);
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
+      this.metrics.refreshRotated();
       return {
         token: successor,
         familyId: row.family_id,
@@ -160,6 +163,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
         return refreshTokenInvalid('This refresh token was already rotated. Use the newest one.');
       }
       await this.repository.revokeFamily(row.family_id, 'reuse_detected');
+      this.metrics.refreshReuseDetected();
       this.logger.warn(
         { event: 'refresh_token_reuse', userId: row.user_id, familyId: row.family_id, clientIp: context.clientIp },
         'security event: refresh token reuse detected; family revoked',

@@ -1,4 +1,5 @@
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
+import { MetricsService } from '../../src/metrics/metrics.service';
 import { HttpPaymentProvider } from '../../src/payments/provider/http-payment-provider';
 import type { ChargeRequest } from '../../src/payments/provider/payment-provider';
 import { paymentsConfig } from '../../src/payments/payments.config';
@@ -50,7 +51,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
       CIRCUIT_HALF_OPEN_AFTER_MS: '300',
       ...overrides,
     });
-    const resilience = new ProviderResilience(resilienceConfig.select(env));
+    const resilience = new ProviderResilience(resilienceConfig.select(env), new MetricsService());
     return { client: new HttpPaymentProvider(paymentsConfig.select(env), resilience), resilience, env };
   }
 

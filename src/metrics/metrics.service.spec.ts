@@ -1,0 +1,116 @@
+import { MetricsService, UNKNOWN_PAYMENTS_CACHE_MS } from './metrics.service';
+
+async function text(metrics: MetricsService): Promise<string> {
+  return (await metrics.exposition()).body;
+}
+
+function value(exposition: string, series: string): number | undefined {
+  const line = exposition.split('\n').find((l) => l.startsWith(series + ' '));
+  return line === undefined ? undefined : Number(line.slice(series.length + 1));
+}
+
+describe('MetricsService', () => {
+  it('keeps one registry per instance: two apps in one process never share or collide', async () => {
+    const a = new MetricsService(true);
+    const b = new MetricsService(true);
+    a.rateLimited('auth');
+    a.rateLimited('auth');
+    b.rateLimited('auth');
+    expect(value(await text(a), 'gateway_rate_limited_total{limit="auth"}')).toBe(2);
+    expect(value(await text(b), 'gateway_rate_limited_total{limit="auth"}')).toBe(1);
+  });
+
+  it('folds values outside the closed lists into "other", so client input never becomes a label', async () => {
+    const metrics = new MetricsService(true);
+    metrics.httpResponse('PROPFIND', undefined, 404, 0.001);
+    metrics.httpResponse('GET', '/v1/payments/:id', 200, 0.002);
+    metrics.httpResponse('GET', '/v1/payments/:id', 1000, 0.002);
+    metrics.rateLimited('someone-elses-limit');
+    metrics.paymentStatus('refunded');
+    const exposition = await text(metrics);
+    expect(value(exposition, 'gateway_http_requests_total{method="other",route="unmatched",status="404"}')).toBe(1);
+    expect(value(exposition, 'gateway_http_requests_total{method="GET",route="/v1/payments/:id",status="200"}')).toBe(
+      1,
+    );
+    expect(value(exposition, 'gateway_http_requests_total{method="GET",route="/v1/payments/:id",status="other"}')).toBe(
+      1,
+    );
+    expect(
+      value(exposition, 'gateway_http_request_duration_seconds_count{method="GET",route="/v1/payments/:id"}'),
+    ).toBe(2);
+    expect(value(exposition, 'gateway_rate_limited_total{limit="other"}')).toBe(1);
+    expect(value(exposition, 'gateway_payments_total{status="other"}')).toBe(1);
+  });
+
+  it('starts every known counter series at 0', async () => {
+    const exposition = await text(new MetricsService());
+    for (const series of [
+      'gateway_rate_limited_total{limit="global"}',
+      'gateway_login_attempts_total{outcome="unavailable"}',
+      'gateway_provider_calls_total{outcome="bulkhead_full"}',
+      'gateway_payments_total{status="unknown"}',
+      'gateway_account_lockouts_total',
+      'gateway_refresh_reuse_detected_total',
+    ]) {
+      expect({ series, value: value(exposition, series) }).toEqual({ series, value: 0 });
+    }
+  });
+
+  it('adds the default process metrics only when enabled', async () => {
+    expect(await text(new MetricsService(false))).not.toContain('process_cpu_seconds_total');
+    const enabled = await text(new MetricsService(true));
+    expect(enabled).toContain('process_cpu_seconds_total');
+    expect(enabled).toContain('nodejs_eventloop_lag_p99_seconds');
+  });
+
+  it('reads gauges from their sources at scrape time', async () => {
+    const metrics = new MetricsService();
+    let state: 'closed' | 'half-open' | 'open' | 'isolated' = 'closed';
+    let queued = 0;
+    let fallback = false;
+    metrics.watchCircuit('payment_provider', () => state);
+    metrics.watchPasswordHashQueue(() => queued);
+    metrics.watchRedisFallback(() => fallback);
+    metrics.watchDbPool(() => ({ total: 7, idle: 3, waiting: 2 }));
+    const circuit = 'gateway_circuit_state{circuit="payment_provider"}';
+    expect(value(await text(metrics), circuit)).toBe(0);
+    state = 'half-open';
+    expect(value(await text(metrics), circuit)).toBe(1);
+    state = 'open';
+    queued = 5;
+    fallback = true;
+    const exposition = await text(metrics);
+    expect(value(exposition, circuit)).toBe(2);
+    expect(value(exposition, 'gateway_password_hash_queue')).toBe(5);
+    expect(value(exposition, 'gateway_redis_fallback_active')).toBe(1);
+    expect(value(exposition, 'gateway_db_pool_connections{state="idle"}')).toBe(3);
+    expect(value(exposition, 'gateway_db_pool_connections{state="active"}')).toBe(4);
+    expect(value(exposition, 'gateway_db_pool_connections{state="waiting"}')).toBe(2);
+  });
+
+  it('queries the unknown-payment backlog once per cache period, and keeps the last value when it fails', async () => {
+    const metrics = new MetricsService();
+    let calls = 0;
+    let fail = false;
+    metrics.watchUnknownPayments(() => {
+      calls += 1;
+      return fail ? Promise.reject(new Error('database down')) : Promise.resolve({ count: 3, oldestSeconds: 120 });
+    });
+    const first = await text(metrics);
+    await text(metrics);
+    expect(calls).toBe(1);
+    expect(value(first, 'gateway_payments_unknown')).toBe(3);
+    expect(value(first, 'gateway_payments_unknown_oldest_seconds')).toBe(120);
+
+    jest.useFakeTimers({ doNotFake: ['nextTick', 'setImmediate'] });
+    try {
+      jest.setSystemTime(Date.now() + UNKNOWN_PAYMENTS_CACHE_MS);
+      fail = true;
+      const later = await text(metrics);
+      expect(calls).toBe(2);
+      expect(value(later, 'gateway_payments_unknown')).toBe(3);
+    } finally {
+      jest.useRealTimers();
+    }
+  });
+});

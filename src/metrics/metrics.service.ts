@@ -1,0 +1,292 @@
+import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
+
+/** Every label value below comes from one of these closed lists, so no series can carry client input. */
+export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
+/** The `route` label of a request no route matched (whatever URL the client sent). */
+export const UNMATCHED_ROUTE = 'unmatched';
+export const RATE_LIMITS = ['global', 'auth'] as const;
+export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'locked', 'unavailable'] as const;
+export const PROVIDER_CALL_OUTCOMES = ['success', 'error', 'timeout', 'circuit_open', 'bulkhead_full'] as const;
+export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
+export const CIRCUITS = ['payment_provider'] as const;
+export const DB_POOL_STATES = ['idle', 'active', 'waiting'] as const;
+/** What a label outside its closed list is recorded as. */
+export const OTHER = 'other';
+
+export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
+export type ProviderCallOutcome = (typeof PROVIDER_CALL_OUTCOMES)[number];
+export type PaymentStatusLabel = (typeof PAYMENT_STATUSES)[number];
+export type CircuitName = (typeof CIRCUITS)[number];
+export type CircuitStateName = 'closed' | 'half-open' | 'open' | 'isolated';
+
+export interface DbPoolCounts {
+  /** Connections open in the pool (pg.Pool totalCount). */
+  total: number;
+  /** Open and unused (pg.Pool idleCount). */
+  idle: number;
+  /** Callers waiting for a connection (pg.Pool waitingCount). */
+  waiting: number;
+}
+
+export interface UnknownPaymentsBacklog {
+  count: number;
+  /** Age in seconds of the oldest payment still `unknown`; 0 when there is none. */
+  oldestSeconds: number;
+}
+
+/** 0 closed, 1 half-open, 2 open (an operator-isolated breaker refuses calls like an open one). */
+const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'half-open': 1, open: 2, isolated: 2 };
+
+/** How long one backlog query answers every scrape (scrapes must not become a database load). */
+export const UNKNOWN_PAYMENTS_CACHE_MS = 5_000;
+
+const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
+
+function bounded<T extends string>(value: string, allowed: readonly T[]): T | typeof OTHER {
+  return (allowed as readonly string[]).includes(value) ? (value as T) : OTHER;
+}
+
+interface HttpSeries {
+  requests: Counter.Internal;
+  duration: Histogram.Internal<'method' | 'route'>;
+}
+
+/**
+ * The gateway's Prometheus metrics, behind typed methods: feature code says what happened
+ * (`rateLimited('auth')`, `loginAttempt('locked')`) and never touches prom-client. Each instance
+ * owns its registry (several apps can live in one process, as in the tests). Counting is always
+ * on and cheap (a counter increment); what costs per request (the HTTP histogram, the default
+ * process metrics) is only set up when the listener is enabled (METRICS_PORT set). Gauges are read
+ * from their sources when scraped, never on the request path.
+ */
+export class MetricsService {
+  readonly registry = new Registry();
+
+  private readonly httpRequests: Counter<'method' | 'route' | 'status'>;
+  private readonly httpDuration: Histogram<'method' | 'route'>;
+  private readonly rateLimitedTotal: Counter<'limit'>;
+  private readonly loginAttempts: Counter<'outcome'>;
+  private readonly lockouts: Counter;
+  private readonly refreshRotations: Counter;
+  private readonly refreshReuse: Counter;
+  private readonly providerCalls: Counter<'outcome'>;
+  private readonly payments: Counter<'status'>;
+
+  private readonly circuits = new Map<string, () => CircuitStateName>();
+  private hashQueue?: () => number;
+  private dbPool?: () => DbPoolCounts;
+  private redisFallback?: () => boolean;
+  private unknownPayments?: () => Promise<UnknownPaymentsBacklog>;
+  private backlogCache?: { at: number; value: Promise<UnknownPaymentsBacklog | undefined> };
+  /** Children by "method route status": prom-client hashes label objects on every call otherwise. */
+  private readonly httpSeries = new Map<string, HttpSeries>();
+
+  constructor(readonly enabled = false) {
+    const registers = [this.registry];
+    this.httpRequests = new Counter({
+      name: 'gateway_http_requests_total',
+      help: 'HTTP responses by method, matched route template ("unmatched" for no route) and status code.',
+      labelNames: ['method', 'route', 'status'],
+      registers,
+    });
+    this.httpDuration = new Histogram({
+      name: 'gateway_http_request_duration_seconds',
+      help: 'Time from request arrival to the end of the response, by method and matched route template.',
+      labelNames: ['method', 'route'],
+      buckets: DURATION_BUCKETS,
+      registers,
+    });
+    this.rateLimitedTotal = new Counter({
+      name: 'gateway_rate_limited_total',
+      help: 'Requests refused with 429, by the named limit that was exhausted (global, auth).',
+      labelNames: ['limit'],
+      registers,
+    });
+    this.loginAttempts = new Counter({
+      name: 'gateway_login_attempts_total',
+      help: 'Logins that reached the login service, by outcome.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.lockouts = new Counter({
+      name: 'gateway_account_lockouts_total',
+      help: 'Account identifiers locked after LOCKOUT_THRESHOLD failed logins.',
+      registers,
+    });
+    this.refreshRotations = new Counter({
+      name: 'gateway_refresh_rotations_total',
+      help: 'Refresh tokens successfully rotated.',
+      registers,
+    });
+    this.refreshReuse = new Counter({
+      name: 'gateway_refresh_reuse_detected_total',
+      help: 'Retired refresh tokens presented again (the token family was revoked).',
+      registers,
+    });
+    this.providerCalls = new Counter({
+      name: 'gateway_provider_calls_total',
+      help: 'Payment provider attempts by outcome; circuit_open and bulkhead_full were refused without a request.',
+      labelNames: ['outcome'],
+      registers,
+    });
+    this.payments = new Counter({
+      name: 'gateway_payments_total',
+      help: 'Payments by the status a charge left them in (unknown: the outcome is not known yet).',
+      labelNames: ['status'],
+      registers,
+    });
+
+    const circuitState: Gauge<'circuit'> = new Gauge({
+      name: 'gateway_circuit_state',
+      help: 'Circuit breaker state: 0 closed, 1 half-open, 2 open.',
+      labelNames: ['circuit'],
+      registers,
+      collect: () => {
+        for (const [circuit, state] of this.circuits) circuitState.set({ circuit }, CIRCUIT_STATE_VALUES[state()]);
+      },
+    });
+    const hashQueue: Gauge = new Gauge({
+      name: 'gateway_password_hash_queue',
+      help: 'Password hashes waiting for a hashing slot (at most PASSWORD_HASH_QUEUE).',
+      registers,
+      collect: () => {
+        if (this.hashQueue) hashQueue.set(this.hashQueue());
+      },
+    });
+    const dbPool: Gauge<'state'> = new Gauge({
+      name: 'gateway_db_pool_connections',
+      help: 'PostgreSQL pool: idle and active connections, and callers waiting for one.',
+      labelNames: ['state'],
+      registers,
+      collect: () => {
+        if (!this.dbPool) return;
+        const pool = this.dbPool();
+        dbPool.set({ state: 'idle' }, pool.idle);
+        dbPool.set({ state: 'active' }, Math.max(0, pool.total - pool.idle));
+        dbPool.set({ state: 'waiting' }, pool.waiting);
+      },
+    });
+    const redisFallback: Gauge = new Gauge({
+      name: 'gateway_redis_fallback_active',
+      help: '1 while Redis is unreachable and rate limits are counted in this instance memory, else 0.',
+      registers,
+      collect: () => {
+        if (this.redisFallback) redisFallback.set(this.redisFallback() ? 1 : 0);
+      },
+    });
+    const unknownCount: Gauge = new Gauge({
+      name: 'gateway_payments_unknown',
+      help: 'Payments whose outcome is still unknown (awaiting reconciliation).',
+      registers,
+      collect: async () => {
+        const backlog = await this.backlog();
+        if (backlog) unknownCount.set(backlog.count);
+      },
+    });
+    const unknownOldest: Gauge = new Gauge({
+      name: 'gateway_payments_unknown_oldest_seconds',
+      help: 'Age in seconds of the oldest payment still unknown (0 when there is none).',
+      registers,
+      collect: async () => {
+        const backlog = await this.backlog();
+        if (backlog) unknownOldest.set(Math.max(0, backlog.oldestSeconds));
+      },
+    });
+
+    // Every known series starts at 0, so rate() and increase() see the first event.
+    for (const limit of RATE_LIMITS) this.rateLimitedTotal.inc({ limit }, 0);
+    for (const outcome of LOGIN_OUTCOMES) this.loginAttempts.inc({ outcome }, 0);
+    for (const outcome of PROVIDER_CALL_OUTCOMES) this.providerCalls.inc({ outcome }, 0);
+    for (const status of PAYMENT_STATUSES) this.payments.inc({ status }, 0);
+    this.lockouts.inc(0);
+    this.refreshRotations.inc(0);
+    this.refreshReuse.inc(0);
+
+    if (enabled) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+  }
+
+  /** One answered HTTP request. `route` is the matched route template, undefined when none matched. */
+  httpResponse(method: string, route: string | undefined, status: number, seconds: number): void {
+    const methodLabel = bounded(method, HTTP_METHODS);
+    const routeLabel = route ?? UNMATCHED_ROUTE;
+    const statusLabel = Number.isInteger(status) && status >= 100 && status <= 599 ? String(status) : OTHER;
+    const key = `${methodLabel} ${routeLabel} ${statusLabel}`;
+    let series = this.httpSeries.get(key);
+    if (!series) {
+      series = {
+        requests: this.httpRequests.labels(methodLabel, routeLabel, statusLabel),
+        duration: this.httpDuration.labels(methodLabel, routeLabel),
+      };
+      this.httpSeries.set(key, series);
+    }
+    series.requests.inc();
+    series.duration.observe(seconds);
+  }
+
+  rateLimited(limit: string): void {
+    this.rateLimitedTotal.inc({ limit: bounded(limit, RATE_LIMITS) });
+  }
+
+  loginAttempt(outcome: LoginOutcome): void {
+    this.loginAttempts.inc({ outcome });
+  }
+
+  accountLocked(): void {
+    this.lockouts.inc();
+  }
+
+  refreshRotated(): void {
+    this.refreshRotations.inc();
+  }
+
+  refreshReuseDetected(): void {
+    this.refreshReuse.inc();
+  }
+
+  providerCall(outcome: ProviderCallOutcome): void {
+    this.providerCalls.inc({ outcome });
+  }
+
+  paymentStatus(status: string): void {
+    this.payments.inc({ status: bounded(status, PAYMENT_STATUSES) });
+  }
+
+  /** `state` is read on every scrape. */
+  watchCircuit(circuit: CircuitName, state: () => CircuitStateName): void {
+    this.circuits.set(circuit, state);
+  }
+
+  watchPasswordHashQueue(waiting: () => number): void {
+    this.hashQueue = waiting;
+  }
+
+  watchDbPool(counts: () => DbPoolCounts): void {
+    this.dbPool = counts;
+  }
+
+  watchRedisFallback(active: () => boolean): void {
+    this.redisFallback = active;
+  }
+
+  /** `read` is called at most once per UNKNOWN_PAYMENTS_CACHE_MS, however often Prometheus scrapes. */
+  watchUnknownPayments(read: () => Promise<UnknownPaymentsBacklog>): void {
+    this.unknownPayments = read;
+    this.backlogCache = undefined;
+  }
+
+  /** The Prometheus text exposition of every metric. */
+  async exposition(): Promise<{ contentType: string; body: string }> {
+    return { contentType: this.registry.contentType, body: await this.registry.metrics() };
+  }
+
+  /** The cached backlog; undefined (gauges keep their last value) when it cannot be read. */
+  private backlog(): Promise<UnknownPaymentsBacklog | undefined> {
+    const read = this.unknownPayments;
+    if (!read) return Promise.resolve(undefined);
+    const now = Date.now();
+    if (!this.backlogCache || now - this.backlogCache.at >= UNKNOWN_PAYMENTS_CACHE_MS) {
+      this.backlogCache = { at: now, value: read().catch(() => undefined) };
+    }
+    return this.backlogCache.value;
+  }
+}
