@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { ApiProblems } from '../openapi/problem-responses';
+import { ErrorCode } from '../problems/problem-catalog';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
@@ -16,6 +18,7 @@ export class AuthController {
   @Post('login')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems(ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED)
   login(@Body() body: LoginDto): Promise<TokenPairDto> {
     return this.auth.login(body.email, body.password);
   }
@@ -23,6 +26,7 @@ export class AuthController {
   @Post('refresh')
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
   refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken, { clientIp: request.ip });
   }
@@ -39,6 +43,7 @@ export class AuthController {
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: MeDto })
+  @ApiProblems(ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_INVALID)
   me(@CurrentUser() user: AuthenticatedUser): MeDto {
     return { id: user.id, email: user.email, role: user.role };
   }
