@@ -1,15 +1,15 @@
 /**
- * Layer rules from STYLE.md, checked by `npm run lint`: shared building blocks never import
+ * Layer rules from docs/style.md, checked by `npm run lint`: shared building blocks never import
  * feature modules, and features do not reach into each other except through the allowed ones.
  */
-const shared = '^src/(config|secrets|database|redis|validation|problems|tokens|lockout|resilience|rate-limit|health)/';
+const shared = '^src/(config|secrets|credentials|database|redis|validation|problems|tokens|lockout|resilience|rate-limit|health)/';
 const features = '^src/(auth|users|payments|admin)/';
 module.exports = {
   forbidden: [
     {
       name: 'shared-must-not-import-features',
       severity: 'error',
-      comment: 'config, secrets, database, redis, validation, problems, tokens, lockout, resilience, rate-limit and health are building blocks: they never import a feature module.',
+      comment: 'config, secrets, credentials, database, redis, validation, problems, tokens, lockout, resilience, rate-limit and health are building blocks: they never import a feature module.',
       from: { path: shared },
       to: { path: features },
     },
@@ -18,6 +18,13 @@ module.exports = {
       severity: 'error',
       from: { path: '^src/auth/' },
       to: { path: '^src/payments/' },
+    },
+    {
+      name: 'users-must-not-import-auth',
+      severity: 'error',
+      comment: 'auth builds on users (and both on credentials), never the other way round.',
+      from: { path: '^src/users/' },
+      to: { path: '^src/auth/' },
     },
     {
       name: 'payments-must-not-import-admin',
@@ -32,6 +39,16 @@ module.exports = {
       to: { circular: true },
     },
     {
+      name: 'no-orphans',
+      severity: 'error',
+      comment: 'A module nothing imports is dead code, unless it is an entry point (main, the CLI), a spec, or a declaration.',
+      from: {
+        orphan: true,
+        pathNot: ['\\.d\\.ts$', '\\.spec\\.ts$', '^src/main\\.ts$', '^src/users/cli/create-user\\.ts$'],
+      },
+      to: {},
+    },
+    {
       name: 'src-must-not-import-tests',
       severity: 'error',
       from: { path: '^src/' },
@@ -42,5 +59,7 @@ module.exports = {
     doNotFollow: { path: 'node_modules' },
     exclude: { path: '^src/generated/' },
     tsConfig: { fileName: 'tsconfig.json' },
+    // Count `import type` too: a type-only cycle is still a cycle in the design.
+    tsPreCompilationDeps: true,
   },
 };

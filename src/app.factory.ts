@@ -88,8 +88,9 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   // Graceful shutdown: responses finishing after close began carry `Connection: close`, so their
   // keep-alive sockets end with them and close() completes as soon as in-flight work is done.
   let closing = false;
-  instance.addHook('preClose', async () => {
+  instance.addHook('preClose', () => {
     closing = true;
+    return Promise.resolve();
   });
   instance.addHook('onSend', async (_request, reply, payload) => {
     if (closing) void reply.header('connection', 'close');

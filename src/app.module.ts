@@ -1,6 +1,7 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
 import { AdminModule } from './admin/admin.module';
+import { CONFIG_SLICES } from './app.config';
 import { AuthModule } from './auth/auth.module';
 import { AppConfigModule } from './config/config.module';
 import type { Env } from './config/environment';
@@ -28,7 +29,7 @@ export class AppModule {
     return {
       module: AppModule,
       imports: [
-        AppConfigModule.forRoot(env),
+        AppConfigModule.forRoot(env, CONFIG_SLICES),
         LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
         DatabaseModule,
         RedisModule,

@@ -1,11 +1,16 @@
 import { Module } from '@nestjs/common';
-import { AuthModule } from '../auth/auth.module';
 import { LockoutModule } from '../lockout/lockout.module';
+import { TokensModule } from '../tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
 import { AdminUsersController } from './admin-users.controller';
 
-/** Admin routes; AuthModule brings the guards, UsersService and the token services. */
+/**
+ * Admin user routes. UsersModule: UsersService (and JwtAuthGuard's user lookup); TokensModule:
+ * RefreshTokenService (revoke-sessions) and AccessTokenService (JwtAuthGuard); LockoutModule:
+ * unlock.
+ */
 @Module({
-  imports: [AuthModule, LockoutModule],
+  imports: [UsersModule, TokensModule, LockoutModule],
   controllers: [AdminUsersController],
 })
 export class AdminModule {}

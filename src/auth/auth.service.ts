@@ -8,11 +8,11 @@ import {
   refreshTokenInvalid,
   RefreshTokenService,
 } from '../tokens/refresh-token.service';
-import { normalizeEmail } from '../users/email';
+import { normalizeEmail } from '../credentials/email';
 import { UsersService } from '../users/users.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
-import { PasswordHasher } from './password-hasher';
+import { PasswordHasher } from '../credentials/password-hasher';
 
 export function invalidCredentials(): ProblemException {
   return problem(ErrorCode.INVALID_CREDENTIALS);

@@ -18,6 +18,9 @@ export function tokenInvalid(): ProblemException {
  * malformed one. Every request also reads the user row (a primary-key lookup), so a disabled
  * user is locked out on the next request and a role change applies at once: the role on the
  * request is the database's, not the token's.
+ *
+ * Nest builds a guard in the module of the controller that uses it: that module imports
+ * TokensModule and UsersModule (this guard's dependencies).
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {

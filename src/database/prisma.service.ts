@@ -1,8 +1,8 @@
 import { Inject, Injectable, Logger, OnModuleDestroy } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { PrismaClient } from '../generated/prisma/client';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import { databaseConfig } from './database.config';
 
 /**
  * The Prisma client on a bounded pg pool: at most DB_POOL_MAX connections, a wait for a free one
@@ -13,15 +13,15 @@ import type { Env } from '../config/environment';
 export class PrismaService extends PrismaClient implements OnModuleDestroy {
   private readonly logger = new Logger(PrismaService.name);
 
-  constructor(@Inject(ENV) env: Env) {
+  constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>) {
     super({
       adapter: new PrismaPg({
-        connectionString: env.DATABASE_URL,
-        max: env.DB_POOL_MAX,
-        connectionTimeoutMillis: env.DB_POOL_TIMEOUT_MS,
-        statement_timeout: env.DB_STATEMENT_TIMEOUT_MS,
+        connectionString: config.url,
+        max: config.poolMax,
+        connectionTimeoutMillis: config.poolTimeoutMs,
+        statement_timeout: config.statementTimeoutMs,
         // A transaction left open by a crashed request must not pin a connection forever.
-        idle_in_transaction_session_timeout: Math.max(env.DB_STATEMENT_TIMEOUT_MS * 2, 10_000),
+        idle_in_transaction_session_timeout: Math.max(config.statementTimeoutMs * 2, 10_000),
         idleTimeoutMillis: 30_000,
         application_name: 'hardened-gateway',
       }),

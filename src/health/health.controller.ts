@@ -1,24 +1,25 @@
+import type { ConfigType } from '@nestjs/config';
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
 import { ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
+import { healthConfig } from './health.config';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
 
-/**
- * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
- * process restarted; readiness takes the instance out of rotation while either is down.
- */
+/** One readiness check, shared by the probes that arrive while it runs (and reused for HEALTH_READY_CACHE_MS). */
 interface CachedReadiness {
   at: number;
   settled: boolean;
   result: Promise<{ ok: boolean; result: HealthCheckResult }>;
 }
 
+/**
+ * Probes. Liveness touches no dependency, so a database or Redis outage never gets a healthy
+ * process restarted; readiness takes the instance out of rotation while either is down.
+ */
 @ApiTags('health')
 @SkipRateLimit()
 @Controller('health')
@@ -27,7 +28,7 @@ export class HealthController {
     private readonly health: HealthCheckService,
     private readonly database: PrismaHealthIndicator,
     private readonly redis: RedisHealthIndicator,
-    @Inject(ENV) private readonly env: Env,
+    @Inject(healthConfig.KEY) private readonly config: ConfigType<typeof healthConfig>,
     @Optional() @Inject(READINESS_DETAILS) private readonly details: ReadinessDetail[] = [],
   ) {}
 
@@ -48,7 +49,7 @@ export class HealthController {
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     const now = Date.now();
-    if (!this.latest || (this.latest.settled && now - this.latest.at >= this.env.HEALTH_READY_CACHE_MS)) {
+    if (!this.latest || (this.latest.settled && now - this.latest.at >= this.config.readyCacheMs)) {
       const entry: CachedReadiness = { at: now, settled: false, result: this.check() };
       void entry.result.then(
         () => {

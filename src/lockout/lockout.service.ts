@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import type Redis from 'ioredis';
 import { createHmac } from 'node:crypto';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
+import { normalizeEmail } from '../credentials/email';
 import { REDIS } from '../redis/redis.constants';
+import { lockoutConfig } from './lockout.config';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 
 /** Seconds a client is told to wait when Redis (the lockout store) is unreachable. */
@@ -69,9 +70,9 @@ export class LockoutService {
 
   constructor(
     @Inject(REDIS) private readonly redis: Redis,
-    @Inject(ENV) private readonly env: Env,
+    @Inject(lockoutConfig.KEY) private readonly config: ConfigType<typeof lockoutConfig>,
   ) {
-    this.keySecret = createHmac('sha256', env.REFRESH_TOKEN_PEPPER).update('lockout-key-v1').digest();
+    this.keySecret = createHmac('sha256', config.keyPepper).update('lockout-key-v1').digest();
     if (!('lockoutBeginAttempt' in redis)) {
       redis.defineCommand('lockoutBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT });
       redis.defineCommand('lockoutRefundAttempt', { numberOfKeys: 1, lua: REFUND_ATTEMPT });
@@ -81,11 +82,10 @@ export class LockoutService {
 
   /**
    * The Redis key (without REDIS_KEY_PREFIX) of an email. The email is normalized here again
-   * (trim, lower case) so no caller can split one account's counter by spelling it differently.
+   * so no caller can split one account's counter by spelling it differently.
    */
   keyFor(email: string): string {
-    const normalized = email.trim().toLowerCase();
-    return `lockout:{${createHmac('sha256', this.keySecret).update(normalized, 'utf8').digest('hex')}}`;
+    return `lockout:{${createHmac('sha256', this.keySecret).update(normalizeEmail(email), 'utf8').digest('hex')}}`;
   }
 
   async status(normalizedEmail: string): Promise<LockStatus> {
@@ -101,11 +101,11 @@ export class LockoutService {
     const [locked, ttl] = await this.call(() =>
       this.commands.lockoutBeginAttempt(
         this.keyFor(normalizedEmail),
-        this.env.LOCKOUT_THRESHOLD,
-        this.env.LOCKOUT_DURATION_SECONDS,
+        this.config.threshold,
+        this.config.durationSeconds,
       ),
     );
-    if (locked === 1) throw accountLocked(ttl > 0 ? ttl : this.env.LOCKOUT_DURATION_SECONDS);
+    if (locked === 1) throw accountLocked(ttl > 0 ? ttl : this.config.durationSeconds);
   }
 
   /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it). */
@@ -123,9 +123,9 @@ export class LockoutService {
   }
 
   private toStatus(count: number, ttl: number): LockStatus {
-    const locked = count >= this.env.LOCKOUT_THRESHOLD && ttl !== -2;
+    const locked = count >= this.config.threshold && ttl !== -2;
     // TTL -1 (no expiry) cannot happen with the script above; treat it as the full duration.
-    const remaining = ttl > 0 ? ttl : this.env.LOCKOUT_DURATION_SECONDS;
+    const remaining = ttl > 0 ? ttl : this.config.durationSeconds;
     return { locked, retryAfterSeconds: locked ? remaining : 0 };
   }
 

@@ -16,12 +16,6 @@ export type Claim =
 /** Response status recorded when the provider answered with a charge that already backs another payment. */
 export const PROVIDER_KEY_COLLISION_STATUS = 409;
 
-/**
- * Payments and their idempotency records. The guarantee that one key makes one payment and one
- * provider call is the database's: the primary key (user_id, key) of idempotency_keys and the
- * unique (user_id, idempotency_key) of payments, plus a lease (locked_until) taken with a
- * conditional UPDATE, so exactly one request at a time owns an unfinished key.
- */
 /** The answer a stored key gives by itself: another body, a collision, or a finished response. */
 function settledClaim(
   record: { requestHash: string; responseStatus: number | null; responseBody: unknown },
@@ -35,6 +29,12 @@ function settledClaim(
   return undefined;
 }
 
+/**
+ * Payments and their idempotency records. The guarantee that one key makes one payment and one
+ * provider call is the database's: the primary key (user_id, key) of idempotency_keys and the
+ * unique (user_id, idempotency_key) of payments, plus a lease (locked_until) taken with a
+ * conditional UPDATE, so exactly one request at a time owns an unfinished key.
+ */
 @Injectable()
 export class PaymentsRepository {
   constructor(private readonly prisma: PrismaService) {}
@@ -119,6 +119,7 @@ export class PaymentsRepository {
     return undefined;
   }
 
+  /** Writes the payment's outcome and the answer every replay of its key will get, together. */
   private record(
     payment: Payment,
     update: { status: PaymentStatus; providerChargeId: string | null },

@@ -1,8 +1,8 @@
 import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { Payment, PaymentStatus } from '../generated/prisma/client';
 import { ProviderResilience, RETRY_MAX_DELAY_MS } from '../resilience/provider-resilience';
+import { resilienceConfig } from '../resilience/resilience.config';
 import { ErrorCode, problem } from '../problems';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { PaymentView, toPaymentView } from './dto/payment.view';
@@ -28,14 +28,13 @@ export class PaymentsService {
   private readonly leaseMs: number;
 
   constructor(
-    @Inject(ENV) env: Env,
+    @Inject(resilienceConfig.KEY) policies: ConfigType<typeof resilienceConfig>,
     private readonly payments: PaymentsRepository,
     @Inject(PAYMENT_PROVIDER) private readonly provider: PaymentProvider,
     private readonly resilience: ProviderResilience,
   ) {
-    const attempts = env.PAYMENT_PROVIDER_RETRIES + 1;
-    this.leaseMs =
-      attempts * env.PAYMENT_PROVIDER_TIMEOUT_MS + env.PAYMENT_PROVIDER_RETRIES * RETRY_MAX_DELAY_MS + 10_000;
+    const attempts = policies.retries + 1;
+    this.leaseMs = attempts * policies.timeoutMs + policies.retries * RETRY_MAX_DELAY_MS + 10_000;
   }
 
   /**

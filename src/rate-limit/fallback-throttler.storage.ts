@@ -3,12 +3,10 @@ import { ThrottlerStorage } from '@nestjs/throttler';
 import { ThrottlerStorageRedisService } from '@nest-lab/throttler-storage-redis';
 import type Redis from 'ioredis';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** Where counts live right now: the shared Redis, or this instance's memory while Redis is away. */
 export type RateLimitStore = 'redis' | 'memory-fallback';
-
-/** Shape of the throttler's storage record (the package does not export it from its index). */
-export type ThrottlerStorageRecord = Awaited<ReturnType<ThrottlerStorage['increment']>>;
 
 /** After a failed Redis call, how long to count in memory before one request tries Redis again. */
 const PROBE_INTERVAL_MS = 1000;

@@ -1,5 +1,5 @@
 import type { ThrottlerStorage } from '@nestjs/throttler';
-import type { ThrottlerStorageRecord } from './fallback-throttler.storage';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 interface Budget {
   hits: number;

@@ -3,24 +3,24 @@ import { APP_GUARD } from '@nestjs/core';
 import { TerminusModule } from '@nestjs/terminus';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type Redis from 'ioredis';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { REDIS } from '../redis/redis.constants';
 import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
+import { rateLimitConfig } from './rate-limit.config';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitReadiness } from './rate-limit.readiness';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
-export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions {
+export function rateLimitOptions(config: ConfigType<typeof rateLimitConfig>, redis: Redis): ThrottlerModuleOptions {
   return {
     storage: new FallbackThrottlerStorage(redis),
     throttlers: [
-      { name: 'global', limit: env.RATE_LIMIT_GLOBAL_LIMIT, ttl: seconds(env.RATE_LIMIT_GLOBAL_TTL_SECONDS) },
+      { name: 'global', limit: config.global.limit, ttl: seconds(config.global.ttlSeconds) },
       {
         name: 'auth',
-        limit: env.RATE_LIMIT_AUTH_LIMIT,
-        ttl: seconds(env.RATE_LIMIT_AUTH_TTL_SECONDS),
+        limit: config.auth.limit,
+        ttl: seconds(config.auth.ttlSeconds),
         skipIf: (context) => !isAuthRoute(context),
       },
     ],
@@ -32,7 +32,10 @@ export function rateLimitOptions(env: Env, redis: Redis): ThrottlerModuleOptions
  * in the shared Redis (per-instance memory while Redis is away). Exempt routes use SkipRateLimit().
  */
 @Module({
-  imports: [TerminusModule, ThrottlerModule.forRootAsync({ inject: [ENV, REDIS], useFactory: rateLimitOptions })],
+  imports: [
+    TerminusModule,
+    ThrottlerModule.forRootAsync({ inject: [rateLimitConfig.KEY, REDIS], useFactory: rateLimitOptions }),
+  ],
   providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness],
   exports: [RateLimitReadiness],
 })

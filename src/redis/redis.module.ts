@@ -1,10 +1,10 @@
 import { Global, Inject, Logger, Module, OnApplicationShutdown } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import type Redis from 'ioredis';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { connectRedisOrFail } from './redis-connection';
 import { REDIS } from './redis.constants';
+import { redisConfig } from './redis.config';
 import { RedisHealthIndicator } from './redis.health';
 
 @Global()
@@ -13,9 +13,9 @@ import { RedisHealthIndicator } from './redis.health';
   providers: [
     {
       provide: REDIS,
-      inject: [ENV],
-      useFactory: async (env: Env): Promise<Redis> => {
-        const client = await connectRedisOrFail(env.REDIS_URL, env.REDIS_KEY_PREFIX);
+      inject: [redisConfig.KEY],
+      useFactory: async (config: ConfigType<typeof redisConfig>): Promise<Redis> => {
+        const client = await connectRedisOrFail(config.url, config.keyPrefix);
         const logger = new Logger('Redis');
         let down = false;
         client.on('error', (error: Error) => {

@@ -15,7 +15,7 @@ export class ProviderBreakerDetail implements ReadinessDetail {
     private readonly indicators: HealthIndicatorService,
   ) {}
 
-  async report(): Promise<HealthIndicatorResult> {
-    return this.indicators.check('paymentProvider').up({ ...this.resilience.snapshot() });
+  report(): Promise<HealthIndicatorResult> {
+    return Promise.resolve(this.indicators.check('paymentProvider').up({ ...this.resilience.snapshot() }));
   }
 }

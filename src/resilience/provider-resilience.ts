@@ -1,3 +1,4 @@
+import type { ConfigType } from '@nestjs/config';
 import { Inject, Injectable, Logger } from '@nestjs/common';
 import {
   BrokenCircuitError,
@@ -16,9 +17,8 @@ import {
   TimeoutStrategy,
   wrap,
 } from 'cockatiel';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
 import { ErrorCode, problem, type ProblemException } from '../problems';
+import { resilienceConfig } from './resilience.config';
 import { retryDelayMs } from './backoff';
 import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
 
@@ -74,31 +74,31 @@ export class ProviderResilience {
   private opened = 0;
   private rejectedWhileOpen = 0;
 
-  constructor(@Inject(ENV) private readonly env: Env) {
+  constructor(@Inject(resilienceConfig.KEY) private readonly config: ConfigType<typeof resilienceConfig>) {
     const transient = handleWhen(isTransientUpstreamError);
-    this.breakerCounter = new ConsecutiveBreaker(env.CIRCUIT_FAILURE_THRESHOLD);
+    this.breakerCounter = new ConsecutiveBreaker(config.circuitFailureThreshold);
     this.breaker = circuitBreaker(transient, {
-      halfOpenAfter: env.CIRCUIT_HALF_OPEN_AFTER_MS,
+      halfOpenAfter: config.circuitHalfOpenAfterMs,
       breaker: this.breakerCounter,
     });
-    this.bulkhead = bulkhead(env.PAYMENT_PROVIDER_MAX_CONCURRENCY, env.PAYMENT_PROVIDER_MAX_QUEUE);
+    this.bulkhead = bulkhead(config.maxConcurrency, config.maxQueue);
     const retries = retry(transient, {
-      maxAttempts: env.PAYMENT_PROVIDER_RETRIES,
+      maxAttempts: config.retries,
       backoff: new DelegateBackoff<{ attempt: number }>((context) =>
         retryDelayMs(context.attempt, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS),
       ),
     });
-    const perAttempt = timeout(env.PAYMENT_PROVIDER_TIMEOUT_MS, TimeoutStrategy.Cooperative);
+    const perAttempt = timeout(config.timeoutMs, TimeoutStrategy.Cooperative);
     this.policy = wrap(this.bulkhead, retries, this.breaker, perAttempt);
 
     let probing = false;
     this.breaker.onBreak(() => {
       this.openedAt = Date.now();
       this.opened += 1;
-      const why = probing ? 'the half-open probe failed' : `${env.CIRCUIT_FAILURE_THRESHOLD} consecutive failures`;
+      const why = probing ? 'the half-open probe failed' : `${config.circuitFailureThreshold} consecutive failures`;
       probing = false;
       this.logger.warn(
-        `Payment provider circuit opened (${why}); probing again in ${env.CIRCUIT_HALF_OPEN_AFTER_MS} ms`,
+        `Payment provider circuit opened (${why}); probing again in ${config.circuitHalfOpenAfterMs} ms`,
       );
     });
     this.breaker.onHalfOpen(() => (probing = true));
@@ -129,7 +129,7 @@ export class ProviderResilience {
 
   /** Whole seconds until the open breaker lets a probe through (at least 1). */
   retryAfterSeconds(): number {
-    const remaining = this.openedAt + this.env.CIRCUIT_HALF_OPEN_AFTER_MS - Date.now();
+    const remaining = this.openedAt + this.config.circuitHalfOpenAfterMs - Date.now();
     return Math.max(1, Math.ceil(remaining / 1000));
   }
 
@@ -138,29 +138,29 @@ export class ProviderResilience {
     return {
       state,
       consecutiveFailures: this.breakerCounter.state,
-      failureThreshold: this.env.CIRCUIT_FAILURE_THRESHOLD,
-      halfOpenAfterMs: this.env.CIRCUIT_HALF_OPEN_AFTER_MS,
+      failureThreshold: this.config.circuitFailureThreshold,
+      halfOpenAfterMs: this.config.circuitHalfOpenAfterMs,
       ...(state === 'open' ? { retryAfterSeconds: this.retryAfterSeconds() } : {}),
       opened: this.opened,
       rejectedWhileOpen: this.rejectedWhileOpen,
       bulkhead: {
-        maxConcurrent: this.env.PAYMENT_PROVIDER_MAX_CONCURRENCY,
-        maxQueue: this.env.PAYMENT_PROVIDER_MAX_QUEUE,
+        maxConcurrent: this.config.maxConcurrency,
+        maxQueue: this.config.maxQueue,
         freeSlots: this.bulkhead.executionSlots,
         freeQueueSlots: this.bulkhead.queueSlots,
       },
     };
   }
 
-  /**
-   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
-   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
-   */
   /** Throws the CIRCUIT_OPEN problem (with Retry-After) without calling anything. */
   circuitOpen(): never {
     throw this.toProblem(new BrokenCircuitError()) as ProblemException;
   }
 
+  /**
+   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
+   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
+   */
   toProblem(error: unknown): ProblemException | undefined {
     if (error instanceof BrokenCircuitError) {
       return problem(

@@ -4,6 +4,9 @@ import * as jsonwebtoken from 'jsonwebtoken';
 import type { Env } from '../config/environment';
 import { keyIdOf } from '../secrets/signing-key-ring';
 import { AccessTokenRejected, AccessTokenService } from './access-token.service';
+import { tokensConfig } from './tokens.config';
+
+const serviceFor = (env: Env): AccessTokenService => new AccessTokenService(tokensConfig.select(env));
 
 const secret = (): string => randomBytes(32).toString('base64url');
 
@@ -44,7 +47,7 @@ function claims(env: Env, overrides: Record<string, unknown> = {}): Record<strin
 
 describe('AccessTokenService', () => {
   const env = envWith();
-  const service = new AccessTokenService(env);
+  const service = serviceFor(env);
 
   it('issues HS256 tokens with sub, role, iat, exp, iss, aud, jti and a kid derived from the key', async () => {
     const id = randomUUID();
@@ -111,20 +114,20 @@ describe('AccessTokenService', () => {
 
   it('verifies tokens signed with a previous key, and signs only with the current one', async () => {
     const old = envWith();
-    const oldToken = (await new AccessTokenService(old).issue({ id: randomUUID(), role: 'user' })).token;
-    const rotated = new AccessTokenService(
+    const oldToken = (await serviceFor(old).issue({ id: randomUUID(), role: 'user' })).token;
+    const rotated = serviceFor(
       envWith({ JWT_ACCESS_PREVIOUS_SECRETS: [old.JWT_ACCESS_SECRET], JWT_ISSUER: old.JWT_ISSUER }),
     );
     await expect(rotated.verify(oldToken)).resolves.toMatchObject({ role: 'user' });
     const fresh = (await rotated.issue({ id: randomUUID(), role: 'user' })).token;
     expect(jsonwebtoken.decode(fresh, { complete: true })!.header.kid).not.toBe(keyIdOf(old.JWT_ACCESS_SECRET));
     // The old key alone does not verify a token of the new key.
-    await expect(new AccessTokenService(old).verify(fresh)).rejects.toBeInstanceOf(AccessTokenRejected);
+    await expect(serviceFor(old).verify(fresh)).rejects.toBeInstanceOf(AccessTokenRejected);
   });
 
   it('verifies a previous-key token whose kid is missing or wrong (the kid is only a hint)', async () => {
     const old = envWith();
-    const rotated = new AccessTokenService(envWith({ JWT_ACCESS_PREVIOUS_SECRETS: [old.JWT_ACCESS_SECRET] }));
+    const rotated = serviceFor(envWith({ JWT_ACCESS_PREVIOUS_SECRETS: [old.JWT_ACCESS_SECRET] }));
     const token = handSigned({ alg: 'HS256', kid: 'ffffffffffffffff' }, claims(env), old.JWT_ACCESS_SECRET);
     await expect(rotated.verify(token)).resolves.toMatchObject({ role: 'user' });
   });

@@ -1,9 +1,9 @@
+import type { ConfigType } from '@nestjs/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { JwtService } from '@nestjs/jwt';
 import { randomUUID } from 'node:crypto';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
 import { SigningKeyRing } from '../secrets/signing-key-ring';
+import { tokensConfig } from './tokens.config';
 
 export type AccessRole = 'user' | 'admin';
 
@@ -41,9 +41,11 @@ const MAX_TOKEN_LENGTH = 4096;
 export class AccessTokenService {
   private readonly jwt = new JwtService({});
   private readonly keys: SigningKeyRing;
+  private readonly config: ConfigType<typeof tokensConfig>['access'];
 
-  constructor(@Inject(ENV) private readonly env: Env) {
-    this.keys = new SigningKeyRing(env.JWT_ACCESS_SECRET, env.JWT_ACCESS_PREVIOUS_SECRETS);
+  constructor(@Inject(tokensConfig.KEY) config: ConfigType<typeof tokensConfig>) {
+    this.config = config.access;
+    this.keys = new SigningKeyRing(this.config.secret, this.config.previousSecrets);
   }
 
   async issue(subject: { id: string; role: AccessRole }): Promise<IssuedAccessToken> {
@@ -55,13 +57,13 @@ export class AccessTokenService {
         algorithm: 'HS256',
         keyid: this.keys.current.kid,
         subject: subject.id,
-        issuer: this.env.JWT_ISSUER,
-        audience: this.env.JWT_AUDIENCE,
+        issuer: this.config.issuer,
+        audience: this.config.audience,
         jwtid: randomUUID(),
-        expiresIn: this.env.JWT_ACCESS_TTL_SECONDS,
+        expiresIn: this.config.ttlSeconds,
       },
     );
-    return { token, expiresIn: this.env.JWT_ACCESS_TTL_SECONDS };
+    return { token, expiresIn: this.config.ttlSeconds };
   }
 
   /** Returns the verified claims or throws AccessTokenRejected. */
@@ -75,8 +77,8 @@ export class AccessTokenService {
         payload = await this.jwt.verifyAsync(token, {
           secret: key.key as unknown as Buffer,
           algorithms: ['HS256'],
-          issuer: this.env.JWT_ISSUER,
-          audience: this.env.JWT_AUDIENCE,
+          issuer: this.config.issuer,
+          audience: this.config.audience,
         });
       } catch (error) {
         // Only a bad signature means "try the next key"; expiry or wrong iss/aud is final.

@@ -1,10 +1,10 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
-import { ENV } from '../config/config.constants';
-import type { Env } from '../config/environment';
+import type { ConfigType } from '@nestjs/config';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 import { RefreshTokenRepository, type RevokeReason } from './refresh-token.repository';
+import { tokensConfig } from './tokens.config';
 
 export type { RevokeReason } from './refresh-token.repository';
 
@@ -40,14 +40,16 @@ export function refreshTokenInvalid(detail = 'The refresh token is invalid, expi
 @Injectable()
 export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('RefreshTokens');
+  private readonly config: ConfigType<typeof tokensConfig>['refresh'];
   private readonly peppers: string[];
   private cleanupTimer?: NodeJS.Timeout;
 
   constructor(
     private readonly repository: RefreshTokenRepository,
-    @Inject(ENV) private readonly env: Env,
+    @Inject(tokensConfig.KEY) config: ConfigType<typeof tokensConfig>,
   ) {
-    this.peppers = [env.REFRESH_TOKEN_PEPPER, ...env.REFRESH_TOKEN_PEPPER_PREVIOUS];
+    this.config = config.refresh;
+    this.peppers = [this.config.pepper, ...this.config.previousPeppers];
   }
 
   onModuleInit(): void {
@@ -67,8 +69,8 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   async issue(userId: string): Promise<IssuedRefreshToken> {
     const token = generateRefreshToken();
     const familyId = randomUUID();
-    const tokenHash = hashRefreshToken(token, this.env.REFRESH_TOKEN_PEPPER);
-    const ttlSeconds = this.env.REFRESH_TOKEN_TTL_SECONDS;
+    const tokenHash = hashRefreshToken(token, this.config.pepper);
+    const ttlSeconds = this.config.ttlSeconds;
     await this.repository.createFamily({ familyId, userId, tokenHash, ttlSeconds });
     return { token, familyId, userId, expiresIn: ttlSeconds };
   }
@@ -80,7 +82,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   async rotate(token: string, context: RefreshContext = {}): Promise<IssuedRefreshToken> {
     const hashes = candidateHashes(token, this.peppers);
     const successor = generateRefreshToken();
-    const successorHash = hashRefreshToken(successor, this.env.REFRESH_TOKEN_PEPPER);
+    const successorHash = hashRefreshToken(successor, this.config.pepper);
     const row = await this.repository.rotate(hashes, successorHash);
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
       return {
@@ -126,7 +128,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
 
   /** Works out why a rotation failed, revoking what must be revoked. */
   private async refusal(hashes: string[], context: RefreshContext): Promise<ProblemException> {
-    const grace = this.env.REFRESH_REUSE_GRACE_SECONDS;
+    const grace = this.config.reuseGraceSeconds;
     const row = await this.repository.diagnose(hashes, grace);
     if (!row || !hashes.some((h) => hashesEqual(h, row.token_hash))) return refreshTokenInvalid();
     if (row.user_disabled) {

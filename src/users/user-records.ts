@@ -1,7 +1,7 @@
 import type { PrismaClient, Role, User } from '../generated/prisma/client';
-import type { PasswordHasher } from '../auth/password-hasher';
+import type { PasswordHasher } from '../credentials/password-hasher';
 import { isUniqueViolation } from '../database/unique-violation';
-import { normalizeEmail } from './email';
+import { normalizeEmail } from '../credentials/email';
 
 export type UserRole = Role;
 

@@ -1,10 +1,10 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../generated/prisma/client';
-import { PasswordHasher } from '../auth/password-hasher';
+import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
 import { ErrorCode, problem } from '../problems';
-import { normalizeEmail } from './email';
+import { normalizeEmail } from '../credentials/email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
 export interface UserPage {

@@ -1,17 +1,21 @@
 import { Controller, Get, Module, UseGuards } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import * as jsonwebtoken from 'jsonwebtoken';
-import { AuthModule } from '../../src/auth/auth.module';
 import { AuthenticatedUser, CurrentUser } from '../../src/auth/current-user.decorator';
 import { JwtAuthGuard } from '../../src/auth/jwt-auth.guard';
 import { Roles } from '../../src/auth/roles.decorator';
 import { RolesGuard } from '../../src/auth/roles.guard';
 import { keyIdOf } from '../../src/secrets/signing-key-ring';
+import { TokensModule } from '../../src/tokens/tokens.module';
+import { UsersModule } from '../../src/users/users.module';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { createUser, login } from './fixtures';
 
-/** A feature module wired exactly as payments/admin will be: imports AuthModule, uses both guards. */
+/**
+ * A feature module wired exactly as payments/admin are: imports what the guards need (TokensModule,
+ * UsersModule), uses both guards.
+ */
 @Controller('guard-probe')
 @UseGuards(JwtAuthGuard, RolesGuard)
 class GuardProbeController {
@@ -28,7 +32,7 @@ class GuardProbeController {
   }
 }
 
-@Module({ imports: [AuthModule], controllers: [GuardProbeController] })
+@Module({ imports: [TokensModule, UsersModule], controllers: [GuardProbeController] })
 class GuardProbeModule {}
 
 describe('JwtAuthGuard and RolesGuard in a feature module', () => {

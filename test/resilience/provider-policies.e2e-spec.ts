@@ -1,7 +1,9 @@
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
 import { HttpPaymentProvider } from '../../src/payments/provider/http-payment-provider';
 import type { ChargeRequest } from '../../src/payments/provider/payment-provider';
+import { paymentsConfig } from '../../src/payments/payments.config';
 import { ProviderResilience } from '../../src/resilience/provider-resilience';
+import { resilienceConfig } from '../../src/resilience/resilience.config';
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../src/resilience/upstream-errors';
 import type { Env } from '../../src/config/environment';
 import { testEnv } from '../helpers/env';
@@ -48,8 +50,8 @@ describe('payment provider client under the resilience policies (real HTTP stand
       CIRCUIT_HALF_OPEN_AFTER_MS: '300',
       ...overrides,
     });
-    const resilience = new ProviderResilience(env);
-    return { client: new HttpPaymentProvider(env, resilience), resilience, env };
+    const resilience = new ProviderResilience(resilienceConfig.select(env));
+    return { client: new HttpPaymentProvider(paymentsConfig.select(env), resilience), resilience, env };
   }
 
   it('sends the API key as a bearer token, the client idempotency key, JSON content type and the charge body', async () => {

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
-import { EmailField } from '../../users/dto/email-field.decorator';
+import { EmailField } from '../../credentials/email-field.decorator';
 
 export class LoginDto {
   @EmailField()

@@ -1,6 +1,6 @@
+import type { ConfigType } from '@nestjs/config';
 import { Inject, Injectable } from '@nestjs/common';
-import { ENV } from '../../config/config.constants';
-import type { Env } from '../../config/environment';
+import { paymentsConfig } from '../payments.config';
 import { ProviderResilience } from '../../resilience/provider-resilience';
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../resilience/upstream-errors';
 import {
@@ -22,10 +22,10 @@ export class HttpPaymentProvider implements PaymentProvider {
   private readonly chargesUrl: string;
 
   constructor(
-    @Inject(ENV) private readonly env: Env,
+    @Inject(paymentsConfig.KEY) private readonly config: ConfigType<typeof paymentsConfig>,
     private readonly resilience: ProviderResilience,
   ) {
-    this.chargesUrl = `${env.PAYMENT_PROVIDER_URL.replace(/\/+$/, '')}/charges`;
+    this.chargesUrl = `${config.providerUrl.replace(/\/+$/, '')}/charges`;
   }
 
   charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome> {
@@ -45,7 +45,7 @@ export class HttpPaymentProvider implements PaymentProvider {
       response = await fetch(this.chargesUrl, {
         method: 'POST',
         headers: {
-          authorization: `Bearer ${this.env.PAYMENT_PROVIDER_API_KEY}`,
+          authorization: `Bearer ${this.config.providerApiKey}`,
           'idempotency-key': idempotencyKey,
           'content-type': 'application/json',
           accept: 'application/json',

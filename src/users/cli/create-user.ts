@@ -7,9 +7,9 @@
 import 'reflect-metadata';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { isEmail } from 'class-validator';
-import { PasswordHasher } from '../../auth/password-hasher';
+import { PasswordHasher } from '../../credentials/password-hasher';
 import { PrismaClient } from '../../generated/prisma/client';
-import { normalizeEmail } from '../email';
+import { normalizeEmail } from '../../credentials/email';
 import { DuplicateEmailError, insertUser, UserRole } from '../user-records';
 
 class UsageError extends Error {}

@@ -1,0 +1,21 @@
+import { Module } from '@nestjs/common';
+import type { ConfigType } from '@nestjs/config';
+import { credentialsConfig } from './credentials.config';
+import { PasswordHasher } from './password-hasher';
+
+/**
+ * Credentials shared by users (who store them) and auth (which checks them): the one
+ * PasswordHasher of the process (its bulkhead must be shared by every caller, so it is provided
+ * once here) and, as plain functions, email normalization and the EmailField DTO decorator.
+ */
+@Module({
+  providers: [
+    {
+      provide: PasswordHasher,
+      inject: [credentialsConfig.KEY],
+      useFactory: (config: ConfigType<typeof credentialsConfig>) => new PasswordHasher(config.passwordHash),
+    },
+  ],
+  exports: [PasswordHasher],
+})
+export class CredentialsModule {}
