@@ -1,10 +1,11 @@
 import helmet from 'helmet';
-import { RequestMethod } from '@nestjs/common';
+import { INestApplication, LoggerService, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions } from './app.module';
+import { createOpenApiDocument } from './openapi/openapi-document';
 import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
 import { registerHttpMetrics } from './metrics/http-metrics';
@@ -26,6 +27,35 @@ export function trustProxySetting(value: string | undefined): boolean | number |
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
+}
+
+/**
+ * Nest's RoutesResolver logs each controller with the global prefix prepended, even when every
+ * route of it is excluded from the prefix (it prints "/v1/health" for the probes at /health/*).
+ * RouterExplorer's per-route "Mapped {/health/live, GET}" lines that follow are exact, so only the
+ * misleading per-controller line is dropped.
+ */
+function withoutPrefixedControllerLines(logger: LoggerService): LoggerService {
+  return {
+    log: (message: unknown, ...rest: unknown[]) => {
+      if (rest[rest.length - 1] !== 'RoutesResolver') logger.log(message, ...rest);
+    },
+    error: (message: unknown, ...rest: unknown[]) => logger.error(message, ...rest),
+    warn: (message: unknown, ...rest: unknown[]) => logger.warn(message, ...rest),
+    debug: (message: unknown, ...rest: unknown[]) => logger.debug?.(message, ...rest),
+    verbose: (message: unknown, ...rest: unknown[]) => logger.verbose?.(message, ...rest),
+    fatal: (message: unknown, ...rest: unknown[]) => logger.fatal?.(message, ...rest),
+  };
+}
+
+/** Every API route lives under /v1; the health probes stay at the root. */
+export function applyRoutePrefix(app: INestApplication): void {
+  app.setGlobalPrefix('v1', {
+    exclude: [
+      { path: 'health/live', method: RequestMethod.GET },
+      { path: 'health/ready', method: RequestMethod.GET },
+    ],
+  });
 }
 
 /** Builds the application exactly as production runs it; tests call this too. */
@@ -79,7 +109,7 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     // Nest would add a urlencoded parser; Fastify's own JSON parser (with the limits above) is all we accept.
     bodyParser: false,
   });
-  app.useLogger(app.get(Logger));
+  app.useLogger(withoutPrefixedControllerLines(app.get(Logger)));
   registerHttpMetrics(instance, app.get(MetricsService));
 
   // Security headers from helmet, built once (@fastify/helmet rebuilds its middleware, re-parsing the
@@ -112,24 +142,13 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     });
   }
 
-  app.setGlobalPrefix('v1', {
-    exclude: [
-      { path: 'health/live', method: RequestMethod.GET },
-      { path: 'health/ready', method: RequestMethod.GET },
-    ],
-  });
+  applyRoutePrefix(app);
   app.useGlobalPipes(createValidationPipe());
   app.useGlobalFilters(new ProblemDetailsFilter([databaseErrorToProblem]));
   app.enableShutdownHooks();
 
   if (docsEnabled(env)) {
-    const config = new DocumentBuilder()
-      .setTitle('Hardened API gateway')
-      .setDescription('Payments and admin API. Every error is application/problem+json (RFC 9457).')
-      .setVersion('1')
-      .addBearerAuth()
-      .build();
-    SwaggerModule.setup('docs', app, () => SwaggerModule.createDocument(app, config), { jsonDocumentUrl: 'docs-json' });
+    SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   }
   return app;
 }

@@ -1,6 +1,8 @@
 import 'reflect-metadata';
+import type { AddressInfo } from 'node:net';
+import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
-import { EnvironmentError, loadEnvironment, type Env } from './config/environment';
+import { docsEnabled, EnvironmentError, loadEnvironment, type Env } from './config/environment';
 import { secretValueRedactor } from './secrets/redaction';
 
 /** A fatal start-up message as one JSON line on stderr, with every configured secret masked. */
@@ -8,6 +10,16 @@ function fatal(message: string, env: Partial<Env> = {}): never {
   const redact = secretValueRedactor({ ...process.env, ...env } as Record<string, unknown>);
   process.stderr.write(redact(JSON.stringify({ level: 'fatal', time: Date.now(), msg: message })) + '\n');
   process.exit(1);
+}
+
+/** One line an operator can act on: where it listens and where the probes and docs are. */
+function listeningMessage(address: string | AddressInfo | null, env: Env): string {
+  const where =
+    address && typeof address === 'object'
+      ? `http://${address.family === 'IPv6' ? `[${address.address}]` : address.address}:${address.port}`
+      : `${env.HOST}:${env.PORT}`;
+  const docs = docsEnabled(env) ? `, docs ${where}/docs` : '';
+  return `Gateway listening on ${where}: API under /v1, probes /health/live and /health/ready${docs}`;
 }
 
 async function bootstrap(): Promise<void> {
@@ -20,6 +32,7 @@ async function bootstrap(): Promise<void> {
   try {
     const app = await createApp(env);
     await app.listen({ port: env.PORT, host: env.HOST });
+    app.get(Logger).log(listeningMessage(app.getHttpServer().address(), env), 'Bootstrap');
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     fatal(message.startsWith('Refusing to start') ? message : `Refusing to start: ${message}`, env);

@@ -1,6 +1,8 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
+import { ApiProblems } from '../openapi/problem-responses';
+import { ErrorCode } from '../problems/problem-catalog';
 import { AuthRateLimit } from '../rate-limit/auth-rate-limit.decorator';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
@@ -18,6 +20,7 @@ export class AuthController {
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems(ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED)
   login(@Body() body: LoginDto): Promise<TokenPairDto> {
     return this.auth.login(body.email, body.password);
   }
@@ -26,6 +29,7 @@ export class AuthController {
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
+  @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
   refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
     return this.auth.refresh(body.refreshToken, { clientIp: request.ip });
   }
@@ -43,6 +47,7 @@ export class AuthController {
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: MeDto })
+  @ApiProblems(ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_INVALID)
   me(@CurrentUser() user: AuthenticatedUser): MeDto {
     return { id: user.id, email: user.email, role: user.role };
   }

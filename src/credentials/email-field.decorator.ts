@@ -8,7 +8,7 @@ const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'stri
 /** An email in a request body: trimmed, a string of at most 254 characters, email-shaped. */
 export const EmailField = (): PropertyDecorator =>
   applyDecorators(
-    ApiProperty({ example: 'ada@example.com', maxLength: 254 }),
+    ApiProperty({ example: 'ada@example.com', format: 'email', maxLength: 254 }),
     Transform(trim),
     IsString(),
     MaxLength(254),

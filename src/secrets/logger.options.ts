@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { IncomingMessage } from 'node:http';
+import { RequestMethod } from '@nestjs/common';
 import type { Params } from 'nestjs-pino';
 import type { Env } from '../config/environment';
 import { REDACTED, REDACTED_LOG_PATHS, secretValueRedactor } from './redaction';
@@ -12,6 +13,9 @@ import { REDACTED, REDACTED_LOG_PATHS, secretValueRedactor } from './redaction';
 export function loggerOptions(env: Env, destination?: NodeJS.WritableStream): Params {
   const redactSecrets = secretValueRedactor(env as unknown as Record<string, unknown>);
   return {
+    // Every route, in Nest 11's path syntax (nestjs-pino's default `*` makes Nest log a legacy-route
+    // warning at every boot).
+    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
     pinoHttp: [
       {
         level: env.LOG_LEVEL,

@@ -5,23 +5,23 @@ export class UserResponse extends UserIdentityDto {
   @ApiProperty()
   disabled!: boolean;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   createdAt!: string;
 
-  @ApiProperty({ format: 'date-time' })
+  @ApiProperty({ format: 'date-time', maxLength: 30 })
   updatedAt!: string;
 }
 
 export class UserPageResponse {
-  @ApiProperty({ type: [UserResponse] })
+  @ApiProperty({ type: [UserResponse], maxItems: 100 })
   items!: UserResponse[];
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 2147483647 })
   page!: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 100 })
   pageSize!: number;
 
-  @ApiProperty()
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 0, maximum: 2147483647 })
   total!: number;
 }

@@ -2,10 +2,10 @@ import { ApiProperty } from '@nestjs/swagger';
 
 /** Who a user is, as any API answer shows it: never the password hash. */
 export class UserIdentityDto {
-  @ApiProperty({ format: 'uuid' })
+  @ApiProperty({ format: 'uuid', minLength: 36, maxLength: 36 })
   id!: string;
 
-  @ApiProperty()
+  @ApiProperty({ format: 'email', maxLength: 254 })
   email!: string;
 
   @ApiProperty({ enum: ['user', 'admin'] })

@@ -1,0 +1,158 @@
+import type { INestApplication } from '@nestjs/common';
+import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { ErrorCode } from '../problems/problem-catalog';
+import { codesByStatus, problemResponse } from './problem-responses';
+
+type Json = Record<string, unknown>;
+
+const PROBLEM_SCHEMAS: Record<string, Json> = {
+  FieldError: {
+    type: 'object',
+    additionalProperties: false,
+    required: ['field', 'message'],
+    properties: {
+      field: { type: 'string', maxLength: 256, pattern: '^[^\\u0000-\\u001f]*$', example: 'amount' },
+      message: { type: 'string', maxLength: 512, pattern: '^[^\\u0000-\\u001f]*$', example: 'must be an integer' },
+    },
+  },
+  Problem: {
+    type: 'object',
+    description: 'RFC 9457 problem details. Never carries a stack trace, SQL or a secret.',
+    additionalProperties: false,
+    required: ['type', 'title', 'status', 'detail', 'instance', 'code', 'requestId'],
+    properties: {
+      type: { type: 'string', format: 'uri', maxLength: 128, example: 'urn:problem-type:gateway:validation-failed' },
+      title: { type: 'string', maxLength: 64, pattern: '^[ -~]*$', example: 'Validation Failed' },
+      status: { type: 'integer', format: 'int32', minimum: 400, maximum: 599, example: 400 },
+      detail: {
+        type: 'string',
+        maxLength: 512,
+        pattern: '^[^\\u0000-\\u001f]*$',
+        example: 'The request is not valid.',
+      },
+      instance: { type: 'string', maxLength: 2048, pattern: '^/', example: '/v1/payments' },
+      code: { type: 'string', enum: Object.values(ErrorCode), example: 'VALIDATION_FAILED' },
+      requestId: { type: 'string', maxLength: 128, pattern: '^[A-Za-z0-9._:-]+$' },
+      errors: { type: 'array', maxItems: 20, items: { $ref: '#/components/schemas/FieldError' } },
+      truncated: { type: 'boolean', description: 'true when `errors` was cut to its first entries' },
+    },
+  },
+};
+
+const int = { type: 'integer', format: 'int32', minimum: 0, maximum: 2147483647 };
+const RATE_LIMIT_HEADERS: Record<string, Json> = {
+  RateLimit: {
+    description: 'IETF RateLimit fields of the tightest limit: `limit=N, remaining=N, reset=S`',
+    schema: { type: 'string', maxLength: 128, pattern: '^[ -~]*$' },
+  },
+  'RateLimit-Policy': {
+    description: 'IETF RateLimit-Policy of every limit that applies: `N;w=S`',
+    schema: { type: 'string', maxLength: 128, pattern: '^[ -~]*$' },
+  },
+  'X-RateLimit-Limit': { description: 'Requests allowed in the window', schema: int },
+  'X-RateLimit-Remaining': { description: 'Requests left in the window', schema: int },
+  'X-RateLimit-Reset': { description: 'Seconds until the window resets', schema: int },
+};
+const RETRY_AFTER = { description: 'Whole seconds to wait before retrying', schema: { ...int, minimum: 1 } };
+
+function operations(document: OpenAPIObject): Array<{ path: string; operation: Json }> {
+  const out: Array<{ path: string; operation: Json }> = [];
+  for (const [path, item] of Object.entries(document.paths)) {
+    for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
+      const operation = (item as Record<string, Json | undefined>)[method];
+      if (operation) out.push({ path, operation });
+    }
+  }
+  return out;
+}
+
+/** Closes every object schema a request body refers to: unknown fields are refused (400). */
+function closeRequestSchemas(document: OpenAPIObject, seen = new Set<string>()): void {
+  const schemas = (document.components?.schemas ?? {}) as Record<string, Json>;
+  const close = (schema: Json | undefined): void => {
+    if (!schema || typeof schema !== 'object') return;
+    const ref = schema.$ref as string | undefined;
+    if (ref) {
+      const name = ref.split('/').pop() as string;
+      if (seen.has(name)) return;
+      seen.add(name);
+      close(schemas[name]);
+      return;
+    }
+    if (schema.type === 'object' || schema.properties) schema.additionalProperties = false;
+    for (const child of Object.values((schema.properties ?? {}) as Record<string, Json>)) close(child);
+    close(schema.items as Json | undefined);
+  };
+  for (const { operation } of operations(document)) {
+    const body = operation.requestBody as { content?: Record<string, { schema?: Json }> } | undefined;
+    for (const media of Object.values(body?.content ?? {})) close(media.schema);
+  }
+}
+
+function addProblems(responses: Record<string, Json>, codes: ErrorCode[], headers: Json = {}): void {
+  for (const [status, grouped] of codesByStatus(codes)) {
+    const key = String(status);
+    if (responses[key]) continue; // a route's own @ApiProblems() entry is more precise
+    responses[key] = { ...problemResponse(grouped), ...(Object.keys(headers).length ? { headers } : {}) };
+  }
+}
+
+/**
+ * Adds what every route shares but Nest's scanner cannot see: the problem+json schema, the
+ * answers of the global guards, pipe, parsers and filter, and the RateLimit headers. Derived from
+ * what each operation declares, so a new route is documented truthfully without repeating them.
+ */
+export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
+  document.components = document.components ?? {};
+  document.components.schemas = { ...PROBLEM_SCHEMAS, ...(document.components.schemas ?? {}) };
+  for (const { path, operation } of operations(document)) {
+    const responses = (operation.responses ?? {}) as Record<string, Json>;
+    operation.responses = responses;
+    const rateLimited = path.startsWith('/v1/');
+    const hasBody = operation.requestBody !== undefined;
+    const hasInput = hasBody || ((operation.parameters as unknown[] | undefined) ?? []).length > 0;
+    const secured = ((operation.security as unknown[] | undefined) ?? []).length > 0;
+    const shared: ErrorCode[] = [];
+    if (hasInput) shared.push(ErrorCode.VALIDATION_FAILED);
+    if (secured) shared.push(ErrorCode.UNAUTHORIZED);
+    if (hasBody) shared.push(ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE);
+    addProblems(responses, shared);
+    if (rateLimited) {
+      addProblems(responses, [ErrorCode.RATE_LIMITED], { 'Retry-After': RETRY_AFTER, ...RATE_LIMIT_HEADERS });
+      addProblems(responses, [ErrorCode.SERVICE_UNAVAILABLE], { 'Retry-After': RETRY_AFTER });
+      addProblems(responses, [ErrorCode.INTERNAL_ERROR]);
+      for (const [status, response] of Object.entries(responses)) {
+        if (/^[24]\d\d$/.test(status))
+          response.headers = { ...RATE_LIMIT_HEADERS, ...((response.headers as Json) ?? {}) };
+      }
+    }
+  }
+  closeRequestSchemas(document);
+  return document;
+}
+
+export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
+  return new DocumentBuilder()
+    .setTitle('Hardened API gateway')
+    .setDescription(
+      'Payments and admin API. Every error is application/problem+json (RFC 9457); the `code` field is stable.',
+    )
+    .setVersion('1')
+    .addTag('health', 'Liveness and readiness probes for load balancers and orchestrators')
+    .addTag('auth', 'Login, refresh-token rotation, logout and the current identity')
+    .addTag('payments', 'Idempotent payments charged through the payment provider')
+    .addTag('admin', 'User administration (admin role only)')
+    .addBearerAuth({
+      type: 'http',
+      scheme: 'bearer',
+      bearerFormat: 'JWT',
+      description:
+        'Access token from POST /v1/auth/login: HS256 JWT with iss, aud, exp, iat, sub and jti checked (RFC8725 best current practices: one algorithm, typed, audience-bound, short-lived).',
+    })
+    .build();
+}
+
+/** The whole document, as served at /docs-json and linted in `npm run lint`. */
+export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
+  return completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()));
+}
