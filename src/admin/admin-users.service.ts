@@ -2,6 +2,7 @@ import { Inject, Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaService } from '../database/prisma.service';
 import { Prisma } from '../generated/prisma/client';
+import { UserIdentities } from '../identity/user-identities';
 import { LockoutService } from '../lockout/lockout.service';
 import { RefreshTokenService } from '../tokens/refresh-token.service';
 import { DuplicateEmailError, insertHashedUser, PublicUser, toPublicUser, UserRole } from '../users/user-records';
@@ -24,6 +25,7 @@ export class AdminUsersService {
     private readonly refreshTokens: RefreshTokenService,
     private readonly lockout: LockoutService,
     private readonly audit: AdminAuditRepository,
+    private readonly identities: UserIdentities,
   ) {}
 
   /** 409 CONFLICT if the (normalized) email is taken. The password is hashed before the transaction opens. */
@@ -85,7 +87,11 @@ export class AdminUsersService {
       },
       { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );
+    // Every instance applies the change at the user's next request: disabling also ends every
+    // session (refresh families and, through the session version, access tokens); a role change or
+    // an enable only drops the cached identity.
     if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
+    else await this.identities.invalidate(id);
     return toPublicUser(updated);
   }
 

@@ -98,6 +98,34 @@ function addProblems(responses: Record<string, Json>, codes: ErrorCode[], header
 }
 
 /**
+ * Bounds that follow from a schema's own format: a UUID is exactly 36 characters, an ISO 8601
+ * timestamp at most 35, and every integer this API exchanges fits in 32 bits (amounts are at most
+ * 100000000, pages and limits are small).
+ */
+function boundByFormat(schema: Json | undefined): void {
+  if (!schema || typeof schema !== 'object') return;
+  if (schema.type === 'string' && schema.format === 'uuid') Object.assign(schema, { minLength: 36, maxLength: 36 });
+  if (schema.type === 'string' && schema.format === 'date-time') schema.maxLength ??= 35;
+  if (schema.type === 'integer') schema.format ??= 'int32';
+  for (const child of Object.values((schema.properties ?? {}) as Record<string, Json>)) boundByFormat(child);
+  boundByFormat(schema.items as Json | undefined);
+}
+
+function boundSchemas(document: OpenAPIObject): void {
+  for (const schema of Object.values((document.components?.schemas ?? {}) as Record<string, Json>))
+    boundByFormat(schema);
+  for (const { operation } of operations(document)) {
+    for (const parameter of (operation.parameters ?? []) as Json[]) {
+      // Every `:id` in this API is a UUID (anything else is a 400 naming `id`).
+      if (parameter.in === 'path' && parameter.name === 'id') {
+        parameter.schema = { ...((parameter.schema as Json) ?? {}), type: 'string', format: 'uuid' };
+      }
+      boundByFormat(parameter.schema as Json | undefined);
+    }
+  }
+}
+
+/**
  * Adds what every route shares but Nest's scanner cannot see: the problem+json schema, the
  * answers of the global guards, pipe, parsers and filter, and the RateLimit headers. Derived from
  * what each operation declares, so a new route is documented truthfully without repeating them.
@@ -128,6 +156,7 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
     }
   }
   closeRequestSchemas(document);
+  boundSchemas(document);
   return document;
 }
 

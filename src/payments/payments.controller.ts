@@ -30,7 +30,12 @@ export class PaymentsController {
   constructor(private readonly payments: PaymentsService) {}
 
   @Post()
-  @ApiHeader({ name: 'Idempotency-Key', required: true, description: '8-64 characters of [A-Za-z0-9_-]' })
+  @ApiHeader({
+    name: 'Idempotency-Key',
+    required: true,
+    description: '8-64 characters of [A-Za-z0-9_-]; the same key with the same body replays the first answer',
+    schema: { type: 'string', pattern: '^[A-Za-z0-9_-]{8,64}$', minLength: 8, maxLength: 64 },
+  })
   @ApiResponse({ status: HttpStatus.CREATED, type: PaymentView })
   async create(
     @CurrentUser() user: AuthenticatedUser,

@@ -225,7 +225,9 @@ describe('through PgBouncer in transaction mode', () => {
       expect(replay.status).toBe(201);
       expect(results.filter((r) => r.status === 201).every((r) => r.body.id === replay.body.id)).toBe(true);
       expectProblem(await pay({ ...body, amount: 99 }), 409, 'IDEMPOTENCY_CONFLICT');
-      expect(provider.requestsFor(key)).toHaveLength(1);
+      // The provider is asked with the payment's own key (its id), never the client's.
+      expect(provider.requestsFor(String(replay.body.id))).toHaveLength(1);
+      expect(provider.requestsFor(key)).toHaveLength(0);
       expect(await gw.app.get(PrismaService).payment.count({ where: { idempotencyKey: key } })).toBe(1);
       const read = await http(gw.url, 'GET', `/v1/payments/${String(replay.body.id)}`, { token: accessToken });
       expect(read.status).toBe(200);

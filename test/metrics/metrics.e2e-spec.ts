@@ -393,8 +393,9 @@ describe('metrics listener configuration', () => {
       expect(metrics.value('gateway_provider_calls_total', { outcome: 'timeout' })).toBe(1);
       expect(metrics.value('gateway_provider_calls_total', { outcome: 'bulkhead_full' })).toBe(1);
       expect(metrics.value('gateway_provider_calls_total')).toBe(2);
-      // Both payments exist and stay `unknown`: one timed out, one never reached the provider.
-      expect(metrics.value('gateway_payments_total', { status: 'unknown' })).toBe(2);
+      // The timed-out payment stays `unknown` (the provider may have charged it); the one the
+      // bulkhead refused never reached the provider, so it is abandoned rather than kept unknown.
+      expect(metrics.value('gateway_payments_total', { status: 'unknown' })).toBe(1);
     } finally {
       await gw.close();
       await provider.close();

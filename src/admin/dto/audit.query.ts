@@ -6,7 +6,11 @@ import { digitsToInt } from './list-users.query';
 
 /** GET /v1/admin/audit: every parameter strict; unknown ones are 400 like any unknown field. */
 export class AuditQuery {
-  @ApiPropertyOptional({ description: 'Opaque; the nextCursor of the previous page' })
+  @ApiPropertyOptional({
+    description: 'Opaque; the nextCursor of the previous page',
+    pattern: '^[A-Za-z0-9_-]{1,40}$',
+    maxLength: 40,
+  })
   @IsOptional()
   @IsString({ message: 'cursor must be a string' })
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is not a valid cursor' })

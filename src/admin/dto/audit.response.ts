@@ -2,7 +2,7 @@ import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUDIT_ACTIONS } from '../audit/admin-audit.repository';
 
 export class AuditRecordResponse {
-  @ApiProperty({ description: 'Increasing with time of writing' })
+  @ApiProperty({ description: 'Increasing with time of writing', pattern: '^[0-9]+$', maxLength: 20 })
   id!: string;
 
   @ApiProperty({ format: 'date-time' })
@@ -33,17 +33,23 @@ export class AuditRecordResponse {
   })
   after!: unknown;
 
-  @ApiProperty()
+  @ApiProperty({ pattern: '^[A-Za-z0-9._:-]+$', maxLength: 128 })
   requestId!: string;
 
-  @ApiProperty()
+  @ApiProperty({ description: 'IPv4 or IPv6 address', pattern: '^[0-9A-Fa-f.:]+$', maxLength: 45 })
   clientIp!: string;
 }
 
 export class AuditPageResponse {
-  @ApiProperty({ type: [AuditRecordResponse] })
+  @ApiProperty({ type: [AuditRecordResponse], maxItems: 100 })
   items!: AuditRecordResponse[];
 
-  @ApiProperty({ type: String, nullable: true, description: 'null on the last page' })
+  @ApiProperty({
+    type: String,
+    nullable: true,
+    maxLength: 40,
+    pattern: '^[A-Za-z0-9_-]+$',
+    description: 'null on the last page',
+  })
   nextCursor!: string | null;
 }

@@ -7,7 +7,7 @@ export const digitsToInt = ({ value }: { value: unknown }): unknown =>
   typeof value === 'string' && /^[0-9]{1,9}$/.test(value) ? Number(value) : value;
 
 export class ListUsersQuery {
-  @ApiPropertyOptional({ type: 'integer', minimum: 1, default: 1 })
+  @ApiPropertyOptional({ type: 'integer', format: 'int32', minimum: 1, maximum: 2147483647, default: 1 })
   @Transform(digitsToInt)
   @IsInt({ message: 'page must be a whole number' })
   @Min(1)

@@ -16,13 +16,26 @@ const PRINTABLE = /^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
  * converted ("100" is not an integer). The currency allow-list is checked next by AllowedCurrencyPipe.
  */
 export class CreatePaymentDto {
-  @ApiProperty({ type: 'integer', description: 'Minor units (cents)', minimum: 1, maximum: MAX_AMOUNT, example: 1250 })
+  @ApiProperty({
+    type: 'integer',
+    format: 'int32',
+    description: 'Minor units (cents)',
+    minimum: 1,
+    maximum: MAX_AMOUNT,
+    example: 1250,
+  })
   @IsInt({ message: 'must be an integer number of minor units' })
   @Min(1)
   @Max(MAX_AMOUNT)
   amount!: number;
 
-  @ApiProperty({ description: 'Uppercase ISO 4217 code from PAYMENT_CURRENCIES', example: 'EUR' })
+  @ApiProperty({
+    description: 'Uppercase ISO 4217 code from PAYMENT_CURRENCIES',
+    example: 'EUR',
+    pattern: '^[A-Z]{3}$',
+    minLength: 3,
+    maxLength: 3,
+  })
   @IsString()
   @Matches(/^[A-Z]{3}$/, { message: 'must be an uppercase ISO 4217 code' })
   currency!: string;
@@ -31,7 +44,7 @@ export class CreatePaymentDto {
   @IsUUID('all', { message: 'must be a UUID' })
   recipientId!: string;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_REFERENCE_LENGTH, nullable: true })
+  @ApiPropertyOptional({ type: String, maxLength: MAX_REFERENCE_LENGTH, pattern: '^[ -~]*$', nullable: true })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_REFERENCE_LENGTH)

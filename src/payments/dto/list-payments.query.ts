@@ -17,7 +17,11 @@ const digitsToInt = ({ value }: { value: unknown }): unknown =>
  * checked when it is decoded.
  */
 export class ListPaymentsQuery {
-  @ApiPropertyOptional({ description: "The previous page's nextCursor (opaque)", maxLength: 200 })
+  @ApiPropertyOptional({
+    description: "The previous page's nextCursor (opaque)",
+    maxLength: 200,
+    pattern: '^[A-Za-z0-9_-]+$',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(200)

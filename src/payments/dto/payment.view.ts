@@ -5,10 +5,10 @@ import type { Payment } from '../../generated/prisma/client';
 export class PaymentView {
   @ApiProperty({ format: 'uuid' }) id!: string;
   @ApiProperty({ enum: ['unknown', 'pending', 'succeeded', 'failed'] }) status!: string;
-  @ApiProperty({ type: 'integer' }) amount!: number;
-  @ApiProperty() currency!: string;
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 100000000 }) amount!: number;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', minLength: 3, maxLength: 3 }) currency!: string;
   @ApiProperty({ format: 'uuid' }) recipientId!: string;
-  @ApiProperty({ type: String, nullable: true }) reference!: string | null;
+  @ApiProperty({ type: String, nullable: true, maxLength: 140, pattern: '^[ -~]*$' }) reference!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
