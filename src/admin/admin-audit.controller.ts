@@ -1,5 +1,8 @@
 import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiProblems } from '../openapi/problem-responses';
+import { ErrorCode } from '../problems/problem-catalog';
+
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
@@ -19,7 +22,12 @@ export class AdminAuditController {
 
   /** Newest first, `{items, nextCursor}`; nextCursor is null on the last page. */
   @Get()
+  @ApiOperation({
+    summary: 'Admin audit trail',
+    description: 'Append-only admin actions, newest first, cursor-paginated; filter by actor, target or action.',
+  })
   @ApiOkResponse({ type: AuditPageResponse })
+  @ApiProblems(ErrorCode.FORBIDDEN)
   async list(@Query() query: AuditQuery): Promise<AuditPageResponse> {
     let beforeId: bigint | undefined;
     if (query.cursor !== undefined) {

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiTags } from '@nestjs/swagger';
+import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../openapi/problem-responses';
 import { ErrorCode } from '../problems/problem-catalog';
@@ -17,6 +17,11 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @ApiOperation({
+    summary: 'Log in',
+    description:
+      'Exchanges email and password for an access token and a refresh token. Failed attempts count towards a lockout (423 with Retry-After), the same for unknown emails.',
+  })
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
@@ -26,6 +31,11 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @ApiOperation({
+    summary: 'Rotate a refresh token',
+    description:
+      'Returns a new token pair and retires the presented refresh token. Presenting a retired token again is reuse: 401 TOKEN_REUSED and the whole family is revoked.',
+  })
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
@@ -36,6 +46,10 @@ export class AuthController {
 
   /** 204 for any well-formed token, known or not: idempotent, and it tells a guesser nothing. */
   @Post('logout')
+  @ApiOperation({
+    summary: 'Log out',
+    description: "Revokes the refresh token's whole family; 204 for any well-formed token (idempotent).",
+  })
   @AuthRateLimit()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
@@ -44,6 +58,7 @@ export class AuthController {
   }
 
   @Get('me')
+  @ApiOperation({ summary: 'Current identity', description: 'The authenticated user: id, email and current role.' })
   @UseGuards(JwtAuthGuard)
   @ApiBearerAuth()
   @ApiOkResponse({ type: MeDto })

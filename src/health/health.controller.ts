@@ -1,7 +1,7 @@
 import type { ConfigType } from '@nestjs/config';
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
 import { RedisHealthIndicator } from '../redis/redis.health';
@@ -37,6 +37,10 @@ export class HealthController {
   private latest?: CachedReadiness;
 
   @Get('live')
+  @ApiOperation({ summary: 'Liveness', description: 'Answers 200 while the process runs; touches no dependency.' })
+  @ApiOkResponse({
+    schema: { type: 'object', additionalProperties: false, properties: { status: { type: 'string', enum: ['ok'] } } },
+  })
   live(): { status: 'ok' } {
     return { status: 'ok' };
   }
@@ -48,6 +52,11 @@ export class HealthController {
    * HEALTH_READY_CACHE_MS.
    */
   @Get('ready')
+  @ApiOperation({
+    summary: 'Readiness',
+    description:
+      '200 when PostgreSQL (with its query timeouts) and Redis answer, else 503 (also while draining on shutdown); @nestjs/terminus shape. Results are shared by concurrent probes and reused briefly.',
+  })
   @HealthCheck()
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     if (this.drain.draining) {

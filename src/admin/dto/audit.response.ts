@@ -19,7 +19,12 @@ export class AuditRecordResponse {
 
   @ApiPropertyOptional({
     type: 'object',
-    additionalProperties: true,
+    additionalProperties: false,
+    properties: {
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      role: { type: 'string', enum: ['user', 'admin'] },
+      disabled: { type: 'boolean' },
+    },
     nullable: true,
     description: 'Audited fields before (role, disabled, email)',
   })
@@ -27,7 +32,12 @@ export class AuditRecordResponse {
 
   @ApiPropertyOptional({
     type: 'object',
-    additionalProperties: true,
+    additionalProperties: false,
+    properties: {
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      role: { type: 'string', enum: ['user', 'admin'] },
+      disabled: { type: 'boolean' },
+    },
     nullable: true,
     description: 'Audited fields after',
   })
