@@ -1,6 +1,20 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
 import { AUDIT_ACTIONS } from '../audit/admin-audit.repository';
 
+/** `before` / `after`: the audited fields only (never a password, hash or token). */
+const AuditSnapshotProperty = (description: string): PropertyDecorator =>
+  ApiPropertyOptional({
+    type: 'object',
+    additionalProperties: false,
+    properties: {
+      email: { type: 'string', format: 'email', maxLength: 254 },
+      role: { type: 'string', enum: ['user', 'admin'] },
+      disabled: { type: 'boolean' },
+    },
+    nullable: true,
+    description,
+  });
+
 export class AuditRecordResponse {
   @ApiProperty({ description: 'Increasing with time of writing', pattern: '^[0-9]+$', maxLength: 20 })
   id!: string;
@@ -17,30 +31,10 @@ export class AuditRecordResponse {
   @ApiProperty({ enum: AUDIT_ACTIONS })
   action!: string;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      email: { type: 'string', format: 'email', maxLength: 254 },
-      role: { type: 'string', enum: ['user', 'admin'] },
-      disabled: { type: 'boolean' },
-    },
-    nullable: true,
-    description: 'Audited fields before (role, disabled, email)',
-  })
+  @AuditSnapshotProperty('Audited fields before (role, disabled, email)')
   before!: unknown;
 
-  @ApiPropertyOptional({
-    type: 'object',
-    additionalProperties: false,
-    properties: {
-      email: { type: 'string', format: 'email', maxLength: 254 },
-      role: { type: 'string', enum: ['user', 'admin'] },
-      disabled: { type: 'boolean' },
-    },
-    nullable: true,
-    description: 'Audited fields after',
-  })
+  @AuditSnapshotProperty('Audited fields after')
   after!: unknown;
 
   @ApiProperty({ pattern: '^[A-Za-z0-9._:-]+$', maxLength: 128 })
