@@ -141,12 +141,20 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     await eventually('every payment to settle', async () =>
       (await unknownIds(a, user.id)).length === 0 ? true : undefined,
     );
-    expect(provider.charges.size).toBe(24);
     expect(provider.maxConcurrentPerKey).toBe(1);
     const rows = await a.app.get(PrismaService).payment.findMany({ where: { userId: user.id } });
+    expect(rows).toHaveLength(24);
+    // Each of this user's payments was charged once, and carries that charge.
+    expect(rows.filter((r) => provider.charges.has(r.providerKey))).toHaveLength(24);
     expect(rows.map((r) => r.providerChargeId).sort()).toEqual(
       rows.map((r) => provider.charges.get(r.providerKey)!.id).sort(),
     );
+    // The workers settle every unknown payment in the database, so a charge may belong to an
+    // earlier test's payment; but no charge may lack its payment (money taken with no record).
+    const everyKey = new Set(
+      (await a.app.get(PrismaService).payment.findMany({ select: { providerKey: true } })).map((r) => r.providerKey),
+    );
+    expect([...provider.charges.keys()].filter((key) => !everyKey.has(key))).toEqual([]);
     await close(b);
     await close(a);
   });
