@@ -1,11 +1,12 @@
 import { Logger } from '@nestjs/common';
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
+import { CommandMonitor, sleep, waitFor } from '../../tools/harness';
 import { redisOptions } from '../redis/redis-connection';
 import { budgetKey } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 describe('FallbackThrottlerStorage on a real Redis', () => {
   const prefix = `${process.env.TEST_REDIS_PREFIX ?? 'gwtest:'}unit-${randomBytes(4).toString('hex')}:`;
@@ -14,8 +15,8 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
   let storage: FallbackThrottlerStorage;
 
   beforeAll(async () => {
-    redis = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379', redisOptions(prefix));
-    raw = new Redis(process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379');
+    redis = new Redis(REDIS_URL, redisOptions(prefix));
+    raw = new Redis(REDIS_URL);
     await redis.connect();
     storage = new FallbackThrottlerStorage(redis);
   });
@@ -53,22 +54,27 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
   });
 
   it('blocks once the limit is passed and unblocks after the window', async () => {
+    // A 3 s window: the three hits must land in one window even on a loaded machine.
     const key = freshKey();
     const results = [];
-    for (let i = 0; i < 3; i++) results.push(await storage.increment(key, 1000, 2, 1000, 'global'));
+    for (let i = 0; i < 3; i++) results.push(await storage.increment(key, 3000, 2, 3000, 'global'));
     expect(results.map((r) => r.isBlocked)).toEqual([false, false, true]);
-    expect(results[2].timeToBlockExpire).toBe(1);
+    expect(results[2].timeToBlockExpire).toBe(3);
 
-    await sleep(1100);
-    const after = await storage.increment(key, 1000, 2, 1000, 'global');
+    // Once Redis has expired the window and the block (no fixed sleep: on a loaded machine it may take longer).
+    const keys = [`${prefix}{${key}}:global:hits`, `${prefix}{${key}}:global:blocked`];
+    await waitFor('the window and the block to expire', async () => (await raw.exists(...keys)) === 0, {
+      timeoutMs: 15_000,
+    });
+    const after = await storage.increment(key, 3000, 2, 3000, 'global');
     expect(after).toMatchObject({ isBlocked: false, totalHits: 1 });
   });
 
   it('stores a budget under a namespaced, hash-tagged key that expires and holds no address in clear', async () => {
     const address = '203.0.113.77';
     const key = budgetKey(address);
-    await storage.increment(key, 2000, 1, 2000, 'auth');
-    await storage.increment(key, 2000, 1, 2000, 'auth'); // over the limit: creates the block key too
+    await storage.increment(key, 60_000, 1, 60_000, 'auth');
+    await storage.increment(key, 60_000, 1, 60_000, 'auth'); // over the limit: creates the block key too
 
     const keys = (await raw.keys(`${prefix}*`)).filter((k) => k.includes(key));
     expect(keys.sort()).toEqual([`${prefix}{${key}}:auth:blocked`, `${prefix}{${key}}:auth:hits`]);
@@ -77,7 +83,7 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
       expect(k).not.toContain(address);
       const ttl = await raw.pttl(k);
       expect(ttl).toBeGreaterThan(0);
-      expect(ttl).toBeLessThanOrEqual(2000);
+      expect(ttl).toBeLessThanOrEqual(60_000);
     }
   });
 
@@ -96,20 +102,20 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
       { name: 'global', ttl: 60_000, limit: 5, blockDuration: 60_000 },
       { name: 'auth', ttl: 30_000, limit: 2, blockDuration: 30_000 },
     ];
-    const monitor = await raw.duplicate().monitor();
-    const commands: string[][] = [];
-    monitor.on('monitor', (_time: string, args: string[], source: string) => {
-      if (source !== 'lua' && args.some((a) => a.includes(key))) commands.push(args);
-    });
+    const monitor = await CommandMonitor.start([REDIS_URL]);
+    let commands: string[][];
     try {
-      const records = await storage.incrementAll(key, limits);
-      expect(records.map((r) => [r.totalHits, r.isBlocked, r.timeToExpire])).toEqual([
-        [1, false, 60],
-        [1, false, 30],
-      ]);
-      await sleep(100); // MONITOR output is asynchronous
+      const seen = await monitor.during(async () => {
+        const records = await storage.incrementAll(key, limits);
+        expect(records.map((r) => [r.totalHits, r.isBlocked, r.timeToExpire])).toEqual([
+          [1, false, 60],
+          [1, false, 30],
+        ]);
+      });
+      // Other suites share this Redis: only this client's commands count.
+      commands = seen.filter((c) => c.source !== 'lua' && c.args.some((a) => a.includes(key))).map((c) => c.args);
     } finally {
-      monitor.disconnect();
+      monitor.stop();
     }
     expect(commands).toHaveLength(1);
     expect(['evalsha', 'eval']).toContain(commands[0][0].toLowerCase());

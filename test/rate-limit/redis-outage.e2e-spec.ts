@@ -1,9 +1,8 @@
 import Redis from 'ioredis';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
+import { CommandMonitor, sleep, waitFor } from '../../tools/harness';
 import { RateLimitProbeModule } from './rate-limit-probe.module';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 describe('rate limiting while Redis goes away and comes back', () => {
   let redis: PrivateRedis;
@@ -57,11 +56,11 @@ describe('rate limiting while Redis goes away and comes back', () => {
   it('goes back to the shared Redis counts when Redis returns', async () => {
     await redis.start();
     let store: unknown;
-    for (let i = 0; i < 100 && store !== 'redis'; i++) {
-      await sleep(100);
+    await waitFor('the limiter to count in Redis again', async () => {
       const ready = await http<{ info?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
       store = ready.body?.info?.rateLimit?.store;
-    }
+      return store === 'redis';
+    }).catch(() => undefined);
     expect(store).toBe('redis');
     expect(switchLines(/shared across instances again/)).toHaveLength(1);
 
@@ -116,19 +115,17 @@ describe('Redis round trips per protected request', () => {
   let redis: PrivateRedis;
   let gw: TestApp;
   let client: Redis;
-  let monitor: Redis;
-  const commands: { args: string[]; source: string }[] = [];
+  let monitor: CommandMonitor;
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     gw = await startApp({ REDIS_URL: redis.url() }, { imports: [RateLimitProbeModule] });
     client = new Redis(redis.url());
-    monitor = await client.monitor();
-    monitor.on('monitor', (_time: string, args: string[], source: string) => commands.push({ args, source }));
+    monitor = await CommandMonitor.start([redis.url()]);
     // The first call loads the script (EVALSHA answers NOSCRIPT, then EVAL); later calls are EVALSHA only.
     expect((await http(gw.url, 'GET', '/v1/limited')).status).toBe(200);
   });
   afterAll(async () => {
-    monitor.disconnect();
+    monitor.stop();
     client.disconnect();
     await gw.close();
     await redis.destroy();
@@ -136,11 +133,10 @@ describe('Redis round trips per protected request', () => {
 
   /** Commands the gateway sent over the wire (commands a Lua script runs inside Redis are not round trips). */
   async function roundTripsFor(requests: number, method: string, path: string): Promise<string[]> {
-    await sleep(100);
-    commands.length = 0;
-    for (let i = 0; i < requests; i++)
-      expect((await http(gw.url, method, path, method === 'GET' ? {} : { body: {} })).status).toBe(200);
-    await sleep(200); // MONITOR output is asynchronous
+    const commands = await monitor.during(async () => {
+      for (let i = 0; i < requests; i++)
+        expect((await http(gw.url, method, path, method === 'GET' ? {} : { body: {} })).status).toBe(200);
+    });
     return commands.filter((c) => c.source !== 'lua').map((c) => c.args[0].toLowerCase());
   }
 

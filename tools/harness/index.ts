@@ -4,5 +4,6 @@ export * from './ports';
 export * from './postgres';
 export * from './processes';
 export * from './redis';
+export * from './redis-monitor';
 export * from './secrets';
 export * from './time';
