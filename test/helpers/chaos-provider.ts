@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { readJsonBody, sendJson, StubServer } from './http-stub';
 
 /** What the chaos provider does with one request. */
 export type ChaosMove = 'answer' | 'fail' | 'hang' | 'charge-then-hang' | 'charge-then-fail' | 'charge-then-drop';
@@ -43,27 +43,21 @@ export class ChaosProvider {
   requests = 0;
   private healed = false;
   private inFlight = 0;
-  private readonly sockets = new Set<Socket>();
 
   private constructor(
-    private readonly server: Server,
-    readonly url: string,
+    private readonly server: StubServer,
     private readonly random: () => number,
   ) {}
 
   static async start(random: () => number): Promise<ChaosProvider> {
     const holder: { provider?: ChaosProvider } = {};
-    const server = createServer((req, res) => holder.provider!.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const provider = new ChaosProvider(server, `http://127.0.0.1:${port}`, random);
-    holder.provider = provider;
-    server.on('connection', (socket) => {
-      provider.sockets.add(socket);
-      socket.on('close', () => provider.sockets.delete(socket));
-    });
-    return provider;
+    const server = await StubServer.listen((req, res) => holder.provider!.handle(req, res));
+    holder.provider = new ChaosProvider(server, random);
+    return holder.provider;
+  }
+
+  get url(): string {
+    return this.server.url;
   }
 
   /** From now on every request is answered (and hanging ones are let go). */
@@ -76,35 +70,27 @@ export class ChaosProvider {
     return this.inFlight;
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    return this.server.close();
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
+    readJsonBody(req, (parsed) => {
       this.requests += 1;
       this.inFlight += 1;
       res.on('close', () => (this.inFlight -= 1));
       const key = req.headers['idempotency-key'];
-      let body: Record<string, unknown> | undefined;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8')) as Record<string, unknown>;
-      } catch {
-        body = undefined;
-      }
+      const body = parsed as Record<string, unknown> | undefined;
       if (req.method !== 'POST' || req.url !== '/charges' || typeof key !== 'string' || !body) {
-        return this.json(res, 400, { error: 'bad request' });
+        return sendJson(res, 400, { error: 'bad request' });
       }
       const move = this.healed ? 'answer' : this.pick();
-      if (move === 'fail') return this.json(res, 503, { error: 'provider trouble' });
+      if (move === 'fail') return sendJson(res, 503, { error: 'provider trouble' });
       if (move === 'hang') return;
       const charge = this.charge(key, body);
       switch (move) {
         case 'answer':
-          return this.json(res, 201, {
+          return sendJson(res, 201, {
             id: charge.id,
             status: 'succeeded',
             amount: charge.amount,
@@ -114,7 +100,7 @@ export class ChaosProvider {
         case 'charge-then-hang':
           return;
         case 'charge-then-fail':
-          return this.json(res, 500, { error: 'provider trouble' });
+          return sendJson(res, 500, { error: 'provider trouble' });
         case 'charge-then-drop':
           req.socket.destroy();
           return;
@@ -141,10 +127,5 @@ export class ChaosProvider {
     };
     this.ledger.set(key, charge);
     return charge;
-  }
-
-  private json(res: ServerResponse, status: number, payload: unknown): void {
-    if (res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
   }
 }

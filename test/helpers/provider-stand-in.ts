@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { Socket } from 'node:net';
+import type { IncomingMessage, ServerResponse } from 'node:http';
+import { waitFor } from '../../tools/harness';
+import { readJsonBody, sendJson, StubServer } from './http-stub';
 
 /** What the stand-in does with the next charge request. */
 export type ProviderBehaviour =
@@ -12,6 +13,8 @@ export type ProviderBehaviour =
       echo?: { amount?: number; currency?: string; recipientId?: string };
     }
   | { kind: 'slow'; delayMs: number; status?: 'succeeded' | 'pending' | 'failed' }
+  /** Charges and answers only when the test calls `release()`: a provider busy for exactly as long as the test needs. */
+  | { kind: 'held' }
   | { kind: 'hang' }
   | { kind: 'error'; httpStatus: number }
   | { kind: 'reset' }
@@ -40,26 +43,22 @@ export class ProviderStandIn {
   private behaviour: ProviderBehaviour = { kind: 'succeed' };
   private failuresLeft = 0;
   private failure: ProviderBehaviour = { kind: 'error', httpStatus: 500 };
-  private readonly sockets = new Set<Socket>();
+  /** Timers of the `slow` charges still to be made. */
+  private readonly delayed = new Set<NodeJS.Timeout>();
+  /** Charges of `held` requests, made on `release()`. */
+  private held: (() => void)[] = [];
 
-  private constructor(
-    private readonly server: Server,
-    readonly url: string,
-  ) {}
+  private constructor(private readonly server: StubServer) {}
 
   static async start(): Promise<ProviderStandIn> {
     const holder: { standIn?: ProviderStandIn } = {};
-    const server = createServer((req, res) => holder.standIn!.handle(req, res));
-    await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-    const address = server.address();
-    const port = typeof address === 'object' && address ? address.port : 0;
-    const standIn = new ProviderStandIn(server, `http://127.0.0.1:${port}`);
-    holder.standIn = standIn;
-    server.on('connection', (socket) => {
-      standIn.sockets.add(socket);
-      socket.on('close', () => standIn.sockets.delete(socket));
-    });
-    return standIn;
+    const server = await StubServer.listen((req, res) => holder.standIn!.handle(req, res));
+    holder.standIn = new ProviderStandIn(server);
+    return holder.standIn;
+  }
+
+  get url(): string {
+    return this.server.url;
   }
 
   /** Behaviour for every following request. */
@@ -75,7 +74,24 @@ export class ProviderStandIn {
     this.failuresLeft = count;
   }
 
+  /** Makes (and answers) every charge held so far; `held` requests arriving later wait for the next call. */
+  release(): void {
+    const held = this.held;
+    this.held = [];
+    for (const complete of held) complete();
+  }
+
+  /** Resolves once every `slow` charge requested so far has been made (a lost answer has landed). */
+  async delayedChargesDone(): Promise<void> {
+    await waitFor('the delayed charges to be made', () => this.delayed.size === 0, { intervalMs: 20 });
+  }
+
+  /**
+   * Forgets everything, including charges still to be made for earlier requests (slow or held):
+   * one test's late charge never lands in the next test's ledger.
+   */
   reset(): void {
+    this.cancelPending();
     this.requests.length = 0;
     this.charges.clear();
     this.maxConcurrentPerKey = 0;
@@ -90,21 +106,19 @@ export class ProviderStandIn {
     return this.requests.filter((r) => r.idempotencyKey === idempotencyKey);
   }
 
-  async close(): Promise<void> {
-    for (const socket of this.sockets) socket.destroy();
-    await new Promise<void>((resolve) => this.server.close(() => resolve()));
+  close(): Promise<void> {
+    this.cancelPending();
+    return this.server.close();
+  }
+
+  private cancelPending(): void {
+    for (const timer of this.delayed) clearTimeout(timer);
+    this.delayed.clear();
+    this.held = [];
   }
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
-    const chunks: Buffer[] = [];
-    req.on('data', (chunk: Buffer) => chunks.push(chunk));
-    req.on('end', () => {
-      let body: unknown;
-      try {
-        body = JSON.parse(Buffer.concat(chunks).toString('utf8'));
-      } catch {
-        body = undefined;
-      }
+    readJsonBody(req, (body) => {
       const rawKey = req.headers['idempotency-key'];
       const idempotencyKey = typeof rawKey === 'string' ? rawKey : undefined;
       this.requests.push({ at: Date.now(), headers: req.headers, body, idempotencyKey });
@@ -130,7 +144,7 @@ export class ProviderStandIn {
     body: unknown,
     key: string | undefined,
   ): void {
-    if (req.method !== 'POST' || req.url !== '/charges') return this.json(res, 404, { error: 'not found' });
+    if (req.method !== 'POST' || req.url !== '/charges') return sendJson(res, 404, { error: 'not found' });
     switch (behaviour.kind) {
       case 'hang':
         return; // never answers; the client must give up on its own
@@ -138,14 +152,21 @@ export class ProviderStandIn {
         req.socket.destroy();
         return;
       case 'error':
-        return this.json(res, behaviour.httpStatus, { error: 'provider trouble' });
+        return sendJson(res, behaviour.httpStatus, { error: 'provider trouble' });
       case 'refuse':
-        return this.json(res, behaviour.httpStatus ?? 422, { error: 'charge refused' });
+        return sendJson(res, behaviour.httpStatus ?? 422, { error: 'charge refused' });
       case 'slow': {
         // Like a real provider, it completes the charge even if the caller gave up waiting.
-        setTimeout(() => this.charge(res, body, key, behaviour.status ?? 'succeeded', 201), behaviour.delayMs);
+        const timer = setTimeout(() => {
+          this.delayed.delete(timer);
+          this.charge(res, body, key, behaviour.status ?? 'succeeded', 201);
+        }, behaviour.delayMs);
+        this.delayed.add(timer);
         return;
       }
+      case 'held':
+        this.held.push(() => this.charge(res, body, key, 'succeeded', 201));
+        return;
       case 'succeed':
         return this.charge(
           res,
@@ -170,7 +191,7 @@ export class ProviderStandIn {
     const charge = existing ?? { id: `ch_${randomUUID()}`, status, body };
     if (key && !existing) this.charges.set(key, charge);
     const { amount, currency, recipientId } = (charge.body ?? {}) as Record<string, unknown>;
-    this.json(res, existing ? 200 : httpStatus, {
+    sendJson(res, existing ? 200 : httpStatus, {
       id: charge.id,
       status: charge.status,
       amount,
@@ -178,10 +199,5 @@ export class ProviderStandIn {
       recipientId,
       ...echo,
     });
-  }
-
-  private json(res: ServerResponse, status: number, payload: unknown): void {
-    if (res.destroyed) return;
-    res.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(payload));
   }
 }
