@@ -1,5 +1,6 @@
 import { http, startApp, TestApp } from '../helpers/app';
 import { freePort, PrivateRedis } from '../helpers/processes';
+import { waitFor } from '../../tools/harness';
 
 describe('health probes', () => {
   describe('with PostgreSQL and Redis up', () => {
@@ -55,11 +56,12 @@ describe('health probes', () => {
       expect((await http(gw.url, 'GET', '/health/live')).status).toBe(200);
 
       await redis.start();
+      // The client reconnects with backoff: wait for it (bounded) rather than for a fixed time.
       let status = 0;
-      for (let i = 0; i < 50 && status !== 200; i++) {
-        await new Promise((r) => setTimeout(r, 100));
+      await waitFor('readiness after Redis came back', async () => {
         status = (await http(gw.url, 'GET', '/health/ready')).status;
-      }
+        return status === 200;
+      }).catch(() => undefined);
       expect(status).toBe(200);
     });
   });

@@ -1,10 +1,14 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { http, startApp } from '../helpers/app';
 
+/** Resolves once the slow route has received its request (so closing starts while it is in flight). */
+let entered: () => void = () => undefined;
+
 @Controller('slow')
 class SlowController {
   @Get()
   async slow(): Promise<{ done: boolean }> {
+    entered();
     await new Promise((resolve) => setTimeout(resolve, 700));
     return { done: true };
   }
@@ -16,8 +20,9 @@ class SlowModule {}
 describe('graceful shutdown', () => {
   it('lets an in-flight request finish while closing, then stops listening', async () => {
     const gw = await startApp({}, { imports: [SlowModule] });
+    const arrived = new Promise<void>((resolve) => (entered = resolve));
     const inFlight = http(gw.url, 'GET', '/v1/slow');
-    await new Promise((resolve) => setTimeout(resolve, 150));
+    await arrived; // the handler runs: closing now cuts into a request in flight
     const closing = gw.close();
     const res = await inFlight;
     await closing;

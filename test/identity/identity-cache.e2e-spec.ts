@@ -5,11 +5,13 @@ import { createUser, login, TestUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { PrivateRedis } from '../helpers/processes';
+import { sleep, waitFor } from '../../tools/harness';
 
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
-
-/** Generous bound on a pub/sub message reaching the other instance (the box may be loaded). */
-const ARRIVAL_DEADLINE_MS = 5000;
+/**
+ * Generous bound on a pub/sub message reaching the other instance, counted from before the admin
+ * request that sends it (whose own database work a loaded machine slows down too).
+ */
+const ARRIVAL_DEADLINE_MS = 20_000;
 
 /** Variables two instances of one deployment share: keys, the Redis namespace. */
 function deployment(overrides: Record<string, string> = {}): Record<string, string> {
@@ -234,6 +236,10 @@ describe('identity cache while Redis goes away and comes back (private redis-ser
     const user = await createUser(a);
     const { accessToken } = await login(a, user);
     await redis.stop();
+    await waitFor('B to notice the subscription closed', () => !b.app.get(UserIdentities).listening, {
+      timeoutMs: 15_000,
+      intervalMs: 20,
+    });
     // B re-reads (its cache was dropped when the subscription closed) and caches again.
     expect((await http(b.url, 'GET', '/v1/auth/me', { token: accessToken })).status).toBe(200);
     const res = await http(a.url, 'PATCH', `/v1/admin/users/${user.id}`, {
@@ -268,12 +274,17 @@ describe('identity cache while Redis goes away and comes back (private redis-ser
         http(long.url, 'GET', '/v1/admin/users?page=1&pageSize=1', { token: accessToken });
 
       await redis.stop();
-      // Read and cached during the outage (the drop on close happened before this read).
+      // Read and cached during the outage, after the drop on close: wait until the instance has
+      // noticed the subscription is gone (the drop comes with it), not merely that Redis is down.
       await pollUntil(
         () => http(long.url, 'GET', '/health/ready'),
         (r) => r.status === 503,
         15_000,
       );
+      await waitFor('the subscription to be noticed closed', () => !long.app.get(UserIdentities).listening, {
+        timeoutMs: 15_000,
+        intervalMs: 20,
+      });
       expect((await adminRoute()).status).toBe(200);
       // A change no message can announce: the entry stays (TTL 60 s) until the reconnect drops it.
       await a.app.get(PrismaService).user.update({ where: { id: user.id }, data: { role: 'user' } });

@@ -6,8 +6,7 @@ import { PrivateRedis } from '../helpers/processes';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { MetricsListener } from '../../src/metrics/metrics.listener';
 import { UNKNOWN_PAYMENTS_CACHE_MS } from '../../src/metrics/metrics.service';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
+import { sleep, waitFor } from '../../tools/harness';
 
 /** What the client saw, tallied per (method, route template, status) exactly as the gateway should label it. */
 class Tally {
@@ -374,7 +373,9 @@ describe('metrics listener configuration', () => {
     const gw = await startApp({
       METRICS_PORT: '0',
       PAYMENT_PROVIDER_URL: provider.url,
-      PAYMENT_PROVIDER_TIMEOUT_MS: '3000',
+      // The second payment must reach the bulkhead while the first still holds the slot, i.e. before
+      // this timeout ends the first: generous, so a slow request on a loaded machine cannot miss it.
+      PAYMENT_PROVIDER_TIMEOUT_MS: '6000',
       PAYMENT_PROVIDER_RETRIES: '0',
       PAYMENT_PROVIDER_MAX_CONCURRENCY: '1',
       PAYMENT_PROVIDER_MAX_QUEUE: '0',
@@ -431,11 +432,11 @@ describe('metrics listener configuration', () => {
       expect(during.value('gateway_login_attempts_total')).toBe(1);
       await redis.start();
       let value = 1;
-      for (let i = 0; i < 100 && value !== 0; i++) {
-        await sleep(100);
+      await waitFor('the limiter to leave its memory fallback', async () => {
         await http(gw.url, 'GET', '/v1/auth/me');
         value = await fallback();
-      }
+        return value === 0;
+      }).catch(() => undefined);
       expect(value).toBe(0);
     } finally {
       await gw.close();

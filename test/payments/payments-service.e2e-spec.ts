@@ -169,7 +169,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'succeed' });
     const bobs = await service.create(bob, key, body({ amount: 99_999_999 }));
     expect(bobs.body).toMatchObject({ status: 'succeeded', amount: 99_999_999 });
-    await new Promise((r) => setTimeout(r, 1300)); // Alice's lost charge completes at the provider
+    await provider.delayedChargesDone(); // Alice's lost charge completes at the provider
     const alices = await service.create(alice, key, alicesBody);
     expect(alices.body).toMatchObject({ status: 'succeeded', amount: 1250 });
     expect(provider.charges.size).toBe(2);
@@ -201,7 +201,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row.status).toBe('unknown');
 
-    await new Promise((r) => setTimeout(r, 1300));
+    await provider.delayedChargesDone(); // the lost charge has landed at the provider
     provider.behave({ kind: 'succeed' });
     const replay = await service.create(alice, key, input);
     expect(replay).toMatchObject({ status: 201, body: { id: row.id, status: 'succeeded' } });

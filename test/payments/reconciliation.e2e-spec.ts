@@ -1,5 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
+import { PaymentReconciler } from '../../src/payments/reconciliation/payment-reconciler';
+import { sleep, waitFor } from '../../tools/harness';
 import { createUser, login, TestUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
@@ -8,8 +10,16 @@ import { ProviderStandIn } from '../helpers/provider-stand-in';
 jest.setTimeout(90_000);
 
 const INTERVAL_MS = 250;
-const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 const report = (line: string): void => void process.stdout.write(`${line}\n`);
+
+/** Counts the runs of the gateway's reconciliation worker that have finished. */
+function countRuns(gw: TestApp): () => number {
+  const reconciler = gw.app.get(PaymentReconciler);
+  const runOnce = reconciler.runOnce.bind(reconciler);
+  let finished = 0;
+  jest.spyOn(reconciler, 'runOnce').mockImplementation(() => runOnce().finally(() => (finished += 1)));
+  return () => finished;
+}
 
 /** Polls `probe` (bounded) until it returns something other than undefined. */
 async function eventually<T>(what: string, probe: () => Promise<T | undefined>, withinMs = 30_000): Promise<T> {
@@ -160,7 +170,13 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
   });
 
   it('waits while the breaker is open, then its own call is the probe: the breaker closes with no client at all', async () => {
-    const gw = await gateway({ CIRCUIT_FAILURE_THRESHOLD: '1', CIRCUIT_HALF_OPEN_AFTER_MS: '1500' });
+    // Long enough for the worker's runs below to fall inside it on a loaded machine.
+    const HALF_OPEN_AFTER_MS = 5000;
+    const gw = await gateway({
+      CIRCUIT_FAILURE_THRESHOLD: '1',
+      CIRCUIT_HALF_OPEN_AFTER_MS: String(HALF_OPEN_AFTER_MS),
+    });
+    const runs = countRuns(gw);
     const user = await userOn(gw);
     provider.behave({ kind: 'error', httpStatus: 500 });
     expectUnknownOutcome(await pay(gw, user.token)); // opens the breaker (threshold 1)
@@ -168,7 +184,8 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     // The breaker opened when the client's (only) call failed; nothing reached the provider since.
     expect(provider.requestCount).toBe(1);
     const openedAt = provider.requests[0].at;
-    await sleep(700);
+    const runsWhenOpened = runs();
+    await waitFor('two worker runs while the breaker is open', () => runs() >= runsWhenOpened + 2);
     // While open and not yet due, the worker asks nothing (the provider saw only the client's call).
     expect(provider.requests.filter((r) => r.at > openedAt + 50)).toHaveLength(0);
 
@@ -178,7 +195,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
       return res.body.status === 'succeeded' ? true : undefined;
     });
     const asked = provider.requests.filter((r) => r.at > openedAt + 50);
-    expect(asked[0].at - openedAt).toBeGreaterThanOrEqual(1500 - 50); // not before the half-open delay
+    expect(asked[0].at - openedAt).toBeGreaterThanOrEqual(HALF_OPEN_AFTER_MS - 50); // not before the half-open delay
     const ready = await http(gw.url, 'GET', '/health/ready');
     expect((ready.body.details as Record<string, Record<string, unknown>>).paymentProvider).toMatchObject({
       state: 'closed',
@@ -190,6 +207,8 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const gw = await gateway();
     const user = await userOn(gw);
     provider.behave({ kind: 'error', httpStatus: 500 });
+    // Every reconciliation attempt of this payment happens after this.
+    const before = Date.now();
     expectUnknownOutcome(await pay(gw, user.token));
     const [id] = await unknownIds(gw, user.id);
     provider.behave({ kind: 'succeed', echo: { amount: 1 } });
@@ -199,7 +218,9 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
       return p.reconcileAttempts >= 2 ? p : undefined;
     });
     expect(row).toMatchObject({ status: 'unknown', providerChargeId: null });
-    expect(row.nextReconcileAt!.getTime()).toBeGreaterThan(Date.now() - INTERVAL_MS);
+    // Backed off: after two or more failures the next attempt waits at least two intervals
+    // (doubling), counted from an attempt made after `before`.
+    expect(row.nextReconcileAt!.getTime()).toBeGreaterThanOrEqual(before + 2 * INTERVAL_MS);
     await close(gw);
   });
 
@@ -208,7 +229,8 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const user = await userOn(gw);
     provider.behave({ kind: 'error', httpStatus: 500 });
     expectUnknownOutcome(await pay(gw, user.token));
-    await sleep(INTERVAL_MS * 2);
+    // The worker is at work on the backlog (it has asked the provider again) when the app closes.
+    await waitFor('the worker to ask the provider', () => provider.requestCount >= 2);
     await close(gw);
     const after = provider.requestCount;
     await sleep(INTERVAL_MS * 4);

@@ -1,24 +1,20 @@
+import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
+import { waitFor } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { DbProbeModule } from './db-probe.module';
 
-/** Active pg_sleep statements of this test database, other than our own observer. */
-async function runningSleeps(observer: Client): Promise<number> {
+/** Active statements of this test database running `fn` (other than our own observer). */
+async function running(observer: Client, fn: 'pg_sleep' | 'pg_advisory_xact_lock'): Promise<number> {
   const { rows } = await observer.query<{ n: string }>(
     `SELECT count(*) AS n FROM pg_stat_activity
       WHERE datname = current_database() AND pid <> pg_backend_pid()
-        AND state = 'active' AND query ILIKE '%pg_sleep%'`,
+        AND state = 'active' AND query ILIKE $1`,
+    [`%${fn}%`],
   );
   return Number(rows[0].n);
 }
-
-async function waitFor(condition: () => Promise<boolean>, what: string): Promise<void> {
-  for (let i = 0; i < 100; i++) {
-    if (await condition()) return;
-    await new Promise((r) => setTimeout(r, 50));
-  }
-  throw new Error(`timed out waiting for ${what}`);
-}
+const runningSleeps = (observer: Client): Promise<number> => running(observer, 'pg_sleep');
 
 describe('database limits: bounded pool and server-side statement timeout', () => {
   let observer: Client;
@@ -32,27 +28,41 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     let gw: TestApp;
     beforeAll(async () => {
       gw = await startApp(
-        { DB_POOL_MAX: '2', DB_POOL_TIMEOUT_MS: '500', DB_STATEMENT_TIMEOUT_MS: '10000' },
+        // The statement timeout only bounds the holders (the test releases them well before).
+        { DB_POOL_MAX: '2', DB_POOL_TIMEOUT_MS: '500', DB_STATEMENT_TIMEOUT_MS: '30000' },
         { imports: [DbProbeModule] },
       );
     });
     afterAll(() => gw.close());
 
     it('answers 503 with Retry-After after the pool wait, while both connections are still held, then recovers', async () => {
+      // Both pool connections wait on an advisory lock the observer holds: they stay busy until the
+      // test lets go, however long the steps in between take on a loaded machine.
+      const lock = randomInt(1, 2 ** 31);
+      await observer.query('SELECT pg_advisory_lock($1)', [lock]);
       let holdersDone = 0;
-      const holders = [1, 2].map(() => http(gw.url, 'GET', '/v1/db-probe/sleep/3').finally(() => (holdersDone += 1)));
-      await waitFor(async () => (await runningSleeps(observer)) === 2, 'both pool connections to be held');
+      const holders = [1, 2].map(() =>
+        http(gw.url, 'GET', `/v1/db-probe/wait-for-lock/${lock}`).finally(() => (holdersDone += 1)),
+      );
+      try {
+        await waitFor(
+          'both pool connections to be held',
+          async () => (await running(observer, 'pg_advisory_xact_lock')) === 2,
+        );
 
-      const started = Date.now();
-      const squeezed = await http(gw.url, 'GET', '/v1/db-probe/users');
-      const waitedMs = Date.now() - started;
-      expectProblem(squeezed, 503, 'SERVICE_UNAVAILABLE');
-      expect(Number(squeezed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
-      // It did not wait for a connection to come back: both holders are still sleeping.
-      expect(holdersDone).toBe(0);
-      expect(await runningSleeps(observer)).toBe(2);
-      expect(waitedMs).toBeGreaterThanOrEqual(450); // it did wait DB_POOL_TIMEOUT_MS first
-      process.stdout.write(`pool-exhausted 503 after ${waitedMs} ms (DB_POOL_TIMEOUT_MS=500)\n`);
+        const started = Date.now();
+        const squeezed = await http(gw.url, 'GET', '/v1/db-probe/users');
+        const waitedMs = Date.now() - started;
+        expectProblem(squeezed, 503, 'SERVICE_UNAVAILABLE');
+        expect(Number(squeezed.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+        // It did not wait for a connection to come back: both holders are still held.
+        expect(holdersDone).toBe(0);
+        expect(await running(observer, 'pg_advisory_xact_lock')).toBe(2);
+        expect(waitedMs).toBeGreaterThanOrEqual(450); // it did wait DB_POOL_TIMEOUT_MS first
+        process.stdout.write(`pool-exhausted 503 after ${waitedMs} ms (DB_POOL_TIMEOUT_MS=500)\n`);
+      } finally {
+        await observer.query('SELECT pg_advisory_unlock($1)', [lock]);
+      }
 
       const held: HttpResult[] = await Promise.all(holders);
       expect(held.map((r) => r.status)).toEqual([200, 200]);
@@ -66,22 +76,32 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     });
   });
 
-  describe('with a statement over DB_STATEMENT_TIMEOUT_MS=300', () => {
+  // 1 s: well above what an ordinary query takes on a loaded machine.
+  describe('with a statement over DB_STATEMENT_TIMEOUT_MS=1000', () => {
     let gw: TestApp;
     beforeAll(async () => {
-      gw = await startApp({ DB_STATEMENT_TIMEOUT_MS: '300' }, { imports: [DbProbeModule] });
+      gw = await startApp({ DB_STATEMENT_TIMEOUT_MS: '1000' }, { imports: [DbProbeModule] });
     });
     afterAll(() => gw.close());
+    /** Far longer than the timeout and than the wait below: only a cancellation ends it in time. */
+    const SLEEP_SECONDS = 30;
 
     it('is cancelled by PostgreSQL itself: 503 with Retry-After, and the backend no longer runs it', async () => {
       const started = Date.now();
-      const res = await http(gw.url, 'GET', '/v1/db-probe/sleep/2');
+      const res = await http(gw.url, 'GET', `/v1/db-probe/sleep/${SLEEP_SECONDS}`);
       const tookMs = Date.now() - started;
       expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
       expect(res.text).not.toMatch(/57014|statement timeout|pg_sleep/i);
-      expect(await runningSleeps(observer)).toBe(0);
-      process.stdout.write(`statement-timeout 503 after ${tookMs} ms (DB_STATEMENT_TIMEOUT_MS=300, pg_sleep(2))\n`);
+      // The client has the error a moment before the backend reports itself idle again: wait for
+      // that (bounded far below the sleep, which would still be running had PostgreSQL not ended it).
+      await waitFor('the backend to stop running the sleep', async () => (await runningSleeps(observer)) === 0, {
+        timeoutMs: 10_000,
+        intervalMs: 50,
+      });
+      process.stdout.write(
+        `statement-timeout 503 after ${tookMs} ms (DB_STATEMENT_TIMEOUT_MS=1000, pg_sleep(${SLEEP_SECONDS}))\n`,
+      );
 
       expect((await http(gw.url, 'GET', '/v1/db-probe/users')).status).toBe(200);
     });

@@ -13,6 +13,16 @@ class DbProbeController {
     return { slept: seconds };
   }
 
+  /**
+   * Holds one pool connection until the advisory lock `key` is free: the statement waits for the
+   * lock (which the test holds), so the connection is busy exactly as long as the test decides.
+   */
+  @Get('wait-for-lock/:key')
+  async waitForLock(@Param('key', ParseIntPipe) key: number): Promise<{ key: number }> {
+    await this.prisma.$queryRaw`SELECT pg_advisory_xact_lock(${key}::bigint)::text AS locked`;
+    return { key };
+  }
+
   /** An ordinary model query. */
   @Get('users')
   async users(): Promise<{ count: number }> {

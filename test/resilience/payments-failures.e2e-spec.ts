@@ -4,6 +4,7 @@ import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/a
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';
 import { PrismaService } from '../../src/database/prisma.service';
+import { waitFor } from '../../tools/harness';
 
 const body = (): Record<string, unknown> => ({ amount: 500, currency: 'GBP', recipientId: randomUUID() });
 
@@ -23,6 +24,13 @@ async function gateway(
 }
 
 const report = (line: string): void => void process.stdout.write(`${line}\n`);
+/**
+ * Per-attempt timeout where an answer must arrive in time: long enough for a loaded machine (a
+ * hanging provider still costs only this per attempt).
+ */
+const ANSWER_TIMEOUT_MS = 1000;
+/** Where a test needs the breaker to stay open: it never waits for this, so it can be long. */
+const STAYS_OPEN_MS = 30_000;
 
 describe('payments when the provider fails (HTTP, real stand-in provider)', () => {
   let provider: ProviderStandIn;
@@ -36,7 +44,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     let env: Awaited<ReturnType<typeof gateway>>;
     beforeAll(async () => {
       env = await gateway(provider, {
-        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_TIMEOUT_MS: String(ANSWER_TIMEOUT_MS),
         PAYMENT_PROVIDER_RETRIES: '1',
         CIRCUIT_FAILURE_THRESHOLD: '1000',
       });
@@ -50,7 +58,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
       const res = await env.pay(b, key);
       expectProblem(res, 504, 'UPSTREAM_TIMEOUT');
       expect(provider.requestsFor(await providerKeyFor(env.gw.app.get(PrismaService), key))).toHaveLength(2);
-      report(`provider hangs: 504 after ${res.ms} ms (2 attempts x 300 ms timeout + backoff)`);
+      report(`provider hangs: 504 after ${res.ms} ms (2 attempts x ${ANSWER_TIMEOUT_MS} ms timeout + backoff)`);
 
       provider.behave({ kind: 'succeed' });
       const replay = await env.pay(b, key);
@@ -86,7 +94,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
         PAYMENT_PROVIDER_TIMEOUT_MS: '300',
         PAYMENT_PROVIDER_RETRIES: '0',
         CIRCUIT_FAILURE_THRESHOLD: '2',
-        CIRCUIT_HALF_OPEN_AFTER_MS: '3000',
+        CIRCUIT_HALF_OPEN_AFTER_MS: String(STAYS_OPEN_MS),
       });
     });
     afterAll(() => env.gw.close());
@@ -103,7 +111,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
         expectProblem(res, 503, 'CIRCUIT_OPEN');
         const retryAfter = Number(res.headers.get('retry-after'));
         expect(retryAfter).toBeGreaterThanOrEqual(1);
-        expect(retryAfter).toBeLessThanOrEqual(3);
+        expect(retryAfter).toBeLessThanOrEqual(STAYS_OPEN_MS / 1000);
         fastFails.push(res.ms);
       }
       expect(provider.requestCount).toBe(calls);
@@ -121,10 +129,10 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     let env: Awaited<ReturnType<typeof gateway>>;
     beforeAll(async () => {
       env = await gateway(provider, {
-        PAYMENT_PROVIDER_TIMEOUT_MS: '300',
+        PAYMENT_PROVIDER_TIMEOUT_MS: String(ANSWER_TIMEOUT_MS),
         PAYMENT_PROVIDER_RETRIES: '0',
         CIRCUIT_FAILURE_THRESHOLD: '1',
-        CIRCUIT_HALF_OPEN_AFTER_MS: '5000',
+        CIRCUIT_HALF_OPEN_AFTER_MS: String(STAYS_OPEN_MS),
       });
     });
     afterAll(() => env.gw.close());
@@ -155,7 +163,8 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     let env: Awaited<ReturnType<typeof gateway>>;
     beforeAll(async () => {
       env = await gateway(provider, {
-        PAYMENT_PROVIDER_TIMEOUT_MS: '3000',
+        // Only a bound: the provider holds the admitted call until the test releases it.
+        PAYMENT_PROVIDER_TIMEOUT_MS: '30000',
         PAYMENT_PROVIDER_MAX_CONCURRENCY: '1',
         PAYMENT_PROVIDER_MAX_QUEUE: '0',
       });
@@ -163,8 +172,16 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     afterAll(() => env.gw.close());
 
     it('answers 503 SERVICE_UNAVAILABLE with Retry-After beyond the concurrent-call limit', async () => {
-      provider.behave({ kind: 'slow', delayMs: 500 });
-      const results = await Promise.all([1, 2, 3].map(() => env.pay(body())));
+      // The provider keeps the admitted call busy until the other two have been answered, however
+      // slowly they arrive: they meet a full bulkhead.
+      provider.behave({ kind: 'held' });
+      let answered = 0;
+      const pending = [1, 2, 3].map(() => env.pay(body()).finally(() => (answered += 1)));
+      await waitFor('two payments answered while one holds the provider', () => answered === 2, {
+        timeoutMs: 20_000,
+      });
+      provider.release();
+      const results = await Promise.all(pending);
       const created = results.filter((r) => r.status === 201);
       const refused = results.filter((r) => r.status === 503);
       expect(created.length).toBeGreaterThanOrEqual(1);

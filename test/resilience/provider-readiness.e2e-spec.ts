@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
 import { PAYMENT_PROVIDER, PaymentProvider } from '../../src/payments/provider/payment-provider';
-import { http, startApp, TestApp } from '../helpers/app';
+import { startApp, TestApp } from '../helpers/app';
+import { breakerReadiness, expectRetryAfter, waitForBreakerState } from '../helpers/breaker';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 
 const charge = { amount: 100, currency: 'EUR', recipientId: randomUUID(), reference: null };
+/** Long enough that opening the breaker and reading readiness fit inside it on a loaded machine. */
+const HALF_OPEN_AFTER_MS = 3000;
 
 describe('provider breaker in /health/ready and in the logs', () => {
   let provider: ProviderStandIn;
@@ -16,7 +19,7 @@ describe('provider breaker in /health/ready and in the logs', () => {
       PAYMENT_PROVIDER_URL: provider.url,
       PAYMENT_PROVIDER_RETRIES: '0',
       CIRCUIT_FAILURE_THRESHOLD: '2',
-      CIRCUIT_HALF_OPEN_AFTER_MS: '300',
+      CIRCUIT_HALF_OPEN_AFTER_MS: String(HALF_OPEN_AFTER_MS),
     });
     client = gw.app.get<PaymentProvider>(PAYMENT_PROVIDER);
   });
@@ -27,23 +30,16 @@ describe('provider breaker in /health/ready and in the logs', () => {
 
   const breakerLines = (): string[] =>
     gw.logs.filter((l) => l.context === 'PaymentProviderBreaker').map((l) => String(l.msg));
-  const readiness = async () => {
-    const res = await http(gw.url, 'GET', '/health/ready');
-    return {
-      status: res.status,
-      provider: (res.body.details as Record<string, Record<string, unknown>>).paymentProvider,
-    };
-  };
 
   it('reports a closed breaker with its counts while the provider is healthy', async () => {
-    const ready = await readiness();
+    const ready = await breakerReadiness(gw);
     expect(ready.status).toBe(200);
-    expect(ready.provider).toMatchObject({
+    expect(ready.breaker).toMatchObject({
       status: 'up',
       state: 'closed',
       consecutiveFailures: 0,
       failureThreshold: 2,
-      halfOpenAfterMs: 300,
+      halfOpenAfterMs: HALF_OPEN_AFTER_MS,
       opened: 0,
       bulkhead: { maxConcurrent: 20, maxQueue: 50, freeSlots: 20, freeQueueSlots: 50 },
     });
@@ -51,19 +47,23 @@ describe('provider breaker in /health/ready and in the logs', () => {
 
   it('keeps the gateway ready with an open breaker, shows it as open, and logs each transition once', async () => {
     provider.behave({ kind: 'error', httpStatus: 500 });
+    const failingFrom = Date.now();
     await Promise.allSettled([
       client.charge(charge, `rd-${randomUUID()}`),
       client.charge(charge, `rd-${randomUUID()}`),
     ]);
-    const open = await readiness();
+    const open = await breakerReadiness(gw);
+    const elapsedMs = Date.now() - failingFrom;
     expect(open.status).toBe(200);
-    expect(open.provider).toMatchObject({ status: 'up', state: 'open', opened: 1, retryAfterSeconds: 1 });
+    expect(open.breaker).toMatchObject({ status: 'up', state: 'open', opened: 1 });
+    expectRetryAfter(open.breaker.retryAfterSeconds, HALF_OPEN_AFTER_MS, elapsedMs);
     expect(breakerLines()).toEqual([expect.stringMatching(/circuit opened \(2 consecutive failures\)/)]);
 
     provider.behave({ kind: 'succeed' });
-    await new Promise((r) => setTimeout(r, 350));
+    // Half-open once the delay has passed (readiness says so without a call), then one probe closes it.
+    await waitForBreakerState(gw, 'half-open', HALF_OPEN_AFTER_MS + 15_000);
     await client.charge(charge, `rd-${randomUUID()}`);
-    expect((await readiness()).provider).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
+    expect((await breakerReadiness(gw)).breaker).toMatchObject({ state: 'closed', consecutiveFailures: 0 });
     expect(breakerLines()).toEqual([
       expect.stringMatching(/opened/),
       expect.stringMatching(/half-open/),
