@@ -194,6 +194,11 @@ export class RedisClusterTopology {
     return `redis://:${encodeURIComponent(password)}@127.0.0.1:${this.nodes[0].port}`;
   }
 
+  /** A URL to the node on `port` alone (not through the cluster), with the cluster's password. */
+  nodeUrl(port: number): string {
+    return `redis://:${encodeURIComponent(this.password)}@127.0.0.1:${port}`;
+  }
+
   /** REDIS_CLUSTER_NODES: every other node (a seed list that survives the loss of any one node). */
   seedNodes(): string {
     return this.nodes

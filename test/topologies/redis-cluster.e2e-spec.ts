@@ -1,91 +1,57 @@
-import Redis from 'ioredis';
-import { createApp } from '../../src/app.factory';
 import { RedisBootError } from '../../src/redis/redis-connection';
+import { CommandMonitor } from '../../tools/harness';
 import { http, startApp, TestApp } from '../helpers/app';
-import { testEnv } from '../helpers/env';
 import { PrivateRedis } from '../helpers/processes';
 import { RedisClusterTopology } from '../helpers/redis-topologies';
 import { RateLimitProbeModule } from '../rate-limit/rate-limit-probe.module';
 import {
+  bootRefusal,
   burst,
-  createUserWithEmail,
-  describeHeal,
-  driveUntilHealed,
-  expectHealed,
-  expectOutage,
-  expectDuplicateAndScriptsWork,
+  describeTopologyPair,
+  expectHealAfterKill,
+  expectOutageThenHeal,
   expectSharedLimit,
   expectSharedLockout,
   login,
   newClient,
   SHARED_LIMIT,
-  startPair,
   userWithLockoutOn,
 } from './topology-scenarios';
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 jest.setTimeout(120000);
 
 describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
-  let cluster: RedisClusterTopology;
-  let a: TestApp;
-  let b: TestApp;
-  const variables = (): Record<string, string> => ({
-    REDIS_MODE: 'cluster',
-    REDIS_URL: cluster.url(),
-    REDIS_CLUSTER_NODES: cluster.seedNodes(),
-  });
-
-  beforeAll(async () => {
-    cluster = await RedisClusterTopology.start();
-    [a, b] = await startPair(variables());
-  });
-  afterAll(async () => {
-    await a?.close();
-    await b?.close();
-    await cluster?.destroy();
+  const pair = describeTopologyPair({
+    start: () => RedisClusterTopology.start(),
+    variables: (cluster) => ({
+      REDIS_MODE: 'cluster',
+      REDIS_URL: cluster.url(),
+      REDIS_CLUSTER_NODES: cluster.seedNodes(),
+    }),
+    readyWhen: 'with every master answering',
   });
 
   /** Every key of the pair's prefix, by the master that holds it. */
   async function keysByMaster(): Promise<Map<number, string[]>> {
     const out = new Map<number, string[]>();
-    for (const port of await cluster.masterPorts())
-      out.set(port, await cluster.keysOn(port, `${a.env.REDIS_KEY_PREFIX}*`));
+    for (const port of await pair.topology.masterPorts())
+      out.set(port, await pair.topology.keysOn(port, `${pair.a.env.REDIS_KEY_PREFIX}*`));
     return out;
   }
 
-  it('is ready, with every master answering', async () => {
-    const ready = await http(a.url, 'GET', '/health/ready');
-    expect(ready.status).toBe(200);
-    expect(ready.body).toMatchObject({ info: { redis: { status: 'up' }, rateLimit: { store: 'redis' } } });
-  });
-
-  it('shares one limit across both instances: a concurrent burst gets exactly the limit in 200s', async () => {
-    expectSharedLimit(await burst(a, b, newClient(), SHARED_LIMIT * 3));
-  });
-
   it('spreads the keys over the masters, each budget and lockout key in one slot of one master', async () => {
-    for (let i = 0; i < 12; i++) expectSharedLimit(await burst(a, b, newClient(), SHARED_LIMIT + 1));
+    for (let i = 0; i < 12; i++) expectSharedLimit(await burst(pair.a, pair.b, newClient(), SHARED_LIMIT + 1));
     const byMaster = await keysByMaster();
     expect([...byMaster.values()].filter((keys) => keys.length > 0).length).toBeGreaterThanOrEqual(2);
     // No key lives anywhere but on the master of its own slot (no CROSSSLOT, no misplaced writes).
-    for (const [port, keys] of byMaster) for (const key of keys) expect(await cluster.masterOf(key)).toBe(port);
-  });
-
-  it('gives a duplicate() connection (for subscribers) and scripts the same topology', async () => {
-    await expectDuplicateAndScriptsWork(a);
-  });
-
-  it('shares one lockout across both instances', async () => {
-    await expectSharedLockout(a, b, await createUserWithEmail(a, `${newClient()}-lock@example.test`));
+    for (const [port, keys] of byMaster) for (const key of keys) expect(await pair.topology.masterOf(key)).toBe(port);
   });
 
   /** A fresh client whose budget lives on one master (found by the keys its first request creates). */
   async function clientOnSomeMaster(): Promise<{ client: string; master: number }> {
     const before = await keysByMaster();
     const client = newClient();
-    expect((await http(a.url, 'GET', '/v1/limited', { headers: { 'x-forwarded-for': client } })).status).toBe(200);
+    expect((await http(pair.a.url, 'GET', '/v1/limited', { headers: { 'x-forwarded-for': client } })).status).toBe(200);
     const after = await keysByMaster();
     const master = [...after].find(([port, keys]) => keys.length > (before.get(port)?.length ?? 0))?.[0];
     if (master === undefined) throw new Error('the budget keys were not found on any master');
@@ -93,27 +59,22 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
   }
 
   it('behaves as in an outage while a SIGKILLed master has no replacement, then heals without a restart once its replica takes over', async () => {
+    const { topology: cluster, a, b } = pair;
     const { client, master: victim } = await clientOnSomeMaster();
     const user = await userWithLockoutOn(a, (key) => cluster.masterOf(key), victim);
     expect((await login(b, user)).status).toBe(200);
     const replicas = await cluster.replicasOf(victim);
     expect(replicas.length).toBeGreaterThanOrEqual(1);
 
-    await cluster.holdFailover(replicas, true);
-    await cluster.kill(victim);
-    const killedAt = Date.now();
-    await Promise.all([a, b].map((gw) => expectOutage(gw, user, client)));
-
-    await cluster.holdFailover(replicas, false);
-    const releasedAt = Date.now();
-    const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, releasedAt)));
-    console.log(
-      `${describeHeal('cluster, from the failover release', heals)}\n(the master was killed ${releasedAt - killedAt} ms before the release)`,
-    );
-    for (const heal of heals) expectHealed(heal);
+    await expectOutageThenHeal([a, b], user, client, {
+      what: 'cluster',
+      hold: (on) => cluster.holdFailover(replicas, on),
+      kill: () => cluster.kill(victim),
+    });
   });
 
   it('heals both instances without a restart when a master is SIGKILLed mid-traffic and its replica takes over at once; shared limit and lockout after', async () => {
+    const { topology: cluster, a, b } = pair;
     await cluster.waitHealthy();
     let victim: number | undefined;
     let client = '';
@@ -124,11 +85,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     expect(victim).toBeDefined();
     const user = await userWithLockoutOn(a, (key) => cluster.masterOf(key), victim!);
 
-    await cluster.kill(victim!);
-    const killedAt = Date.now();
-    const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, killedAt)));
-    console.log(describeHeal('cluster, from the kill', heals));
-    for (const heal of heals) expectHealed(heal);
+    await expectHealAfterKill([a, b], user, client, { what: 'cluster', kill: () => cluster.kill(victim!) });
 
     // Healed means the shared state works again: one limit and one lockout across both instances.
     await cluster.waitHealthy();
@@ -140,12 +97,8 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
 
   describe('boot-time check', () => {
     it('refuses to start with a wrong password, saying why without the secret', async () => {
-      const wrong = 'Wr0ng-' + cluster.password.slice(6);
-      const env = testEnv({ ...variables(), REDIS_URL: cluster.url(wrong) });
-      const refusal = await createApp(env).then(
-        async (app) => (await app.close(), undefined),
-        (error: unknown) => error,
-      );
+      const wrong = 'Wr0ng-' + pair.topology.password.slice(6);
+      const refusal = await bootRefusal({ ...pair.variables(), REDIS_URL: pair.topology.url(wrong) });
       expect(refusal).toBeInstanceOf(RedisBootError);
       expect((refusal as Error).message).toMatch(/authentication failed/);
       expect((refusal as Error).message).not.toContain(wrong);
@@ -154,11 +107,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     it('refuses to start in cluster mode against a server that is not a cluster node', async () => {
       const plain = await PrivateRedis.start();
       try {
-        const env = testEnv({ REDIS_MODE: 'cluster', REDIS_URL: plain.url() });
-        const refusal = await createApp(env).then(
-          async (app) => (await app.close(), undefined),
-          (error: unknown) => error,
-        );
+        const refusal = await bootRefusal({ REDIS_MODE: 'cluster', REDIS_URL: plain.url() });
         expect(refusal).toBeInstanceOf(RedisBootError);
         expect((refusal as Error).message).toMatch(/not a cluster node|cluster is down|unreachable/);
       } finally {
@@ -182,23 +131,14 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
       await standalone?.destroy();
     });
 
-    /** Counts the commands sent over the wire to `ports` (MONITOR; script-internal and housekeeping calls excluded). */
-    async function monitorAll(
-      ports: { port: number; password?: string }[],
-    ): Promise<{ commands: string[]; stop: () => void }> {
-      const commands: string[] = [];
-      const clients = ports.map(({ port, password }) => new Redis({ host: '127.0.0.1', port, password }));
-      const monitors = await Promise.all(clients.map((client) => client.monitor()));
-      for (const monitor of monitors)
-        monitor.on('monitor', (_time: string, args: string[], source: string) => {
-          if (source !== 'lua' && !/^(cluster|info|ping|command|client|auth|hello|select|readonly)$/i.test(args[0]))
-            commands.push(args[0].toLowerCase());
-        });
-      return {
-        commands,
-        stop: () => [...monitors, ...clients].forEach((client) => client.disconnect()),
-      };
-    }
+    /** The commands sent over the wire (script-internal and housekeeping calls excluded). */
+    const roundTrips = (commands: { args: string[]; source: string }[]): string[] =>
+      commands
+        .filter(
+          (c) =>
+            c.source !== 'lua' && !/^(cluster|info|ping|command|client|auth|hello|select|readonly)$/i.test(c.args[0]),
+        )
+        .map((c) => c.args[0].toLowerCase());
 
     async function timed(gw: TestApp): Promise<number> {
       const started = process.hrtime.bigint();
@@ -213,6 +153,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     const p50 = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
 
     it('makes the same Redis round trips per request as standalone (one script call per slot, no redirects)', async () => {
+      const { topology: cluster, a } = pair;
       const requests = 100;
       // Warm up first: a master promoted by the failover tests above does not have the rate-limit
       // script cached yet, and its first call costs a NOSCRIPT answer plus an EVAL. Each request
@@ -221,36 +162,40 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
         await timed(single);
         await timed(a);
       }
-      const onCluster = await monitorAll(
-        (await cluster.masterPorts()).map((port) => ({ port, password: cluster.password })),
-      );
-      const onStandalone = await monitorAll([{ port: standalone.port }]);
+      const onCluster = await CommandMonitor.start((await cluster.masterPorts()).map((port) => cluster.nodeUrl(port)));
+      const onStandalone = await CommandMonitor.start([standalone.url()]);
       const latency = { cluster: [] as number[], standalone: [] as number[] };
+      let commands: { cluster: string[]; standalone: string[] };
       try {
-        await sleep(200);
-        // Interleaved, so both modes see the same machine load.
-        for (let i = 0; i < requests; i++) {
-          latency.standalone.push(await timed(single));
-          latency.cluster.push(await timed(a));
-        }
-        await sleep(300); // MONITOR output is asynchronous
+        // Interleaved, so both modes see the same machine load. Each monitor counts exactly what its
+        // servers ran between two markers, so nothing of the warm-up and nothing late is counted.
+        let clusterSeen: Awaited<ReturnType<CommandMonitor['during']>> = [];
+        const standaloneSeen = await onStandalone.during(async () => {
+          clusterSeen = await onCluster.during(async () => {
+            for (let i = 0; i < requests; i++) {
+              latency.standalone.push(await timed(single));
+              latency.cluster.push(await timed(a));
+            }
+          });
+        });
+        commands = { cluster: roundTrips(clusterSeen), standalone: roundTrips(standaloneSeen) };
       } finally {
         onCluster.stop();
         onStandalone.stop();
       }
       const perRequest = {
-        cluster: onCluster.commands.length / requests,
-        standalone: onStandalone.commands.length / requests,
+        cluster: commands.cluster.length / requests,
+        standalone: commands.standalone.length / requests,
       };
       console.log(
         `Redis cost per auth-route request (2 named limits), ${requests} interleaved sequential requests:\n` +
           `  standalone: ${perRequest.standalone} round trips, p50 ${p50(latency.standalone).toFixed(2)} ms\n` +
           `  cluster:    ${perRequest.cluster} round trips, p50 ${p50(latency.cluster).toFixed(2)} ms`,
       );
-      const tally = (commands: string[]): Record<string, number> =>
-        commands.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c]: (acc[c] ?? 0) + 1 }), {});
+      const tally = (list: string[]): Record<string, number> =>
+        list.reduce<Record<string, number>>((acc, c) => ({ ...acc, [c]: (acc[c] ?? 0) + 1 }), {});
       console.log(
-        `commands: standalone ${JSON.stringify(tally(onStandalone.commands))}, cluster ${JSON.stringify(tally(onCluster.commands))}`,
+        `commands: standalone ${JSON.stringify(tally(commands.standalone))}, cluster ${JSON.stringify(tally(commands.cluster))}`,
       );
       // One script call per request in both modes. A fresh-clone CI run saw 2 extra commands in 100
       // requests on the cluster (not yet attributed; MOVED/ASK redirects would be many more), so

@@ -1,9 +1,12 @@
 import { randomUUID } from 'node:crypto';
+import { createApp } from '../../src/app.factory';
 import { LockoutService } from '../../src/lockout/lockout.service';
 import { REDIS, type RedisClient } from '../../src/redis/redis.constants';
 import { UsersService } from '../../src/users/users.service';
+import { sleep } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
-import { randomPassword, TestUser } from '../auth/fixtures';
+import { testEnv } from '../helpers/env';
+import { createUser, randomPassword, TestUser } from '../auth/fixtures';
 import { RateLimitProbeModule } from '../rate-limit/rate-limit-probe.module';
 
 /**
@@ -15,8 +18,6 @@ export const HEAL_BOUND_MS = 30000;
 
 /** The shared global limit of the two instances in these suites. */
 export const SHARED_LIMIT = 20;
-
-const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
 let clientCounter = 0;
 /** A client address of its own (the instances trust X-Forwarded-For from the loopback test client). */
@@ -30,7 +31,7 @@ const asClient = (client: string): { headers: Record<string, string> } => ({
 });
 
 /** Two gateway instances on one Redis topology, sharing one key prefix (one set of limits and lockouts). */
-export async function startPair(variables: Record<string, string>): Promise<[TestApp, TestApp]> {
+async function startPair(variables: Record<string, string>): Promise<[TestApp, TestApp]> {
   const common = {
     ...variables,
     TRUST_PROXY: '127.0.0.1',
@@ -54,7 +55,7 @@ export async function startPair(variables: Record<string, string>): Promise<[Tes
   }
 }
 
-export async function createUserWithEmail(gw: TestApp, email: string): Promise<TestUser> {
+async function createUserWithEmail(gw: TestApp, email: string): Promise<TestUser> {
   const password = randomPassword();
   const created = await gw.app.get(UsersService).create({ email, password, role: 'user' });
   return { id: created.id, email, password, role: 'user' };
@@ -156,7 +157,7 @@ function expectOnlyDocumentedAnswers(samples: Sample[]): void {
  * a Redis outage: readiness 503, liveness 200, login 503 SERVICE_UNAVAILABLE, and the limiter
  * answering from its memory fallback (200/429, never a 500). `rounds` rounds are observed.
  */
-export async function expectOutage(gw: TestApp, user: TestUser, client: string, rounds = 3): Promise<void> {
+async function expectOutage(gw: TestApp, user: TestUser, client: string, rounds = 3): Promise<void> {
   const samples: Sample[] = [];
   const since = Date.now();
   for (let i = 0; i < rounds; i++) samples.push(await round(gw, user, client, since));
@@ -165,7 +166,7 @@ export async function expectOutage(gw: TestApp, user: TestUser, client: string, 
   expect(samples.some((s) => s.store === 'memory-fallback')).toBe(true);
 }
 
-export interface InstanceHeal {
+interface InstanceHeal {
   /** Time from `since` to the first 200 from /v1/auth/login. */
   firstLoginMs: number;
   /** Time from `since` to the first readiness 200 with the limiter back on the shared Redis. */
@@ -177,12 +178,7 @@ export interface InstanceHeal {
  * Drives one instance with rounds (about every 50 ms) from `since` until it has logged `user` in
  * and been ready on the shared store again, or HEAL_BOUND_MS passed.
  */
-export async function driveUntilHealed(
-  gw: TestApp,
-  user: TestUser,
-  client: string,
-  since: number,
-): Promise<InstanceHeal> {
+async function driveUntilHealed(gw: TestApp, user: TestUser, client: string, since: number): Promise<InstanceHeal> {
   const samples: Sample[] = [];
   let firstLoginMs = -1;
   let readyMs = -1;
@@ -197,12 +193,12 @@ export async function driveUntilHealed(
 }
 
 /** Healed within HEAL_BOUND_MS, without a restart, and only documented answers on the way. */
-export function expectHealed(heal: InstanceHeal): void {
+function expectHealed(heal: InstanceHeal): void {
   expectOnlyDocumentedAnswers(heal.samples);
   expect({ loggedIn: heal.firstLoginMs >= 0, ready: heal.readyMs >= 0 }).toEqual({ loggedIn: true, ready: true });
 }
 
-export function describeHeal(what: string, heals: InstanceHeal[]): string {
+function describeHeal(what: string, heals: InstanceHeal[]): string {
   return heals
     .map(
       (h, i) =>
@@ -216,7 +212,7 @@ export function describeHeal(what: string, heals: InstanceHeal[]): string {
  * `duplicate()`): it connects to the same topology, receives what the shared client publishes, and
  * the shared client runs scripts (`defineCommand` / EVAL) on the topology.
  */
-export async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
+async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
   const shared = gw.app.get<RedisClient>(REDIS);
   const subscriber = shared.duplicate();
   try {
@@ -236,4 +232,117 @@ export async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> 
   } finally {
     subscriber.disconnect();
   }
+}
+
+/** A running Redis topology a pair of gateways can use. */
+interface Topology {
+  destroy(): Promise<void>;
+}
+
+/** The topology of a suite and its two gateway instances, filled in before the suite's first test. */
+export interface TopologyPair<T extends Topology> {
+  topology: T;
+  a: TestApp;
+  b: TestApp;
+  /** The gateway variables that select this topology (REDIS_MODE, REDIS_URL, ...). */
+  variables: () => Record<string, string>;
+}
+
+/**
+ * What every topology suite shares: call it inside the suite's `describe`. It starts the topology
+ * and two gateway instances on it before the suite (and stops them after), and registers the checks
+ * every topology passes before its own tests run: ready, one shared limit, a working duplicate()
+ * connection and scripts, one shared lockout.
+ */
+export function describeTopologyPair<T extends Topology>(options: {
+  start: () => Promise<T>;
+  variables: (topology: T) => Record<string, string>;
+  /** How readiness is reached on this topology, for the first test's name. */
+  readyWhen: string;
+}): TopologyPair<T> {
+  const pair = { variables: () => options.variables(pair.topology) } as TopologyPair<T>;
+  beforeAll(async () => {
+    pair.topology = await options.start();
+    [pair.a, pair.b] = await startPair(pair.variables());
+  });
+  afterAll(async () => {
+    await pair.a?.close();
+    await pair.b?.close();
+    await pair.topology?.destroy();
+  });
+
+  it(`is ready, ${options.readyWhen}`, async () => {
+    const ready = await http(pair.a.url, 'GET', '/health/ready');
+    expect(ready.status).toBe(200);
+    expect(ready.body).toMatchObject({ info: { redis: { status: 'up' }, rateLimit: { store: 'redis' } } });
+  });
+
+  it('shares one limit across both instances: a concurrent burst gets exactly the limit in 200s', async () => {
+    expectSharedLimit(await burst(pair.a, pair.b, newClient(), SHARED_LIMIT * 3));
+  });
+
+  it('gives a duplicate() connection (for subscribers) and scripts the same topology', async () => {
+    await expectDuplicateAndScriptsWork(pair.a);
+  });
+
+  it('shares one lockout across both instances', async () => {
+    await expectSharedLockout(pair.a, pair.b, await createUser(pair.a));
+  });
+
+  return pair;
+}
+
+/** The error createApp refused with, or undefined if it started (then it is closed again). */
+export async function bootRefusal(variables: Record<string, string>): Promise<unknown> {
+  return createApp(testEnv(variables)).then(
+    async (app) => {
+      await app.close();
+      return undefined;
+    },
+    (error: unknown) => error,
+  );
+}
+
+/** Logs the heal figures of both instances as `what`, and asserts that each healed. */
+function healReport(what: string, heals: InstanceHeal[], note = ''): void {
+  console.log(`${describeHeal(what, heals)}${note}`);
+  for (const heal of heals) expectHealed(heal);
+}
+
+/**
+ * A node is SIGKILLed while its failover is held: both instances behave as in an outage; once the
+ * failover is released they heal without a restart (logged as `what`, from the release).
+ */
+export async function expectOutageThenHeal(
+  [a, b]: [TestApp, TestApp],
+  user: TestUser,
+  client: string,
+  steps: { what: string; hold: (on: boolean) => Promise<void>; kill: () => Promise<void> },
+): Promise<void> {
+  await steps.hold(true);
+  await steps.kill();
+  const killedAt = Date.now();
+  await Promise.all([a, b].map((gw) => expectOutage(gw, user, client)));
+
+  await steps.hold(false);
+  const releasedAt = Date.now();
+  const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, releasedAt)));
+  healReport(
+    `${steps.what}, from the failover release`,
+    heals,
+    `\n(the node was killed ${releasedAt - killedAt} ms before the release)`,
+  );
+}
+
+/** A node is SIGKILLed mid-traffic and replaced at once: both instances heal without a restart. */
+export async function expectHealAfterKill(
+  [a, b]: [TestApp, TestApp],
+  user: TestUser,
+  client: string,
+  steps: { what: string; kill: () => Promise<void> },
+): Promise<void> {
+  await steps.kill();
+  const killedAt = Date.now();
+  const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, killedAt)));
+  healReport(`${steps.what}, from the kill`, heals);
 }
