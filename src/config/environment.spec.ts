@@ -1,28 +1,5 @@
-import { randomBytes } from 'node:crypto';
-import { EnvironmentError, loadEnvironment } from './environment';
-
-const secret = (): string => randomBytes(32).toString('base64url');
-
-function valid(): Record<string, string> {
-  return {
-    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/db',
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    JWT_ACCESS_SECRET: secret(),
-    REFRESH_TOKEN_PEPPER: secret(),
-    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:4010',
-    PAYMENT_PROVIDER_API_KEY: secret(),
-  };
-}
-
-function problemsOf(vars: Record<string, string>): EnvironmentError['problems'] {
-  try {
-    loadEnvironment(vars);
-  } catch (error) {
-    if (error instanceof EnvironmentError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+import { loadEnvironment } from './environment';
+import { problemsOf, secret, validVariables as valid } from './environment.fixture';
 
 describe('loadEnvironment', () => {
   it('applies the contract defaults to optional variables', () => {

@@ -1,28 +1,9 @@
-import { randomBytes } from 'node:crypto';
-import { EnvironmentError, loadEnvironment } from './environment';
+import { loadEnvironment } from './environment';
+import { problemsOf as problemsOfExactly, secret, validVariables as valid } from './environment.fixture';
 
-const secret = (): string => randomBytes(32).toString('base64url');
-
-function valid(): Record<string, string> {
-  return {
-    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/db',
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    JWT_ACCESS_SECRET: secret(),
-    REFRESH_TOKEN_PEPPER: secret(),
-    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:4010',
-    PAYMENT_PROVIDER_API_KEY: secret(),
-  };
-}
-
-function problemsOf(vars: Record<string, string>): EnvironmentError['problems'] {
-  try {
-    loadEnvironment({ ...valid(), ...vars });
-  } catch (error) {
-    if (error instanceof EnvironmentError) return error.problems;
-    throw error;
-  }
-  return [];
-}
+/** What the boot check refuses in a valid environment with `vars` set. */
+const problemsOf = (vars: Record<string, string>): ReturnType<typeof problemsOfExactly> =>
+  problemsOfExactly({ ...valid(), ...vars });
 
 describe('Redis topology configuration', () => {
   it('defaults to standalone with no cluster or sentinel settings', () => {

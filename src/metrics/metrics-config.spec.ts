@@ -1,18 +1,8 @@
-import { randomBytes } from 'node:crypto';
 import { EnvironmentError, loadEnvironment } from '../config/environment';
-
-const secret = (): string => randomBytes(32).toString('base64url');
+import { validVariables } from '../config/environment.fixture';
 
 function load(extra: Record<string, string>): ReturnType<typeof loadEnvironment> {
-  return loadEnvironment({
-    DATABASE_URL: 'postgresql://postgres@127.0.0.1:5432/db',
-    REDIS_URL: 'redis://127.0.0.1:6379',
-    JWT_ACCESS_SECRET: secret(),
-    REFRESH_TOKEN_PEPPER: secret(),
-    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:4010',
-    PAYMENT_PROVIDER_API_KEY: secret(),
-    ...extra,
-  });
+  return loadEnvironment({ ...validVariables(), ...extra });
 }
 
 function refusal(extra: Record<string, string>): string {
