@@ -3,7 +3,8 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
-import { AppModule, AppModuleOptions } from './app.module';
+import { AppModule, AppModuleOptions, ROOT_LOGGER } from './app.module';
+import { registerAccessLog } from './http/access-log';
 import { createOpenApiDocument } from './openapi/openapi-document';
 import { docsEnabled, Env } from './config/environment';
 import { databaseErrorToProblem } from './database/database-errors';
@@ -115,6 +116,7 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     bodyParser: false,
   });
   app.useLogger(withoutPrefixedControllerLines(app.get(Logger)));
+  registerAccessLog(instance, app.get(ROOT_LOGGER));
   registerHttpMetrics(instance, app.get(MetricsService));
 
   if (env.CORS_ORIGINS.length > 0) {

@@ -17,9 +17,9 @@ export const SECURITY_HEADER_OPTIONS: Readonly<HelmetOptions> = {
  * request is wasted work: the hot path sets this frozen map in one call instead. Computed by
  * running helmet itself against a recording response, so the values stay helmet's.
  */
-export function staticSecurityHeaders(options: Readonly<HelmetOptions> = SECURITY_HEADER_OPTIONS): Readonly<
-  Record<string, string>
-> {
+export function staticSecurityHeaders(
+  options: Readonly<HelmetOptions> = SECURITY_HEADER_OPTIONS,
+): Readonly<Record<string, string>> {
   const headers: Record<string, string> = {};
   let failure: unknown;
   const recorder = {

@@ -180,10 +180,10 @@ export class PaymentsRepository {
     });
   }
 
-  /** The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. */
   /**
-   * The hot read (`GET /v1/payments/:id`): one parameterised statement on the pool, not through
-   * Prisma's query compiler, which costs more CPU per call than the rest of the request (see
+   * The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. The hot
+   * read (`GET /v1/payments/:id`): one parameterised statement on the pool, not through Prisma's
+   * query compiler, which costs more CPU per call than the rest of the request (see
    * docs/performance.md). The row is the Payment model's shape.
    */
   async find(id: string, userId: string, any: boolean): Promise<Payment | undefined> {
