@@ -25,12 +25,17 @@ export interface StartOptions {
   timeoutMs?: number;
   /** Every chunk of stdout/stderr, as it arrives (e.g. to show the gateway's log). */
   onOutput?: (chunk: string) => void;
+  /**
+   * Send stdout to /dev/null instead of reading it (only stderr is kept and matched): for a server
+   * logging a line per request under load, where reading that stream would cost the caller CPU.
+   */
+  discardStdout?: boolean;
 }
 
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
-  /** The last 64 KiB of combined stdout and stderr. */
+  /** The last 64 KiB of combined stdout and stderr (stderr only with `discardStdout`). */
   output(): string;
   running(): boolean;
   readonly exited: Promise<ExitInfo>;
@@ -108,7 +113,7 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
     uid: options.uid,
     gid: options.gid,
     detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
+    stdio: ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'],
   });
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
@@ -120,8 +125,8 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
     output = (output + text).slice(-OUTPUT_LIMIT);
     options.onOutput?.(text);
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
   let exitInfo: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
