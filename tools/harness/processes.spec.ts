@@ -60,6 +60,22 @@ describe('processes', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('with discardStdout, keeps and matches stderr only', async () => {
+    const p = await startProcess({
+      name: 'chatty',
+      command: process.execPath,
+      args: ['-e', "console.log('request log line'); console.error('ready on stderr'); setInterval(() => {}, 1000)"],
+      ready: { output: /ready on stderr/ },
+      discardStdout: true,
+    });
+    try {
+      expect(p.output()).toContain('ready on stderr');
+      expect(p.output()).not.toContain('request log line');
+    } finally {
+      await p.stop({ graceMs: 2000 });
+    }
+  });
+
   it('refuses to start a command that does not exist, naming it', async () => {
     await expect(startProcess({ name: 'ghost', command: 'no-such-binary-gw' })).rejects.toThrow(
       /ghost: could not start no-such-binary-gw/,

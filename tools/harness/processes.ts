@@ -37,12 +37,17 @@ export interface StartOptions {
    * its reader. Readiness failures still kill the group.
    */
   outliveParent?: boolean;
+  /**
+   * Send stdout to /dev/null instead of reading it (only stderr is kept and matched): for a server
+   * logging a line per request under load, where reading that stream would cost the caller CPU.
+   */
+  discardStdout?: boolean;
 }
 
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
-  /** The last 64 KiB of combined stdout and stderr. */
+  /** The last 64 KiB of combined stdout and stderr (stderr only with `discardStdout`). */
   output(): string;
   running(): boolean;
   readonly exited: Promise<ExitInfo>;
@@ -127,7 +132,8 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
       uid: options.uid,
       gid: options.gid,
       detached: true,
-      stdio: logFd === undefined ? ['ignore', 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+      stdio:
+        logFd === undefined ? ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'] : ['ignore', logFd, logFd],
     });
   } finally {
     // The child holds its own copy of the descriptor.

@@ -1,10 +1,23 @@
-'use strict';
+import { randomUUID } from 'node:crypto';
+import { join } from 'node:path';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { alternate, cannon, Medians, Run, Variant } from '../lib/load';
+import { Server, spawnServer } from '../lib/servers';
+import { RatioRange, ratioRange } from '../lib/stats';
 
-const { join } = require('node:path');
-const { randomUUID } = require('node:crypto');
-const { cannon, alternate } = require('../lib/load');
-const { spawnServer } = require('../lib/processes');
-const { ratioRange } = require('../lib/stats');
+/** The peers (fair and naive): bench/peers/express-peer.ts, started with PEER_MODE. */
+export const EXPRESS_PEER = join(__dirname, '../peers/express-peer.ts');
+
+type PeerVariant = 'gatewayPayment' | 'fairPayment' | 'naivePayment' | 'gatewayMe' | 'fairMe' | 'naiveMe';
+
+export type PeerFigures = Record<PeerVariant, Medians> & {
+  ratios: Record<
+    'paymentVsFair' | 'paymentVsNaive' | 'meVsFair' | 'meVsNaive' | 'paymentVsFairByCpu' | 'meVsFairByCpu',
+    RatioRange
+  >;
+  meLimits: string[];
+  runs: Record<PeerVariant, Run[]>;
+};
 
 /**
  * 2. Peer comparison on the same protected reads, each server in its own process, interleaved:
@@ -13,37 +26,39 @@ const { ratioRange } = require('../lib/stats');
  * - `GET /v1/auth/me`.
  * Against the fair peer (Express 5, express-rate-limit + rate-limit-redis with the same limits,
  * jsonwebtoken with a KeyObject, pg) and, as a second row, the naive peer (string secret, /me
- * from the token's claims). See bench/peers/express-peer.js. Ratios are per round (the same
+ * from the token's claims). See bench/peers/express-peer.ts. Ratios are per round (the same
  * round's runs), reported as median and min-max.
  */
-module.exports = async function peer(ctx) {
+export async function peer(ctx: BenchContext): Promise<ScenarioResult<PeerFigures>> {
   const { gateway, settings, log } = ctx;
   if (!ctx.session) return { status: 'skipped', reason: ctx.authMissing };
   if (!ctx.routes.paymentRead) return { status: 'skipped', reason: 'GET /v1/payments/:id is not on this branch' };
   const token = ctx.session.accessToken;
   // The peer applies the same named limits to /me as the gateway does (read from its answer).
   const probe = await fetch(`${gateway.url}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
+  await probe.arrayBuffer();
   const meLimits = [...(probe.headers.get('ratelimit-policy') ?? '"global"').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
   const peerEnv = { ...ctx.peerEnv(), PEER_ME_LIMITS: meLimits.join(',') };
   const fair = await spawnServer({
     label: 'fair peer',
-    script: join(__dirname, '../peers/express-peer.js'),
+    script: EXPRESS_PEER,
     env: { ...peerEnv, PEER_MODE: 'fair' },
     readyPath: '/health/live',
   });
   const naive = await spawnServer({
     label: 'naive peer',
-    script: join(__dirname, '../peers/express-peer.js'),
+    script: EXPRESS_PEER,
     env: { ...peerEnv, PEER_MODE: 'naive' },
     readyPath: '/health/live',
   });
   const missing = `/v1/payments/${randomUUID()}`;
   for (const server of [gateway, fair, naive]) {
     const res = await fetch(server.url + missing, { headers: { authorization: `Bearer ${token}` } });
+    await res.arrayBuffer();
     if (res.status !== 404) throw new Error(`${server.label} answered ${res.status} to GET ${missing}, not 404`);
   }
   const run =
-    (server, path, expected) =>
+    (server: Server, path: string, expected: number): Variant =>
     (duration = settings.duration) =>
       cannon(
         {
@@ -55,7 +70,7 @@ module.exports = async function peer(ctx) {
         },
         { cpuPid: server.pid },
       );
-  const { runs, medians } = await alternate(
+  const { runs, medians } = await alternate<PeerVariant>(
     {
       gatewayPayment: run(gateway, missing, 404),
       fairPayment: run(fair, missing, 404),
@@ -64,11 +79,11 @@ module.exports = async function peer(ctx) {
       fairMe: run(fair, '/v1/auth/me', 200),
       naiveMe: run(naive, '/v1/auth/me', 200),
     },
-    { rounds: settings.rounds, log },
+    { rounds: settings.rounds, warmupSeconds: settings.warmup, log },
   );
   await fair.stop();
   await naive.stop();
-  const cpu = (run) => 1 / run.serverCpuMicrosPerRequest;
+  const cpu = (run: Run): number => 1 / (run.serverCpuMicrosPerRequest ?? NaN);
   const ratios = {
     paymentVsFair: ratioRange(runs, 'gatewayPayment', 'fairPayment'),
     paymentVsNaive: ratioRange(runs, 'gatewayPayment', 'naivePayment'),
@@ -87,6 +102,6 @@ module.exports = async function peer(ctx) {
       value: `${value} (${ratios.paymentVsFair.min}-${ratios.paymentVsFair.max})`,
       met: value >= 1.5,
     },
-    valid: Object.values(medians).every((m) => m.errors === 0 && m.unexpected === 0),
+    valid: Object.values<Medians>(medians).every((m) => m.errors === 0 && m.unexpected === 0),
   };
-};
+}

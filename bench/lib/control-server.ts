@@ -1,12 +1,10 @@
-'use strict';
-
 /**
  * The control for latency probes: a bare Node HTTP server in its own process that answers 200 to
  * everything. Probed beside the gateway, it shows how much of a latency is the machine (CPU
  * contention from the load generator and everything else) rather than the gateway.
  * Env: PORT, HOST.
  */
-const http = require('node:http');
+import http from 'node:http';
 
 const server = http.createServer((_request, response) => {
   response.writeHead(200, { 'content-type': 'application/json' });

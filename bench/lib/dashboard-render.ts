@@ -1,16 +1,85 @@
-'use strict';
-
 /**
  * Renders the Grafana dashboard's panels (deploy/grafana/gateway.json) from Prometheus query_range
  * results into one self-contained HTML page of inline SVG charts (no charting dependency).
  */
 
+/** One series of a panel: [unix seconds, value] points; NaN is a gap. */
+export interface Series {
+  name: string;
+  points: [number, number][];
+}
+
+/** One panel as drawn: its row in the dashboard, its text and unit (Grafana's), its series. */
+export interface RenderedPanel {
+  row: string;
+  title: string;
+  description?: string;
+  unit?: string;
+  series: Series[];
+}
+
+export interface DashboardMeta {
+  title: string;
+  /** Unix seconds. */
+  start: number;
+  end: number;
+  notes: string[];
+}
+
+/** The parts of a Grafana dashboard (deploy/grafana/gateway.json) that are drawn. */
+export interface GrafanaBoard {
+  panels: {
+    type: string;
+    title: string;
+    description?: string;
+    fieldConfig?: { defaults?: { unit?: string } };
+    targets?: { expr: string; legendFormat?: string }[];
+  }[];
+}
+
+/** A panel to draw: its row (the last row panel above it), text, unit and PromQL queries. */
+export interface PanelQueries {
+  row: string;
+  title: string;
+  description?: string;
+  unit?: string;
+  queries: { query: string; legendFormat?: string }[];
+}
+
+/**
+ * The board's panels in order, each with the row it sits in and its queries made runnable outside
+ * Grafana: `$__rate_interval` becomes 5s (four 1 s scrapes and one more) and `$instance` any instance.
+ */
+export function panelQueries(board: GrafanaBoard): PanelQueries[] {
+  const panels: PanelQueries[] = [];
+  let row = '';
+  for (const panel of board.panels) {
+    if (panel.type === 'row') {
+      row = panel.title;
+      continue;
+    }
+    panels.push({
+      row,
+      title: panel.title,
+      description: panel.description,
+      unit: panel.fieldConfig?.defaults?.unit,
+      queries: (panel.targets ?? []).map((target) => ({
+        query: target.expr.replace(/\$__rate_interval/g, '5s').replace(/\$instance/g, '.*'),
+        legendFormat: target.legendFormat,
+      })),
+    });
+  }
+  return panels;
+}
+
 const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b', '#e377c2', '#17becf', '#7f7f7f'];
 
-const escape = (s) =>
-  String(s).replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]);
+const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-function formatValue(value, unit) {
+export const escape = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+
+/** A value as the panel's Grafana unit shows it (s, bytes, percentunit, reqps, or plain). */
+export function formatValue(value: number, unit: string | undefined): string {
   if (!Number.isFinite(value)) return '-';
   switch (unit) {
     case 's':
@@ -27,13 +96,16 @@ function formatValue(value, unit) {
 }
 
 /** `{{label}}` placeholders of a Grafana legend format, filled from a series' labels. */
-function legend(format, labels) {
-  const text = (format || '').replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name) => labels[name] ?? '');
+export function legend(format: string | undefined, labels: Record<string, string>): string {
+  const text = (format || '').replace(/\{\{\s*(\w+)\s*\}\}/g, (_, name: string) => labels[name] ?? '');
   return text.trim() || JSON.stringify(labels);
 }
 
-/** One panel: series = [{ name, points: [[unixSeconds, value]] }]. */
-function chart({ title, description, unit, series }, { start, end, width = 560, height = 220 }) {
+/** One panel as a figure with an inline SVG chart and its legend (last and max value per series). */
+export function chart(
+  { title, description, unit, series }: RenderedPanel,
+  { start, end, width = 560, height = 220 }: { start: number; end: number; width?: number; height?: number },
+): string {
   const left = 64;
   const right = 12;
   const top = 10;
@@ -42,9 +114,9 @@ function chart({ title, description, unit, series }, { start, end, width = 560, 
   const plotH = height - top - bottom;
   const values = series.flatMap((s) => s.points.map((p) => p[1])).filter(Number.isFinite);
   const max = Math.max(1e-9, ...values) * 1.1;
-  const x = (t) => left + ((t - start) / Math.max(1, end - start)) * plotW;
-  const y = (v) => top + plotH - (v / max) * plotH;
-  const parts = [];
+  const x = (t: number): number => left + ((t - start) / Math.max(1, end - start)) * plotW;
+  const y = (v: number): number => top + plotH - (v / max) * plotH;
+  const parts: string[] = [];
   for (let i = 0; i <= 4; i++) {
     const v = (max * i) / 4;
     parts.push(
@@ -61,8 +133,8 @@ function chart({ title, description, unit, series }, { start, end, width = 560, 
   series.forEach((s, index) => {
     const color = PALETTE[index % PALETTE.length];
     // A gap (NaN, e.g. a quantile with no traffic) breaks the line.
-    let segment = [];
-    const flush = () => {
+    let segment: string[] = [];
+    const flush = (): void => {
       if (segment.length > 1) {
         parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${segment.join(' ')}"/>`);
       } else if (segment.length === 1) {
@@ -94,12 +166,10 @@ ${parts.join('\n')}
 <div class="legend">${series.length ? legendHtml : '<small>no data</small>'}</div></figure>`;
 }
 
-/**
- * `rendered` = [{ row, title, description, unit, series }]; `meta` = { title, start, end, notes[] }.
- */
-function renderDashboardHtml(rendered, meta) {
-  const rows = [];
-  let current;
+/** The whole page: the panels grouped by row, under the title and notes. */
+export function renderDashboardHtml(rendered: RenderedPanel[], meta: DashboardMeta): string {
+  const rows: { row: string; panels: string[] }[] = [];
+  let current: { row: string; panels: string[] } | undefined;
   for (const panel of rendered) {
     if (!current || current.row !== panel.row) {
       current = { row: panel.row, panels: [] };
@@ -122,5 +192,3 @@ ${rows.map((r) => `<h2>${escape(r.row)}</h2><div class="row">${r.panels.join('\n
 </body></html>
 `;
 }
-
-module.exports = { renderDashboardHtml, legend, formatValue };

@@ -1,17 +1,43 @@
-'use strict';
-
-const { randomBytes, randomUUID } = require('node:crypto');
-const { join } = require('node:path');
-const { startRedisProbe, startCountingProxy } = require('../lib/redis-probe');
-const { spawnServer, onCleanup, ROOT } = require('../lib/processes');
-const { login, postJson } = require('../lib/gateway');
-const { round } = require('../lib/stats');
+import { randomBytes, randomUUID } from 'node:crypto';
+import { onCleanup } from '../lib/cleanup';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { login, postJson, TokenPair } from '../lib/gateway';
+import { CountingProxy, ProxyCounters, startCountingProxy, startRedisProbe } from '../lib/redis-probe';
+import { GATEWAY_SCRIPT, spawnServer } from '../lib/servers';
+import { round } from '../lib/stats';
+import { EXPRESS_PEER } from './peer';
 
 const N = 200;
 
-function perRequest(before, after, n) {
-  const scaled = (from, to) => {
-    const out = {};
+export interface PerRequest {
+  roundTripsPerRequest: number;
+  commandsPerRequest: number;
+  byCommand: Record<string, number>;
+  keyShapes: Record<string, number>;
+}
+
+export interface Measured {
+  redis: PerRequest;
+  database?: { roundTripsPerRequest: number };
+  failed: number;
+}
+
+export interface RedisFigures {
+  requests: number;
+  bare: Measured;
+  protected: Measured;
+  refresh: Measured;
+  paymentRead?: Measured;
+  paymentWithBreakerOpen?: Measured;
+  expressPeer: Measured;
+  expressPeerPaymentRead: Measured;
+  namedLimitsSeen: number;
+}
+
+/** What the counters moved by between two snapshots, per request. */
+export function perRequest(before: ProxyCounters, after: ProxyCounters, n: number): PerRequest {
+  const scaled = (from: Record<string, number>, to: Record<string, number>): Record<string, number> => {
+    const out: Record<string, number> = {};
     for (const [name, count] of Object.entries(to)) {
       const d = count - (from[name] ?? 0);
       if (d) out[name] = round(d / n, 3);
@@ -26,23 +52,35 @@ function perRequest(before, after, n) {
   };
 }
 
+interface Probes {
+  redis: CountingProxy;
+  database?: CountingProxy;
+}
+
 /** Runs `request` n times in sequence (after a warm-up) and reports what each cost on both proxies. */
-async function measure(probes, n, request) {
+async function measure(probes: Probes, n: number, request: () => Promise<boolean>): Promise<Measured> {
   for (let i = 0; i < 10; i++) await request(); // warm-up: scripts loaded, connections open
   const before = { redis: probes.redis.snapshot(), database: probes.database?.snapshot() };
   let failed = 0;
   for (let i = 0; i < n; i++) if (!(await request())) failed += 1;
   const redis = perRequest(before.redis, probes.redis.snapshot(), n);
-  const database = probes.database
-    ? { roundTripsPerRequest: perRequest(before.database, probes.database.snapshot(), n).roundTripsPerRequest }
-    : undefined;
+  const database =
+    probes.database && before.database
+      ? { roundTripsPerRequest: perRequest(before.database, probes.database.snapshot(), n).roundTripsPerRequest }
+      : undefined;
   return { redis, ...(database ? { database } : {}), failed };
 }
 
-const getOk = (url, headers) => async () => {
+const getOk = (url: string, headers: Record<string, string>) => async (): Promise<boolean> => {
   const response = await fetch(url, { headers });
   await response.arrayBuffer();
   return response.status === 200;
+};
+
+const get404 = (url: string, headers: Record<string, string>) => async (): Promise<boolean> => {
+  const response = await fetch(url, { headers });
+  await response.arrayBuffer();
+  return response.status === 404;
 };
 
 /**
@@ -51,7 +89,7 @@ const getOk = (url, headers) => async () => {
  * requests after a warm-up. The Express peer is counted the same way for comparison, and the
  * refresh route too (it explains scenario 4).
  */
-module.exports = async function redisRoundTrips(ctx) {
+export async function redisRoundTrips(ctx: BenchContext): Promise<ScenarioResult<RedisFigures>> {
   const { gatewayEnv } = ctx;
   if (!ctx.user) return { status: 'skipped', reason: ctx.authMissing };
   const redis = await startRedisProbe(gatewayEnv.REDIS_URL);
@@ -69,30 +107,21 @@ module.exports = async function redisRoundTrips(ctx) {
   };
   const gateway = await spawnServer({
     label: 'gateway (round-trip probes)',
-    script: join(ROOT, 'dist/main.js'),
+    script: GATEWAY_SCRIPT,
     env,
     readyPath: '/health/ready',
   });
   const session = await login(gateway.url, ctx.user);
+  const bearer = { authorization: `Bearer ${session.accessToken}` };
   const bare = await measure(probes, N, getOk(`${gateway.url}/health/live`, {}));
-  const me = await measure(
-    probes,
-    N,
-    getOk(`${gateway.url}/v1/auth/me`, { authorization: `Bearer ${session.accessToken}` }),
-  );
+  const me = await measure(probes, N, getOk(`${gateway.url}/v1/auth/me`, bearer));
   const paymentRead = ctx.routes.paymentRead
-    ? await measure(probes, N, async () => {
-        const response = await fetch(`${gateway.url}/v1/payments/${randomUUID()}`, {
-          headers: { authorization: `Bearer ${session.accessToken}` },
-        });
-        await response.arrayBuffer();
-        return response.status === 404;
-      })
+    ? await measure(probes, N, () => get404(`${gateway.url}/v1/payments/${randomUUID()}`, bearer)())
     : undefined;
   let refreshToken = session.refreshToken;
   const refresh = await measure(probes, N / 2, async () => {
-    const result = await postJson(`${gateway.url}/v1/auth/refresh`, { refreshToken });
-    if (result.status !== 200) return false;
+    const result = await postJson<TokenPair>(`${gateway.url}/v1/auth/refresh`, { refreshToken });
+    if (result.status !== 200 || !result.body) return false;
     refreshToken = result.body.refreshToken;
     return true;
   });
@@ -102,9 +131,9 @@ module.exports = async function redisRoundTrips(ctx) {
     postJson(
       `${gateway.url}/v1/payments`,
       { amount: 1234, currency: 'EUR', recipientId: randomUUID(), reference: 'bench' },
-      { authorization: `Bearer ${session.accessToken}`, 'idempotency-key': randomBytes(12).toString('base64url') },
+      { ...bearer, 'idempotency-key': randomBytes(12).toString('base64url') },
     );
-  let paymentOpen;
+  let paymentOpen: Measured | undefined;
   if (ctx.routes.payments) {
     for (let i = 0; i < 30 && (await pay()).body?.code !== 'CIRCUIT_OPEN'; i++);
     paymentOpen = await measure(probes, N / 4, async () => (await pay()).body?.code === 'CIRCUIT_OPEN');
@@ -113,22 +142,12 @@ module.exports = async function redisRoundTrips(ctx) {
 
   const peer = await spawnServer({
     label: 'express peer (redis probe)',
-    script: join(__dirname, '../peers/express-peer.js'),
+    script: EXPRESS_PEER,
     env: { ...ctx.peerEnv(), REDIS_URL: redis.url, DATABASE_URL: database.url, PEER_MODE: 'fair' },
     readyPath: '/health/live',
   });
-  const peerMe = await measure(
-    probes,
-    N,
-    getOk(`${peer.url}/v1/auth/me`, { authorization: `Bearer ${session.accessToken}` }),
-  );
-  const peerPaymentRead = await measure(probes, N, async () => {
-    const response = await fetch(`${peer.url}/v1/payments/${randomUUID()}`, {
-      headers: { authorization: `Bearer ${session.accessToken}` },
-    });
-    await response.arrayBuffer();
-    return response.status === 404;
-  });
+  const peerMe = await measure(probes, N, getOk(`${peer.url}/v1/auth/me`, bearer));
+  const peerPaymentRead = await measure(probes, N, () => get404(`${peer.url}/v1/payments/${randomUUID()}`, bearer)());
   await peer.stop();
 
   // Each named limit keeps `<prefix>{rl:<client>}:<name>:hits|blocked`: count the names seen.
@@ -158,4 +177,4 @@ module.exports = async function redisRoundTrips(ctx) {
     },
     valid: me.failed === 0 && refresh.failed === 0 && (paymentRead?.failed ?? 0) === 0,
   };
-};
+}

@@ -1,12 +1,22 @@
-'use strict';
+import { randomBytes, randomUUID } from 'node:crypto';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { postJson } from '../lib/gateway';
+import { cannon, StatusCodeStats } from '../lib/load';
+import { LatencySummary, latencySummary, round } from '../lib/stats';
 
-const { randomBytes, randomUUID } = require('node:crypto');
-const { cannon } = require('../lib/load');
-const { postJson } = require('../lib/gateway');
-const { latencySummary, round } = require('../lib/stats');
+export interface OutageFigures {
+  providerTimeoutMs?: number;
+  retries?: number;
+  before: LatencySummary;
+  after?: { requestsPerSecond: number; p50: number; p99: number; statusCodes?: StatusCodeStats };
+  beforeStatuses?: Record<string, number>;
+  /** When the breaker never opened: the answers seen. */
+  statuses?: Record<string, number>;
+  providerChargesSeen?: number;
+}
 
-const idempotencyKey = () => randomBytes(12).toString('base64url');
-const paymentBody = () =>
+const idempotencyKey = (): string => randomBytes(12).toString('base64url');
+const paymentBody = (): string =>
   JSON.stringify({ amount: 1234, currency: 'EUR', recipientId: randomUUID(), reference: 'bench' });
 
 /**
@@ -15,21 +25,21 @@ const paymentBody = () =>
  * least one per-attempt timeout). "After": an autocannon run against the open breaker. Each request has a
  * new Idempotency-Key, so idempotency replays never hide the work.
  */
-module.exports = async function outage(ctx) {
+export async function outage(ctx: BenchContext): Promise<ScenarioResult<OutageFigures>> {
   const { gateway, gatewayEnv, settings, log } = ctx;
   if (!ctx.session) return { status: 'skipped', reason: ctx.authMissing };
   if (!ctx.routes.payments) return { status: 'skipped', reason: 'POST /v1/payments is not on this branch yet' };
   const timeoutMs = Number(gatewayEnv.PAYMENT_PROVIDER_TIMEOUT_MS);
   const headers = { authorization: `Bearer ${ctx.session.accessToken}` };
 
-  const before = [];
-  const statuses = {};
+  const before: number[] = [];
+  const statuses: Record<string, number> = {};
   let open = false;
   for (let wave = 0; wave < 4 && !open; wave++) {
     const results = await Promise.all(
       Array.from({ length: 10 }, async () => {
         const t0 = process.hrtime.bigint();
-        const result = await postJson(`${gateway.url}/v1/payments`, JSON.parse(paymentBody()), {
+        const result = await postJson(`${gateway.url}/v1/payments`, JSON.parse(paymentBody()) as unknown, {
           ...headers,
           'idempotency-key': idempotencyKey(),
         });
@@ -85,7 +95,7 @@ module.exports = async function outage(ctx) {
       providerChargesSeen: ctx.provider.charges(),
     },
     target: { text: `p99 with breaker open <= timeout/20 (${limit} ms)`, value: after.p99, met: after.p99 <= limit },
-    valid: Object.keys(after.statusCodes).every((code) => code === '503'),
+    valid: Object.keys(after.statusCodes ?? {}).every((code) => code === '503'),
     ratio: round(after.p99 / timeoutMs, 4),
   };
-};
+}

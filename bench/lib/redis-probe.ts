@@ -1,6 +1,18 @@
-'use strict';
+import net, { AddressInfo } from 'node:net';
 
-const net = require('node:net');
+export interface ProxyCounters {
+  roundTrips: number;
+  commands: number;
+  byCommand: Record<string, number>;
+  keyShapes: Record<string, number>;
+}
+
+export interface CountingProxy {
+  /** The upstream URL with host and port replaced by the proxy's. */
+  url: string;
+  snapshot(): ProxyCounters;
+  close(): Promise<void>;
+}
 
 /**
  * A counting TCP proxy in front of Redis (or PostgreSQL). It forwards bytes untouched and records,
@@ -11,13 +23,16 @@ const net = require('node:net');
  *    the keys touched (ids and addresses replaced), to tell which limits ran.
  * Measured at concurrency 1, round trips per request are exact.
  */
-async function startCountingProxy(upstreamUrl, { resp = false } = {}) {
+export async function startCountingProxy(
+  upstreamUrl: string,
+  { resp = false }: { resp?: boolean } = {},
+): Promise<CountingProxy> {
   const upstream = new URL(upstreamUrl);
   const defaultPort = upstream.protocol.startsWith('redis') ? 6379 : 5432;
-  const counters = { roundTrips: 0, commands: 0, byCommand: {}, keyShapes: {} };
-  const sockets = new Set();
+  const counters: ProxyCounters = { roundTrips: 0, commands: 0, byCommand: {}, keyShapes: {} };
+  const sockets = new Set<net.Socket>();
 
-  const server = net.createServer((client) => {
+  const proxy = net.createServer((client) => {
     const server = net.connect(Number(upstream.port || defaultPort), upstream.hostname);
     client.setNoDelay(true);
     server.setNoDelay(true);
@@ -34,7 +49,7 @@ async function startCountingProxy(upstreamUrl, { resp = false } = {}) {
       awaitingReply = false;
       client.write(chunk);
     });
-    const end = () => {
+    const end = (): void => {
       client.destroy();
       server.destroy();
       sockets.delete(client);
@@ -43,37 +58,44 @@ async function startCountingProxy(upstreamUrl, { resp = false } = {}) {
     client.on('error', end).on('close', end);
     server.on('error', end).on('close', end);
   });
-  await new Promise((resolve) => server.listen(0, '127.0.0.1', resolve));
+  await new Promise<void>((resolve) => proxy.listen(0, '127.0.0.1', resolve));
   const url = new URL(upstreamUrl);
   url.hostname = '127.0.0.1';
-  url.port = String(server.address().port);
+  url.port = String((proxy.address() as AddressInfo).port);
   return {
     url: url.toString(),
-    snapshot: () => JSON.parse(JSON.stringify(counters)),
+    snapshot: () => structuredClone(counters),
     close: () =>
-      new Promise((resolve) => {
+      new Promise<void>((resolve) => {
         for (const socket of sockets) socket.destroy();
-        server.close(() => resolve());
+        proxy.close(() => resolve());
       }),
   };
 }
 
-const startRedisProbe = (upstreamUrl) => startCountingProxy(upstreamUrl, { resp: true });
+export const startRedisProbe = (upstreamUrl: string): Promise<CountingProxy> =>
+  startCountingProxy(upstreamUrl, { resp: true });
 
-function record(counters, args) {
+/** A Redis key with ids, addresses and digests replaced, so that keys of one kind count together. */
+export function keyShape(key: string): string {
+  return key
+    .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
+    .replace(/\d{1,3}(\.\d{1,3}){3}|::ffff:[\d.]+|::1/g, '<ip>')
+    .replace(/[0-9a-f]{16,}/gi, '<hash>');
+}
+
+export function record(counters: ProxyCounters, args: string[]): void {
   const name = (args[0] ?? '').toUpperCase();
   counters.commands += 1;
   counters.byCommand[name] = (counters.byCommand[name] ?? 0) + 1;
   for (const key of keysOf(name, args)) {
-    const shape = key
-      .replace(/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}/gi, '<uuid>')
-      .replace(/\d{1,3}(\.\d{1,3}){3}|::ffff:[\d.]+|::1/g, '<ip>')
-      .replace(/[0-9a-f]{16,}/gi, '<hash>');
+    const shape = keyShape(key);
     counters.keyShapes[shape] = (counters.keyShapes[shape] ?? 0) + 1;
   }
 }
 
-function keysOf(name, args) {
+/** The keys a command touches (the first argument, or a script's KEYS). */
+export function keysOf(name: string, args: string[]): string[] {
   if (name === 'EVAL' || name === 'EVALSHA' || name === 'FCALL') {
     const count = Number(args[2] ?? 0);
     return args.slice(3, 3 + count);
@@ -83,8 +105,8 @@ function keysOf(name, args) {
 }
 
 /** Incremental parser of RESP arrays of bulk strings (what clients send). */
-function respCommandParser(onCommand) {
-  let buffer = Buffer.alloc(0);
+export function respCommandParser(onCommand: (args: string[]) => void): (chunk: Buffer) => void {
+  let buffer: Buffer = Buffer.alloc(0);
   return (chunk) => {
     buffer = buffer.length ? Buffer.concat([buffer, chunk]) : chunk;
     let offset = 0;
@@ -98,17 +120,17 @@ function respCommandParser(onCommand) {
   };
 }
 
-function readLine(buffer, offset) {
+function readLine(buffer: Buffer, offset: number): { line: string; next: number } | undefined {
   const end = buffer.indexOf('\r\n', offset);
   return end < 0 ? undefined : { line: buffer.toString('latin1', offset, end), next: end + 2 };
 }
 
-function parseArray(buffer, offset) {
+function parseArray(buffer: Buffer, offset: number): { args: string[]; next: number } | undefined {
   const header = readLine(buffer, offset);
   if (!header) return undefined;
   if (header.line[0] !== '*') return { args: header.line.split(' '), next: header.next }; // inline command
   const count = Number(header.line.slice(1));
-  const args = [];
+  const args: string[] = [];
   let next = header.next;
   for (let i = 0; i < count; i++) {
     const size = readLine(buffer, next);
@@ -120,5 +142,3 @@ function parseArray(buffer, offset) {
   }
   return { args, next };
 }
-
-module.exports = { startRedisProbe, startCountingProxy };

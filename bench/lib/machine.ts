@@ -1,12 +1,24 @@
-'use strict';
+import { execFileSync } from 'node:child_process';
+import os from 'node:os';
+import Redis from 'ioredis';
+import { withClient } from '../../tools/harness';
+import { BASE_DATABASE_URL, BASE_REDIS_URL, ROOT } from './servers';
 
-const { execFileSync } = require('node:child_process');
-const os = require('node:os');
-const { Client } = require('pg');
-const Redis = require('ioredis');
-const { ROOT, BASE_DATABASE_URL, BASE_REDIS_URL } = require('./processes');
+export interface Machine {
+  cpuModel: string;
+  cores: number;
+  memoryGiB: number;
+  loadAverageAtStart: number[];
+  os: string;
+  node: string;
+  postgres: string;
+  redis: string;
+  commit: string;
+  branch: string;
+  dirty: boolean;
+}
 
-function git(args) {
+function git(args: string[]): string {
   try {
     return execFileSync('git', args, { cwd: ROOT, encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim();
   } catch {
@@ -15,11 +27,11 @@ function git(args) {
 }
 
 /** What the numbers were measured on; recorded with every result. */
-async function machineInfo() {
-  const pg = new Client({ connectionString: BASE_DATABASE_URL });
-  await pg.connect();
-  const postgres = (await pg.query('SHOW server_version')).rows[0].server_version;
-  await pg.end();
+export async function machineInfo(): Promise<Machine> {
+  const postgres = await withClient(
+    BASE_DATABASE_URL,
+    async (pg) => (await pg.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version,
+  );
   const redis = new Redis(BASE_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();
   const redisVersion = /redis_version:(\S+)/.exec(await redis.info('server'))?.[1] ?? 'unknown';
@@ -40,5 +52,3 @@ async function machineInfo() {
     dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results']) !== '',
   };
 }
-
-module.exports = { machineInfo };

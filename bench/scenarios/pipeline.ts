@@ -1,8 +1,18 @@
-'use strict';
+import { randomUUID } from 'node:crypto';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { alternate, cannon, Medians, Run, Variant } from '../lib/load';
+import { median, RatioRange, ratioRange } from '../lib/stats';
 
-const { randomUUID } = require('node:crypto');
-const { cannon, alternate } = require('../lib/load');
-const { median, ratioRange } = require('../lib/stats');
+export interface PipelineFigures {
+  bare: Medians;
+  protected?: Medians;
+  payment?: Medians;
+  ratio?: number;
+  cpuRatio?: number;
+  ratios?: { protected: RatioRange; protectedByCpu: RatioRange; payment?: RatioRange; paymentByCpu?: RatioRange };
+  cpuPerProtected?: { median: number; min: number; max: number };
+  runs?: Record<string, Run[]>;
+}
 
 /**
  * 1. Pipeline overhead: the bare route (GET /health/live: no guards, touches nothing) against the
@@ -11,24 +21,25 @@ const { median, ratioRange } = require('../lib/stats');
  * does not exist (the same, plus the payment lookup in PostgreSQL and a 404 problem). Ratios are
  * per round (median and min-max); the gateway's own CPU per request is reported beside them.
  */
-module.exports = async function pipeline(ctx) {
+export async function pipeline(ctx: BenchContext): Promise<ScenarioResult<PipelineFigures>> {
   const { gateway, settings, log } = ctx;
+  const warmupSeconds = settings.warmup;
   const run =
-    (path, headers = {}, expectedStatus) =>
+    (path: string, headers: Record<string, string> = {}, expectedStatus?: number): Variant =>
     (duration = settings.duration) =>
       cannon(
         { url: gateway.url + path, headers, connections: settings.connections, duration, expectedStatus },
         { cpuPid: gateway.pid },
       );
   if (!ctx.session) {
-    const { medians } = await alternate({ bare: run('/health/live') }, { rounds: 1, log });
+    const { medians } = await alternate({ bare: run('/health/live') }, { rounds: 1, warmupSeconds, log });
     return { status: 'skipped', reason: ctx.authMissing, figures: { bare: medians.bare } };
   }
   const bearer = { authorization: `Bearer ${ctx.session.accessToken}` };
-  const variants = { bare: run('/health/live'), protected: run('/v1/auth/me', bearer) };
+  const variants: Record<string, Variant> = { bare: run('/health/live'), protected: run('/v1/auth/me', bearer) };
   if (ctx.routes.paymentRead) variants.payment = run(`/v1/payments/${randomUUID()}`, bearer, 404);
-  const { runs, medians } = await alternate(variants, { rounds: settings.rounds, log });
-  const perCpu = (run) => 1 / run.serverCpuMicrosPerRequest;
+  const { runs, medians } = await alternate(variants, { rounds: settings.rounds, warmupSeconds, log });
+  const perCpu = (run: Run): number => 1 / (run.serverCpuMicrosPerRequest ?? NaN);
   const ratios = {
     protected: ratioRange(runs, 'protected', 'bare'),
     protectedByCpu: ratioRange(runs, 'protected', 'bare', perCpu),
@@ -36,7 +47,7 @@ module.exports = async function pipeline(ctx) {
       ? { payment: ratioRange(runs, 'payment', 'bare'), paymentByCpu: ratioRange(runs, 'payment', 'bare', perCpu) }
       : {}),
   };
-  const cpus = runs.protected.map((r) => r.serverCpuMicrosPerRequest);
+  const cpus = runs.protected.map((r) => r.serverCpuMicrosPerRequest ?? NaN);
   const cpuPerProtected = {
     median: Math.round(median(cpus)),
     min: Math.min(...cpus),
@@ -44,7 +55,14 @@ module.exports = async function pipeline(ctx) {
   };
   return {
     status: 'ok',
-    figures: { ...medians, ratio: ratios.protected.median, cpuRatio: ratios.protectedByCpu.median, ratios, cpuPerProtected, runs },
+    figures: {
+      ...(medians as { bare: Medians; protected: Medians; payment?: Medians }),
+      ratio: ratios.protected.median,
+      cpuRatio: ratios.protectedByCpu.median,
+      ratios,
+      cpuPerProtected,
+      runs,
+    },
     target: {
       text: 'protected (/me) req/s >= 0.60 x bare',
       value: `${ratios.protected.median} (${ratios.protected.min}-${ratios.protected.max})`,
@@ -58,4 +76,4 @@ module.exports = async function pipeline(ctx) {
     },
     valid: Object.values(medians).every((m) => m.errors === 0 && m.unexpected === 0),
   };
-};
+}

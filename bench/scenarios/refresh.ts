@@ -1,15 +1,28 @@
-'use strict';
-
-const http = require('node:http');
-const { Pool } = require('pg');
-const { alternate, closedLoop } = require('../lib/load');
-const { loginMany } = require('../lib/gateway');
-const { round } = require('../lib/stats');
+import http from 'node:http';
+import { Pool } from 'pg';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { loginMany, TokenPair } from '../lib/gateway';
+import { alternate, closedLoop, Medians, Run } from '../lib/load';
+import { round } from '../lib/stats';
 
 const CONCURRENCY = 50;
 
+export interface RefreshFigures {
+  concurrency: number;
+  floorPoolSize: number;
+  floor: Medians;
+  refresh: Medians;
+  p99Ratio: number;
+  refreshFailures: Record<string, number>;
+  runs: Record<'floor' | 'refresh', Run[]>;
+}
+
 /** POST JSON over a keep-alive agent; resolves {status, body}. */
-function post(agent, url, payload) {
+function post(
+  agent: http.Agent,
+  url: string,
+  payload: unknown,
+): Promise<{ status: number | undefined; body: Partial<TokenPair> | undefined }> {
   return new Promise((resolve, reject) => {
     const body = JSON.stringify(payload);
     const request = http.request(
@@ -20,13 +33,13 @@ function post(agent, url, payload) {
         headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
       },
       (response) => {
-        const chunks = [];
-        response.on('data', (c) => chunks.push(c));
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
         response.on('end', () => {
           const text = Buffer.concat(chunks).toString('utf8');
-          let json;
+          let json: Partial<TokenPair> | undefined;
           try {
-            json = JSON.parse(text);
+            json = JSON.parse(text) as Partial<TokenPair>;
           } catch {
             json = undefined;
           }
@@ -45,9 +58,10 @@ function post(agent, url, payload) {
  * of the gateway's DB_POOL_MAX running a single-row UPDATE … RETURNING at concurrency 50. Both are
  * timed by the same closed loop, alternating.
  */
-module.exports = async function refresh(ctx) {
+export async function refresh(ctx: BenchContext): Promise<ScenarioResult<RefreshFigures>> {
   const { gateway, gatewayEnv, database, settings, log } = ctx;
-  if (!ctx.user) return { status: 'skipped', reason: ctx.authMissing };
+  const user = ctx.user;
+  if (!user) return { status: 'skipped', reason: ctx.authMissing };
   const refreshUrl = `${gateway.url}/v1/auth/refresh`;
 
   const poolSize = Number(gatewayEnv.DB_POOL_MAX ?? 10);
@@ -58,12 +72,12 @@ module.exports = async function refresh(ctx) {
   ]);
 
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
-  const refreshFailures = {};
+  const refreshFailures: Record<string, number> = {};
 
-  const refreshRound = async (seconds = settings.duration) => {
+  const refreshRound = async (seconds = settings.duration): Promise<Run> => {
     // Fresh families each round: a token in flight when the previous round stopped is spent.
-    const sessions = await loginMany(gateway.url, ctx.user, CONCURRENCY, 4);
-    const tokens = sessions.map((s) => s.refreshToken);
+    const sessions = await loginMany(gateway.url, user, CONCURRENCY, 4);
+    const tokens: (string | undefined)[] = sessions.map((s) => s.refreshToken);
     return closedLoop({
       concurrency: CONCURRENCY,
       durationMs: seconds * 1000,
@@ -75,13 +89,13 @@ module.exports = async function refresh(ctx) {
           tokens[worker] = body.refreshToken;
           return true;
         }
-        refreshFailures[status] = (refreshFailures[status] ?? 0) + 1;
+        refreshFailures[String(status)] = (refreshFailures[String(status)] ?? 0) + 1;
         tokens[worker] = undefined;
         return false;
       },
     });
   };
-  const floorRound = (seconds = settings.duration) =>
+  const floorRound = (seconds = settings.duration): Promise<Run> =>
     closedLoop({
       concurrency: CONCURRENCY,
       durationMs: seconds * 1000,
@@ -96,7 +110,7 @@ module.exports = async function refresh(ctx) {
   try {
     const { runs, medians } = await alternate(
       { floor: floorRound, refresh: refreshRound },
-      { rounds: settings.rounds, log },
+      { rounds: settings.rounds, warmupSeconds: settings.warmup, log },
     );
     const ratio = round(medians.refresh.p99 / medians.floor.p99, 2);
     return {
@@ -116,4 +130,4 @@ module.exports = async function refresh(ctx) {
     agent.destroy();
     await floorPool.end();
   }
-};
+}

@@ -1,22 +1,20 @@
-'use strict';
-
-const { execFile } = require('node:child_process');
-const { randomBytes } = require('node:crypto');
-const { join } = require('node:path');
-const { cannon } = require('../lib/load');
-const { spawnServer } = require('../lib/processes');
-const { latencySummary } = require('../lib/stats');
+import { randomBytes } from 'node:crypto';
+import { join } from 'node:path';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { cannon, StatusCodeStats } from '../lib/load';
+import { startProbe } from '../lib/probe';
+import { spawnServer } from '../lib/servers';
+import { LatencySummary, latencySummary } from '../lib/stats';
 
 const PROBE_RATE = 20;
 
-function probe(url, durationMs) {
-  return new Promise((resolve, reject) => {
-    execFile(
-      process.execPath,
-      [join(__dirname, '../lib/probe-child.js'), url, String(durationMs), String(PROBE_RATE)],
-      (error, stdout) => (error ? reject(error) : resolve(JSON.parse(stdout))),
-    );
-  });
+export interface FloodFigures {
+  probeRatePerSecond: number;
+  healthQuiet: LatencySummary;
+  healthDuringFlood: LatencySummary & { failures: number };
+  controlQuiet: LatencySummary;
+  controlDuringFlood: LatencySummary;
+  flood: { requestsPerSecond: number; p50: number; p99: number; statusCodes?: StatusCodeStats };
 }
 
 /**
@@ -28,7 +26,7 @@ function probe(url, durationMs) {
  * latency is the machine (the load generator and the databases share its cores) rather than the
  * gateway.
  */
-module.exports = async function loginFlood(ctx) {
+export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<FloodFigures>> {
   const { gateway, settings, log } = ctx;
   if (!ctx.routes.login) return { status: 'skipped', reason: ctx.authMissing };
   const durationMs = settings.duration * 1000;
@@ -36,13 +34,20 @@ module.exports = async function loginFlood(ctx) {
 
   const control = await spawnServer({
     label: 'control server',
-    script: join(__dirname, '../lib/control-server.js'),
+    script: join(__dirname, '../lib/control-server.ts'),
     env: {},
     readyPath: '/',
   });
-  const [quiet, quietControl] = await Promise.all([
-    probe(liveUrl, Math.min(durationMs, 3000)),
-    probe(`${control.url}/`, Math.min(durationMs, 3000)),
+  // Each pair of probes is started (loaded, waiting) first, then set going together with its load.
+  const quietMs = Math.min(durationMs, 3000);
+  const quietProbes = await Promise.all([
+    startProbe(liveUrl, quietMs, PROBE_RATE),
+    startProbe(`${control.url}/`, quietMs, PROBE_RATE),
+  ]);
+  const [quiet, quietControl] = await Promise.all(quietProbes.map((p) => p.go()));
+  const floodProbes = await Promise.all([
+    startProbe(liveUrl, durationMs, PROBE_RATE),
+    startProbe(`${control.url}/`, durationMs, PROBE_RATE),
   ]);
   const [flood, loaded, loadedControl] = await Promise.all([
     cannon({
@@ -63,8 +68,8 @@ module.exports = async function loginFlood(ctx) {
         },
       ],
     }),
-    probe(liveUrl, durationMs),
-    probe(`${control.url}/`, durationMs),
+    floodProbes[0].go(),
+    floodProbes[1].go(),
   ]);
   await control.stop();
   const during = latencySummary(loaded.samples);
@@ -91,4 +96,4 @@ module.exports = async function loginFlood(ctx) {
     target: { text: '/health/live p99 during the flood < 50 ms', value: during.p99, met: during.p99 < 50 },
     valid: loaded.failures === 0,
   };
-};
+}
