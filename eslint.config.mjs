@@ -2,15 +2,8 @@ import js from '@eslint/js';
 import prettier from 'eslint-config-prettier';
 import tseslint from 'typescript-eslint';
 
-// Operational scripts (scan, gate, throwaway instances) are plain CommonJS run by node.
-const nodeScriptGlobals = Object.fromEntries(
-  ['require', 'module', '__dirname', 'process', 'Buffer', 'console', 'fetch', 'URL', 'AbortSignal']
-    .concat(['setTimeout', 'clearTimeout'])
-    .map((name) => [name, 'readonly']),
-);
-
 export default tseslint.config(
-  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**', 'reports/**', 'bench/results/**', '*.js', '*.mjs', 'bench/**/*.js'] },
+  { ignores: ['dist/**', 'node_modules/**', 'src/generated/**', 'coverage/**', 'reports/**', 'bench/results/**', '*.js', '*.mjs'] },
   js.configs.recommended,
   ...tseslint.configs.recommended,
   prettier,
@@ -42,10 +35,5 @@ export default tseslint.config(
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },
-  },
-  {
-    files: ['scripts/**/*.js'],
-    languageOptions: { sourceType: 'commonjs', globals: nodeScriptGlobals },
-    rules: { '@typescript-eslint/no-require-imports': 'off' },
   },
 );

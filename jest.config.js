@@ -18,7 +18,7 @@ const swc = [
 module.exports = {
   testEnvironment: 'node',
   rootDir: __dirname,
-  roots: ['<rootDir>/src', '<rootDir>/tools', '<rootDir>/test'],
+  roots: ['<rootDir>/src', '<rootDir>/tools', '<rootDir>/bench', '<rootDir>/test'],
   testMatch: ['**/*.spec.ts', '**/*.int-spec.ts', '**/*.e2e-spec.ts'],
   // The Redis Cluster / Sentinel suites start and fail over whole topologies (about a minute each):
   // they run on their own, `npm run test:topologies` (jest.topologies.config.js), also in .ci/run.

@@ -1,5 +1,5 @@
 /**
- * `npm run test:unit`: the unit specs only (`*.spec.ts` in src/, tools/ and test/), with no global
+ * `npm run test:unit`: the unit specs only (`*.spec.ts` in src/, tools/, bench/ and test/), with no global
  * setup and no services (no database, no Redis, no spawned servers); seconds, not minutes.
  */
 const full = require('./jest.config');

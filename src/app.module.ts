@@ -15,7 +15,8 @@ import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
 import { RedisModule } from './redis/redis.module';
 import { ProviderBreakerDetail } from './resilience/provider-breaker.detail';
 import { ResilienceModule } from './resilience/resilience.module';
-import { loggerOptions } from './secrets/logger.options';
+import { createRootLogger, loggerOptions } from './secrets/logger.options';
+import type { Logger as PinoInstance } from 'pino';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); stdout when omitted. */
@@ -24,15 +25,20 @@ export interface AppModuleOptions {
   imports?: NonNullable<DynamicModule['imports']>;
 }
 
+/** The application's root pino logger (the access log writes to it; see src/http/access-log.ts). */
+export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
+
 /** Wiring only. Each feature lives in its own module folder; see README's module map. */
 @Module({})
 export class AppModule {
   static forRoot(env: Env, options: AppModuleOptions = {}): DynamicModule {
+    const root: PinoInstance = createRootLogger(env, options.logDestination);
     return {
       module: AppModule,
+      providers: [{ provide: ROOT_LOGGER, useValue: root }],
       imports: [
         AppConfigModule.forRoot(env, CONFIG_SLICES),
-        LoggerModule.forRoot(loggerOptions(env, options.logDestination)),
+        LoggerModule.forRoot(loggerOptions(root)),
         MetricsModule,
         DatabaseModule,
         RedisModule,

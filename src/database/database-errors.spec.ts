@@ -8,6 +8,11 @@ function prismaKnownError(code: string, message: string, meta: unknown): Error {
   return Object.assign(new Error(message), { name: 'PrismaClientKnownRequestError', code, meta });
 }
 
+/** What `pg` throws for a server error (its DatabaseError: SQLSTATE code and severity). */
+function pgServerError(code: string, message: string): Error {
+  return Object.assign(new Error(message), { name: 'error', code, severity: 'ERROR' });
+}
+
 const cancelled = {
   driverAdapterError: {
     name: 'DriverAdapterError',
@@ -35,6 +40,10 @@ describe('databaseErrorToProblem', () => {
       new Error('timeout exceeded when trying to connect'),
     ],
     [
+      'a statement cancelled by statement_timeout on the pg pool directly (a pg DatabaseError, 57014)',
+      pgServerError('57014', 'canceling statement due to statement timeout'),
+    ],
+    [
       'an interactive transaction that could not start in time (P2028)',
       prismaKnownError('P2028', 'Transaction API error: Unable to start a transaction in the given time.', {}),
     ],
@@ -51,5 +60,6 @@ describe('databaseErrorToProblem', () => {
       databaseErrorToProblem(prismaKnownError('P2002', 'Unique constraint failed', { target: ['email'] })),
     ).toBeUndefined();
     expect(databaseErrorToProblem(new TypeError('x is undefined'))).toBeUndefined();
+    expect(databaseErrorToProblem(pgServerError('23505', 'duplicate key value'))).toBeUndefined();
   });
 });

@@ -26,9 +26,13 @@ function describe(error: unknown, depth = 0): string {
   ].join(' ');
 }
 
-function isPrismaError(error: unknown): boolean {
-  const name = (error as { name?: unknown } | null)?.name;
-  return typeof name === 'string' && (name.startsWith('PrismaClient') || name === 'DriverAdapterError');
+/** An error from Prisma, its driver adapter, or `pg` itself (a server error: SQLSTATE and severity). */
+function isDriverError(error: unknown): boolean {
+  const e = error as { name?: unknown; code?: unknown; severity?: unknown } | null;
+  if (typeof e?.name === 'string' && (e.name.startsWith('PrismaClient') || e.name === 'DriverAdapterError')) {
+    return true;
+  }
+  return error instanceof Error && typeof e?.severity === 'string' && /^[0-9A-Z]{5}$/.test(String(e?.code));
 }
 
 /**
@@ -38,7 +42,7 @@ function isPrismaError(error: unknown): boolean {
  */
 export function databaseErrorToProblem(error: unknown): ProblemException | undefined {
   const text = describe(error);
-  if (!isPrismaError(error) && !UNAVAILABLE_MESSAGES.some((re) => re.test(text))) return undefined;
+  if (!isDriverError(error) && !UNAVAILABLE_MESSAGES.some((re) => re.test(text))) return undefined;
   if (STATEMENT_CANCELLED.test(text) || UNAVAILABLE_MESSAGES.some((re) => re.test(text))) {
     return problem(ErrorCode.SERVICE_UNAVAILABLE, 'The database is busy or unavailable. Retry later.', {
       retryAfterSeconds: 1,

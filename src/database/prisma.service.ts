@@ -32,6 +32,11 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private readonly logger = new Logger(PrismaService.name);
   private readonly bounds: QueryBounds;
   private readonly mode: PoolMode;
+  /**
+   * The pool under the adapter, for the few hot reads that skip Prisma's query compiler (see
+   * PaymentsRepository.find). Same bounds: DB_POOL_MAX, DB_POOL_TIMEOUT_MS, statement_timeout.
+   */
+  readonly pool: Pool;
 
   constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>, metrics: MetricsService) {
     // The pool is built here (not inside the adapter) so its counts can be read for metrics.
@@ -53,6 +58,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
         { emit: 'event', level: 'error' },
       ],
     });
+    this.pool = pool;
     this.bounds = expectedBounds(config.statementTimeoutMs);
     this.mode = config.poolMode;
     metrics.watchDbPool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));

@@ -29,6 +29,13 @@ export interface PaymentUpdate {
   providerChargeId: string | null;
 }
 
+/** A payment by id, limited to its owner unless $2 is null (an admin's read). */
+const FIND_PAYMENT_SQL = `SELECT id, user_id AS "userId", amount, currency, recipient_id AS "recipientId", reference,
+  status, provider_charge_id AS "providerChargeId", idempotency_key AS "idempotencyKey",
+  provider_key AS "providerKey", reconcile_attempts AS "reconcileAttempts",
+  next_reconcile_at AS "nextReconcileAt", created_at AS "createdAt", updated_at AS "updatedAt"
+  FROM payments WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`;
+
 /** The answer a stored key gives by itself: another body, or a finished response. */
 function settledClaim(
   record: { requestHash: string; responseStatus: number | null; responseBody: unknown },
@@ -173,9 +180,17 @@ export class PaymentsRepository {
     });
   }
 
-  /** The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. */
+  /**
+   * The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. The hot
+   * read (`GET /v1/payments/:id`): one parameterised statement on the pool, not through Prisma's
+   * query compiler, which costs more CPU per call than the rest of the request (see
+   * docs/performance.md). The row is the Payment model's shape.
+   */
   async find(id: string, userId: string, any: boolean): Promise<Payment | undefined> {
-    const payment = await this.prisma.payment.findFirst({ where: any ? { id } : { id, userId } });
-    return payment ?? undefined;
+    const { rows } = await this.prisma.pool.query<Payment>({
+      text: FIND_PAYMENT_SQL,
+      values: [id, any ? null : userId],
+    });
+    return rows[0];
   }
 }

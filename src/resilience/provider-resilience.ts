@@ -11,11 +11,11 @@ import {
   ConsecutiveBreaker,
   DelegateBackoff,
   handleWhen,
-  IPolicy,
   retry,
+  RetryPolicy,
   timeout,
+  TimeoutPolicy,
   TimeoutStrategy,
-  wrap,
 } from 'cockatiel';
 import { MetricsService, type ProviderCallOutcome } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
@@ -76,7 +76,9 @@ export interface BreakerSnapshot {
  *   slow provider can hold at most MAX_CONCURRENCY sockets and MAX_QUEUE waiters, never more.
  * - retry outside the breaker: every attempt is counted by the breaker, so a dead provider trips it
  *   after CIRCUIT_FAILURE_THRESHOLD attempts (not threshold x attempts per call), and once it is
- *   open the retry loop stops at once (BrokenCircuitError is not retried).
+ *   open the retry loop stops at once (BrokenCircuitError is not retried). A call stops retrying
+ *   once the breaker has opened since it began, even if its next backoff outlasts the half-open
+ *   delay: the single half-open probe is a new call's, claimed in execute().
  * - timeout innermost: it limits each attempt, and a timed-out attempt is a failure for the
  *   breaker and a reason to retry. It is cooperative: the attempt's AbortSignal aborts the fetch,
  *   so the socket is released instead of leaking behind an abandoned promise.
@@ -87,7 +89,8 @@ export class ProviderResilience {
   private readonly breaker: CircuitBreakerPolicy;
   private readonly breakerCounter: ConsecutiveBreaker;
   private readonly bulkhead: BulkheadPolicy;
-  private readonly policy: IPolicy;
+  private readonly retries: RetryPolicy;
+  private readonly perAttempt: TimeoutPolicy;
   private openedAt = 0;
   /** A call has taken the half-open probe and not finished yet. */
   private probeClaimed = false;
@@ -105,14 +108,13 @@ export class ProviderResilience {
       breaker: this.breakerCounter,
     });
     this.bulkhead = bulkhead(config.maxConcurrency, config.maxQueue);
-    const retries = retry(transient, {
+    this.retries = retry(transient, {
       maxAttempts: config.retries,
       backoff: new DelegateBackoff<{ attempt: number }>((context) =>
         retryDelayMs(context.attempt, RETRY_BASE_DELAY_MS, RETRY_MAX_DELAY_MS),
       ),
     });
-    const perAttempt = timeout(config.timeoutMs, TimeoutStrategy.Cooperative);
-    this.policy = wrap(this.bulkhead, retries, this.breaker, perAttempt);
+    this.perAttempt = timeout(config.timeoutMs, TimeoutStrategy.Cooperative);
 
     let probing = false;
     this.breaker.onBreak(() => {
@@ -152,10 +154,24 @@ export class ProviderResilience {
     if (probe) this.probeClaimed = true;
     let attempts = 0;
     try {
-      return await this.policy.execute(({ signal }) => {
-        attempts += 1;
-        return this.counted(attempt, signal);
-      });
+      const openedBefore = this.opened;
+      return await this.bulkhead.execute(({ signal }) =>
+        this.retries.execute(({ signal: retrySignal }) => {
+          // The breaker opened since this call began (its own attempts, or others', tripped it):
+          // stop retrying, even when the backoff outlasted CIRCUIT_HALF_OPEN_AFTER_MS, or this
+          // retry would slip through as a half-open probe nobody claimed. BrokenCircuitError is
+          // not transient, so the retry policy gives up on it.
+          if (this.opened !== openedBefore) throw new BrokenCircuitError();
+          return this.breaker.execute(
+            ({ signal: breakerSignal }) =>
+              this.perAttempt.execute(({ signal: attemptSignal }) => {
+                attempts += 1;
+                return this.counted(attempt, attemptSignal);
+              }, breakerSignal),
+            retrySignal,
+          );
+        }, signal),
+      );
     } catch (error) {
       if (error instanceof BulkheadRejectedError) this.metrics.providerCall('bulkhead_full');
       if (!(error instanceof BrokenCircuitError)) throw error;
@@ -185,8 +201,6 @@ export class ProviderResilience {
     }
   }
 
-  /** The breaker as callers experience it (see BreakerSnapshot.state). */
-
   /** One attempt, counted by how it ended (a refusal is an answer: `success`). */
   private async counted<T>(attempt: (signal: AbortSignal) => Promise<T>, signal: AbortSignal): Promise<T> {
     let outcome: ProviderCallOutcome = 'error';
@@ -202,6 +216,7 @@ export class ProviderResilience {
     }
   }
 
+  /** The breaker as callers experience it (see BreakerSnapshot.state). */
   get state(): BreakerStateName {
     const state = this.breaker.state;
     if (state === CircuitState.Open && this.probeDue()) return 'half-open';

@@ -1,47 +1,34 @@
-import { randomUUID } from 'node:crypto';
-import type { IncomingMessage } from 'node:http';
-import { RequestMethod } from '@nestjs/common';
+import pino, { type Logger as PinoInstance } from 'pino';
 import type { Params } from 'nestjs-pino';
 import type { Env } from '../config/environment';
 import { REDACTED, REDACTED_LOG_PATHS, secretValueRedactor } from './redaction';
 
 /**
- * Structured JSON logs. Headers and fields that carry credentials are censored by path; any
- * configured secret value that still reaches a line (an error message quoting a URL, say) is
- * masked in the serialised output.
+ * The application's root logger: structured JSON lines. Headers and fields that carry
+ * credentials are censored by path; any configured secret value that still reaches a line (an
+ * error message quoting a URL, say) is masked in the serialised output.
  */
-export function loggerOptions(env: Env, destination?: NodeJS.WritableStream): Params {
-  const redactSecrets = secretValueRedactor(env as unknown as Record<string, unknown>);
-  return {
-    // Every route, in Nest 11's path syntax (nestjs-pino's default `*` makes Nest log a legacy-route
-    // warning at every boot).
-    forRoutes: [{ path: '{*splat}', method: RequestMethod.ALL }],
-    pinoHttp: [
-      {
-        level: env.LOG_LEVEL,
-        redact: { paths: [...REDACTED_LOG_PATHS], censor: REDACTED },
-        hooks: { streamWrite: redactSecrets },
-        // Fastify assigns the request id first (see request-id.ts); reuse it so both agree.
-        genReqId: (req: IncomingMessage) => (req as IncomingMessage & { id?: string }).id ?? randomUUID(),
-        customLogLevel: (_req, res, err) =>
-          err || res.statusCode >= 500 ? 'error' : res.statusCode >= 400 ? 'warn' : 'info',
-        serializers: {
-          req: (req: { id: string; method: string; url: string; remoteAddress?: string }) => ({
-            id: req.id,
-            method: req.method,
-            // The path only: query strings are not logged, they may carry user data.
-            url: typeof req.url === 'string' ? req.url.split('?')[0] : req.url,
-            remoteAddress: req.remoteAddress,
-          }),
-          res: (res: { statusCode: number }) => ({ statusCode: res.statusCode }),
-        },
-        // Under Nest's middleware layer req.url is relative to the mount point; originalUrl is the path.
-        autoLogging: {
-          ignore: (req) =>
-            ((req as IncomingMessage & { originalUrl?: string }).originalUrl ?? req.url ?? '').startsWith('/health/'),
-        },
-      },
-      ...(destination ? [destination] : []),
-    ] as Params['pinoHttp'],
+export function createRootLogger(env: Env, destination?: NodeJS.WritableStream): PinoInstance {
+  const options: pino.LoggerOptions = {
+    level: env.LOG_LEVEL,
+    redact: { paths: [...REDACTED_LOG_PATHS], censor: REDACTED },
+    hooks: { streamWrite: secretValueRedactor(env as unknown as Record<string, unknown>) },
   };
+  // stdout through an asynchronous sonic-boom: while one write is in flight, later lines gather
+  // and go out in one write (a write(2) per line was a visible share of a request's CPU). pino
+  // flushes it synchronously on exit; a SIGKILL can lose the lines of the last moment.
+  return pino(
+    options,
+    (destination as pino.DestinationStream | undefined) ?? pino.destination({ dest: 1, sync: false }),
+  );
+}
+
+/**
+ * nestjs-pino serves Nest's Logger from `root`. Its per-request middleware (pino-http through
+ * Nest's middleware layer: a child logger with the serialized request built for every request)
+ * is not used: the access log and the request context of log lines come from Fastify hooks (see
+ * src/http/access-log.ts), which cost a fraction of it per request.
+ */
+export function loggerOptions(root: PinoInstance): Params {
+  return { pinoHttp: { logger: root }, forRoutes: [] };
 }

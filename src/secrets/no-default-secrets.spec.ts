@@ -19,7 +19,8 @@ function filesUnder(dir: string, pattern: RegExp): string[] {
 const sources = [
   ...filesUnder(join(root, 'src'), /\.ts$/),
   ...filesUnder(join(root, 'test'), /\.ts$/),
-  ...filesUnder(join(root, 'scripts'), /\.(js|ts|sh)$/),
+  ...filesUnder(join(root, 'tools'), /\.ts$/),
+  ...filesUnder(join(root, 'scripts'), /\.sh$/),
   join(root, 'prisma.config.ts'),
 ].map((file) => ({ file: relative(root, file), text: readFileSync(file, 'utf8') }));
 
@@ -78,7 +79,7 @@ describe('no default secrets', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('has no well-known default secret literal assigned to a secret-like name in server code or scripts', () => {
+  it('has no well-known default secret literal assigned to a secret-like name in server code, tools or scripts', () => {
     const known =
       /\b\w*(SECRET|PEPPER|API_?KEY|PASSWORD|PASSWD)\w*\s*[:=]\s*['"`](secret|changeme|change-me|supersecret|s3cr3t|default|password|passw0rd|admin|test|dev|development|12345\w*|your[-_]?\w*|jwt[-_]?secret)['"`]/i;
     const offenders = sources

@@ -166,6 +166,20 @@ describe('payment provider client under the resilience policies (real HTTP stand
       expect(provider.requestCount).toBe(2);
     });
 
+    it('stops retrying once the breaker opened, even when the next backoff outlasts the half-open delay', async () => {
+      // The backoff before a third attempt is 200-300 ms, longer than the 100 ms half-open delay: the
+      // call must not retry as an unclaimed half-open probe (failed on a loaded CI box before).
+      const { client: c, resilience } = client({
+        CIRCUIT_FAILURE_THRESHOLD: '2',
+        PAYMENT_PROVIDER_RETRIES: '5',
+        CIRCUIT_HALF_OPEN_AFTER_MS: '100',
+      });
+      provider.behave({ kind: 'error', httpStatus: 502 });
+      expect(await rejectionOf(c.charge(charge, nextKey()))).toBeInstanceOf(BrokenCircuitError);
+      expect(provider.requestCount).toBe(2);
+      expect(resilience.snapshot().opened).toBe(1);
+    });
+
     it('lets one probe through after CIRCUIT_HALF_OPEN_AFTER_MS and closes when it succeeds', async () => {
       const { client: c, resilience } = client({ CIRCUIT_FAILURE_THRESHOLD: '2', PAYMENT_PROVIDER_RETRIES: '0' });
       provider.behave({ kind: 'error', httpStatus: 500 });

@@ -1,4 +1,7 @@
 import { execFileSync } from 'node:child_process';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
 import { descendants, isAlive, startProcess, stopProcessGroup, waitFor } from './processes';
 
 /** A node child that spawns a grandchild (which ignores SIGTERM), prints both pids, then idles. */
@@ -57,6 +60,22 @@ describe('processes', () => {
     expect(isAlive(pid)).toBe(false);
   });
 
+  it('with discardStdout, keeps and matches stderr only', async () => {
+    const p = await startProcess({
+      name: 'chatty',
+      command: process.execPath,
+      args: ['-e', "console.log('request log line'); console.error('ready on stderr'); setInterval(() => {}, 1000)"],
+      ready: { output: /ready on stderr/ },
+      discardStdout: true,
+    });
+    try {
+      expect(p.output()).toContain('ready on stderr');
+      expect(p.output()).not.toContain('request log line');
+    } finally {
+      await p.stop({ graceMs: 2000 });
+    }
+  });
+
   it('refuses to start a command that does not exist, naming it', async () => {
     await expect(startProcess({ name: 'ghost', command: 'no-such-binary-gw' })).rejects.toThrow(
       /ghost: could not start no-such-binary-gw/,
@@ -75,5 +94,57 @@ describe('processes', () => {
     expect(exit.signal).toBe('SIGKILL');
     // Nothing is left in that process group.
     expect(() => execFileSync('pgrep', ['-g', String(p.pid)])).toThrow();
+  });
+
+  describe('with a log file', () => {
+    let dir: string;
+    beforeEach(() => (dir = mkdtempSync(join(tmpdir(), 'gw-processes-spec-'))));
+    afterEach(() => rmSync(dir, { recursive: true, force: true }));
+
+    it('writes the whole output to the file and waits for a line written after what it held', async () => {
+      const log = join(dir, 'out.log');
+      writeFileSync(log, 'ready (an earlier run)\n');
+      const p = await startProcess({
+        name: 'logger',
+        command: process.execPath,
+        args: [
+          '-e',
+          "setTimeout(() => { console.log('ready now'); console.error('on stderr'); }, 200); setInterval(() => {}, 1000)",
+        ],
+        logFile: log,
+        ready: { output: /ready now/ },
+      });
+      await waitFor('stderr line', () => /on stderr/.test(p.output()), { timeoutMs: 5000 });
+      expect(p.output()).not.toMatch(/earlier run/);
+      await p.stop({ graceMs: 2000 });
+      expect(readFileSync(log, 'utf8')).toBe('ready (an earlier run)\nready now\non stderr\n');
+    });
+
+    it('refuses outliveParent without a log file', async () => {
+      await expect(
+        startProcess({ name: 'orphan', command: process.execPath, args: ['-e', ''], outliveParent: true }),
+      ).rejects.toThrow(/orphan: outliveParent needs a logFile/);
+    });
+
+    it('leaves an outliveParent process running after its starter exits, until stopped by pid', async () => {
+      // A starter process that starts a sleeper with outliveParent, prints its pid and exits.
+      const starter = join(dir, 'starter.ts');
+      writeFileSync(
+        starter,
+        `import { startProcess } from ${JSON.stringify(join(__dirname, 'processes'))};
+        void startProcess({
+          name: 'sleeper', command: process.execPath, args: ['-e', "console.log('up'); setInterval(() => {}, 1000)"],
+          logFile: ${JSON.stringify(join(dir, 'sleeper.log'))}, outliveParent: true, ready: { output: /up/ },
+        }).then((p) => console.log('pid=' + p.pid));`,
+      );
+      const printed = execFileSync(process.execPath, ['--import', 'tsx', starter], {
+        cwd: join(__dirname, '../..'),
+        encoding: 'utf8',
+      });
+      const pid = Number(/pid=(\d+)/.exec(printed)![1]);
+      expect(isAlive(pid)).toBe(true);
+      await stopProcessGroup(pid, 'SIGTERM', 5000);
+      await waitFor('sleeper gone', () => !isAlive(pid), { timeoutMs: 5000 });
+    });
   });
 });

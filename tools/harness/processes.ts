@@ -1,5 +1,5 @@
-import { spawn } from 'node:child_process';
-import { readdirSync, readFileSync } from 'node:fs';
+import { ChildProcess, spawn } from 'node:child_process';
+import { closeSync, fstatSync, openSync, readdirSync, readFileSync } from 'node:fs';
 import { sleep } from './time';
 
 export interface ExitInfo {
@@ -23,14 +23,31 @@ export interface StartOptions {
   ready?: Readiness;
   /** Bound for readiness; the process group is killed when it passes. */
   timeoutMs?: number;
-  /** Every chunk of stdout/stderr, as it arrives (e.g. to show the gateway's log). */
+  /** Every chunk of stdout/stderr, as it arrives (e.g. to show the gateway's log). Not with `logFile`. */
   onOutput?: (chunk: string) => void;
+  /**
+   * Send stdout and stderr to this file (appended, created with mode 0600) instead of pipes: the
+   * whole output stays on disk (a scanned gateway's log, a scanner's full report text) and the
+   * process never writes into a pipe that this one has stopped reading. `output()` reads its tail.
+   */
+  logFile?: string;
+  /**
+   * Leave the process running when this Node process exits (a throwaway instance that another
+   * command stops by its pid with `stopProcessGroup`). Needs `logFile`: a pipe would break with
+   * its reader. Readiness failures still kill the group.
+   */
+  outliveParent?: boolean;
+  /**
+   * Send stdout to /dev/null instead of reading it (only stderr is kept and matched): for a server
+   * logging a line per request under load, where reading that stream would cost the caller CPU.
+   */
+  discardStdout?: boolean;
 }
 
 export interface ManagedProcess {
   readonly name: string;
   readonly pid: number;
-  /** The last 64 KiB of combined stdout and stderr. */
+  /** The last 64 KiB of combined stdout and stderr (stderr only with `discardStdout`). */
   output(): string;
   running(): boolean;
   readonly exited: Promise<ExitInfo>;
@@ -102,26 +119,39 @@ export async function waitFor(
  */
 export async function startProcess(options: StartOptions): Promise<ManagedProcess> {
   installExitHook();
-  const child = spawn(options.command, options.args ?? [], {
-    env: options.env ?? process.env,
-    cwd: options.cwd,
-    uid: options.uid,
-    gid: options.gid,
-    detached: true,
-    stdio: ['ignore', 'pipe', 'pipe'],
-  });
+  const { logFile } = options;
+  if (options.outliveParent && !logFile) throw new Error(`${options.name}: outliveParent needs a logFile`);
+  const logFd = logFile ? openSync(logFile, 'a', 0o600) : undefined;
+  // What the file held before (an appended log): not this process's output.
+  const logStart = logFd === undefined ? 0 : fstatSync(logFd).size;
+  let child: ChildProcess;
+  try {
+    child = spawn(options.command, options.args ?? [], {
+      env: options.env ?? process.env,
+      cwd: options.cwd,
+      uid: options.uid,
+      gid: options.gid,
+      detached: true,
+      stdio:
+        logFd === undefined ? ['ignore', options.discardStdout ? 'ignore' : 'pipe', 'pipe'] : ['ignore', logFd, logFd],
+    });
+  } finally {
+    // The child holds its own copy of the descriptor.
+    if (logFd !== undefined) closeSync(logFd);
+  }
   const spawned = new Promise<void>((resolve, reject) => {
     child.once('spawn', resolve);
     child.once('error', reject);
   });
-  let output = '';
+  let piped = '';
+  const output = (): string => (logFile ? readTail(logFile, logStart) : piped);
   const onData = (chunk: Buffer): void => {
     const text = chunk.toString('utf8');
-    output = (output + text).slice(-OUTPUT_LIMIT);
+    piped = (piped + text).slice(-OUTPUT_LIMIT);
     options.onOutput?.(text);
   };
-  child.stdout.on('data', onData);
-  child.stderr.on('data', onData);
+  child.stdout?.on('data', onData);
+  child.stderr?.on('data', onData);
   let exitInfo: ExitInfo | undefined;
   const exited = new Promise<ExitInfo>((resolve) => {
     child.once('exit', (code, signal) => {
@@ -137,7 +167,8 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
     });
   }
   const pid = child.pid!;
-  live.add(pid);
+  if (options.outliveParent) child.unref();
+  else live.add(pid);
   void exited.then(() => {
     // The leader is gone; anything left in its group is killed so nothing outlives it.
     signalGroup(pid, 'SIGKILL');
@@ -147,7 +178,7 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
   const handle: ManagedProcess = {
     name: options.name,
     pid,
-    output: () => output,
+    output,
     running: () => exitInfo === undefined,
     exited,
     stop: async ({ signal = 'SIGTERM', graceMs = 10_000 } = {}) => {
@@ -168,14 +199,14 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
   const timeoutMs = options.timeoutMs ?? 30_000;
   const fail = async (reason: string): Promise<never> => {
     await handle.stop({ signal: 'SIGKILL', graceMs: 1000 });
-    throw new Error(`${options.name} (pid ${pid}) ${reason}:\n${output.slice(-4000)}`);
+    throw new Error(`${options.name} (pid ${pid}) ${reason}:\n${output().slice(-4000)}`);
   };
   try {
     await waitFor(
       options.name,
       async () => {
         if (exitInfo) return true;
-        return 'output' in ready ? ready.output.test(output) : ready.probe();
+        return 'output' in ready ? ready.output.test(output()) : ready.probe();
       },
       { timeoutMs },
     );
@@ -184,6 +215,16 @@ export async function startProcess(options: StartOptions): Promise<ManagedProces
   }
   if (exitInfo) return fail(`exited early (${exitInfo.code ?? exitInfo.signal})`);
   return handle;
+}
+
+/** The last OUTPUT_LIMIT bytes of a log file written after byte `from` ('' when it is gone). */
+function readTail(file: string, from: number): string {
+  try {
+    const content = readFileSync(file);
+    return content.subarray(Math.max(from, content.length - OUTPUT_LIMIT)).toString('utf8');
+  } catch {
+    return '';
+  }
 }
 
 /** Stops several processes, last started first (dependents before what they depend on). */

@@ -65,6 +65,13 @@ export interface PrivateRedisOptions {
   /** Keep data here across restarts (RDB snapshots); a throwaway temp folder otherwise. */
   dataDir?: string;
   port?: number;
+  /** The server's output goes to this file (see `StartOptions.logFile`). */
+  logFile?: string;
+  /**
+   * Keep the server running after this Node process exits (a throwaway scan instance stopped later
+   * by pid, see tools/instance/); needs `logFile`.
+   */
+  outliveParent?: boolean;
 }
 
 /**
@@ -79,13 +86,17 @@ export class PrivateRedis {
     readonly dir: string,
     private readonly throwaway: boolean,
     private readonly password?: string,
+    private readonly processOptions: Pick<PrivateRedisOptions, 'logFile' | 'outliveParent'> = {},
   ) {}
 
   static async start(options: PrivateRedisOptions = {}): Promise<PrivateRedis> {
     const throwaway = !options.dataDir;
     const dir = options.dataDir ?? mkdtempSync(join(tmpdir(), 'gw-redis-'));
     mkdirSync(dir, { recursive: true, mode: 0o700 });
-    const redis = new PrivateRedis(options.port ?? (await freePort()), dir, throwaway, options.password);
+    const redis = new PrivateRedis(options.port ?? (await freePort()), dir, throwaway, options.password, {
+      logFile: options.logFile,
+      outliveParent: options.outliveParent,
+    });
     await redis.start();
     return redis;
   }
@@ -113,6 +124,7 @@ export class PrivateRedis {
       args: [conf],
       ready: { output: /Ready to accept connections/ },
       timeoutMs: 15_000,
+      ...this.processOptions,
     });
   }
 

@@ -1,0 +1,133 @@
+import http from 'node:http';
+import { Pool } from 'pg';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { loginMany, TokenPair } from '../lib/gateway';
+import { alternate, closedLoop, Medians, Run } from '../lib/load';
+import { round } from '../lib/stats';
+
+const CONCURRENCY = 50;
+
+export interface RefreshFigures {
+  concurrency: number;
+  floorPoolSize: number;
+  floor: Medians;
+  refresh: Medians;
+  p99Ratio: number;
+  refreshFailures: Record<string, number>;
+  runs: Record<'floor' | 'refresh', Run[]>;
+}
+
+/** POST JSON over a keep-alive agent; resolves {status, body}. */
+function post(
+  agent: http.Agent,
+  url: string,
+  payload: unknown,
+): Promise<{ status: number | undefined; body: Partial<TokenPair> | undefined }> {
+  return new Promise((resolve, reject) => {
+    const body = JSON.stringify(payload);
+    const request = http.request(
+      url,
+      {
+        method: 'POST',
+        agent,
+        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
+      },
+      (response) => {
+        const chunks: Buffer[] = [];
+        response.on('data', (c: Buffer) => chunks.push(c));
+        response.on('end', () => {
+          const text = Buffer.concat(chunks).toString('utf8');
+          let json: Partial<TokenPair> | undefined;
+          try {
+            json = JSON.parse(text) as Partial<TokenPair>;
+          } catch {
+            json = undefined;
+          }
+          resolve({ status: response.statusCode, body: json });
+        });
+      },
+    );
+    request.on('error', reject);
+    request.end(body);
+  });
+}
+
+/**
+ * 4. Refresh rotation at concurrency 50: each of 50 workers rotates its own family (fresh,
+ * unused token every request: the one the previous answer returned), beside the floor: a pg pool
+ * of the gateway's DB_POOL_MAX running a single-row UPDATE … RETURNING at concurrency 50. Both are
+ * timed by the same closed loop, alternating.
+ */
+export async function refresh(ctx: BenchContext): Promise<ScenarioResult<RefreshFigures>> {
+  const { gateway, gatewayEnv, database, settings, log } = ctx;
+  const user = ctx.user;
+  if (!user) return { status: 'skipped', reason: ctx.authMissing };
+  const refreshUrl = `${gateway.url}/v1/auth/refresh`;
+
+  const poolSize = Number(gatewayEnv.DB_POOL_MAX ?? 10);
+  const floorPool = new Pool({ connectionString: database.url, max: poolSize });
+  await floorPool.query('CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
+  await floorPool.query('INSERT INTO bench_floor (id) SELECT generate_series(1, $1) ON CONFLICT DO NOTHING', [
+    CONCURRENCY,
+  ]);
+
+  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
+  const refreshFailures: Record<string, number> = {};
+
+  const refreshRound = async (seconds = settings.duration): Promise<Run> => {
+    // Fresh families each round: a token in flight when the previous round stopped is spent.
+    const sessions = await loginMany(gateway.url, user, CONCURRENCY, 4);
+    const tokens: (string | undefined)[] = sessions.map((s) => s.refreshToken);
+    return closedLoop({
+      concurrency: CONCURRENCY,
+      durationMs: seconds * 1000,
+      cpuPid: gateway.pid,
+      task: async (worker) => {
+        if (!tokens[worker]) return false;
+        const { status, body } = await post(agent, refreshUrl, { refreshToken: tokens[worker] });
+        if (status === 200 && body?.refreshToken) {
+          tokens[worker] = body.refreshToken;
+          return true;
+        }
+        refreshFailures[String(status)] = (refreshFailures[String(status)] ?? 0) + 1;
+        tokens[worker] = undefined;
+        return false;
+      },
+    });
+  };
+  const floorRound = (seconds = settings.duration): Promise<Run> =>
+    closedLoop({
+      concurrency: CONCURRENCY,
+      durationMs: seconds * 1000,
+      task: async (worker) => {
+        const { rowCount } = await floorPool.query('UPDATE bench_floor SET n = n + 1 WHERE id = $1 RETURNING n', [
+          worker + 1,
+        ]);
+        return rowCount === 1;
+      },
+    });
+
+  try {
+    const { runs, medians } = await alternate(
+      { floor: floorRound, refresh: refreshRound },
+      { rounds: settings.rounds, warmupSeconds: settings.warmup, log },
+    );
+    const ratio = round(medians.refresh.p99 / medians.floor.p99, 2);
+    return {
+      status: 'ok',
+      figures: {
+        concurrency: CONCURRENCY,
+        floorPoolSize: poolSize,
+        ...medians,
+        p99Ratio: ratio,
+        refreshFailures,
+        runs,
+      },
+      target: { text: 'refresh p99 <= 4 x floor p99', value: ratio, met: ratio <= 4 },
+      valid: medians.refresh.non2xx === 0,
+    };
+  } finally {
+    agent.destroy();
+    await floorPool.end();
+  }
+}

@@ -1,0 +1,51 @@
+import { resolve } from 'node:path';
+import { DEFAULT_CHECKLIST, DEFAULT_EVIDENCE, DEFAULT_OFFLINE_ENGINE, GateOptions, parseGateArgs } from './args';
+
+const optionsOf = (argv: string[], env: NodeJS.ProcessEnv = {}): GateOptions => {
+  const command = parseGateArgs(argv, env);
+  if (command.kind !== 'gate') throw new Error('not a gate command');
+  return command.options;
+};
+
+describe('gate arguments', () => {
+  it('defaults to the committed checklist and evidence and the offline engine beside the repository', () => {
+    expect(optionsOf([])).toEqual({
+      jestArgs: [],
+      skipTests: false,
+      skipScan: false,
+      offlineEngine: DEFAULT_OFFLINE_ENGINE,
+      checklist: DEFAULT_CHECKLIST,
+      evidence: DEFAULT_EVIDENCE,
+    });
+    expect(DEFAULT_CHECKLIST).toMatch(/docs\/gate-1-checklist\.md$/);
+    expect(DEFAULT_OFFLINE_ENGINE).toMatch(/\/shared\/tools\/prisma-offline\/schema-engine$/);
+  });
+
+  it('takes the inputs from GATE_* variables, and a flag wins over its variable', () => {
+    const env = { GATE_CHECKLIST: '/x/list.md', GATE_EVIDENCE: '/x/evidence.json', GATE_OFFLINE_ENGINE: '/x/engine' };
+    expect(optionsOf([], env)).toMatchObject({
+      checklist: '/x/list.md',
+      evidence: '/x/evidence.json',
+      offlineEngine: '/x/engine',
+    });
+    expect(optionsOf(['--checklist', 'mine.md', '--offline-engine=/opt/engine'], env)).toMatchObject({
+      checklist: resolve('mine.md'),
+      evidence: '/x/evidence.json',
+      offlineEngine: '/opt/engine',
+    });
+  });
+
+  it('splits --jest-args into Jest arguments and reads the iteration switches', () => {
+    expect(optionsOf(['--jest-args=--selectProjects x  test/auth', '--skip-scan'])).toMatchObject({
+      jestArgs: ['--selectProjects', 'x', 'test/auth'],
+      skipTests: false,
+      skipScan: true,
+    });
+  });
+
+  it('refuses unknown flags and stray words, and answers --help', () => {
+    expect(() => parseGateArgs(['--fast'], {})).toThrow(/--fast/);
+    expect(() => parseGateArgs(['now'], {})).toThrow();
+    expect(parseGateArgs(['-h'], {})).toEqual({ kind: 'help' });
+  });
+});

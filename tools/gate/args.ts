@@ -1,0 +1,61 @@
+import { join, resolve } from 'node:path';
+import { parseArgs } from 'node:util';
+import { ROOT } from '../harness';
+
+/** The checklist the gate ticks: the seed's Phase 1 task list, committed as is. */
+export const DEFAULT_CHECKLIST = join(ROOT, 'docs/gate-1-checklist.md');
+/** Box -> evidence. */
+export const DEFAULT_EVIDENCE = join(ROOT, 'docs/gate-1-evidence.json');
+/** The offline Prisma schema engine kept beside the repository on the project's machines. */
+export const DEFAULT_OFFLINE_ENGINE = join(ROOT, '../shared/tools/prisma-offline/schema-engine');
+
+export interface GateOptions {
+  /** Extra Jest arguments; any makes the run PARTIAL (it can never pass). */
+  jestArgs: string[];
+  skipTests: boolean;
+  skipScan: boolean;
+  /** Prisma schema engine used when PRISMA_SCHEMA_ENGINE_BINARY is unset and this file exists. */
+  offlineEngine: string;
+  checklist: string;
+  evidence: string;
+}
+
+export type GateCommand = { kind: 'help' } | { kind: 'gate'; options: GateOptions };
+
+export const GATE_USAGE = `usage: npm run gate [-- [--checklist FILE] [--evidence FILE] [--offline-engine PATH]
+                         [--jest-args="<paths/patterns>"] [--skip-tests] [--skip-scan]]
+  --checklist FILE        the checklist to tick (GATE_CHECKLIST; default docs/gate-1-checklist.md)
+  --evidence FILE         box -> evidence mapping (GATE_EVIDENCE; default docs/gate-1-evidence.json)
+  --offline-engine PATH   Prisma schema engine used when PRISMA_SCHEMA_ENGINE_BINARY is unset and PATH
+                          exists (GATE_OFFLINE_ENGINE; default ../shared/tools/prisma-offline/schema-engine)
+  --jest-args, --skip-tests, --skip-scan   for iterating on the gate itself: such a run never passes`;
+
+/** Flags win over GATE_* variables, which win over the defaults; paths resolve against the current folder. */
+export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.env): GateCommand {
+  const { values } = parseArgs({
+    args: argv,
+    options: {
+      'jest-args': { type: 'string', default: '' },
+      'skip-tests': { type: 'boolean', default: false },
+      'skip-scan': { type: 'boolean', default: false },
+      'offline-engine': { type: 'string' },
+      checklist: { type: 'string' },
+      evidence: { type: 'string' },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+    strict: true,
+    allowPositionals: false,
+  });
+  if (values.help) return { kind: 'help' };
+  return {
+    kind: 'gate',
+    options: {
+      jestArgs: values['jest-args'].split(/\s+/).filter(Boolean),
+      skipTests: values['skip-tests'],
+      skipScan: values['skip-scan'],
+      offlineEngine: resolve(values['offline-engine'] ?? (env.GATE_OFFLINE_ENGINE || DEFAULT_OFFLINE_ENGINE)),
+      checklist: resolve(values.checklist ?? (env.GATE_CHECKLIST || DEFAULT_CHECKLIST)),
+      evidence: resolve(values.evidence ?? (env.GATE_EVIDENCE || DEFAULT_EVIDENCE)),
+    },
+  };
+}
