@@ -20,9 +20,9 @@ import {
   Series,
 } from '../lib/dashboard-render';
 import { BenchUser, JsonAnswer, postJson, TokenPair } from '../lib/gateway';
-import { alternate, cannon, Medians, Run, Variant } from '../lib/load';
+import { alternate, cannon, Medians, mediansOf, Run, Variant } from '../lib/load';
 import { GATEWAY_SCRIPT, ROOT, Server, ServerOptions, spawnServer } from '../lib/servers';
-import { round } from '../lib/stats';
+import { ratioRange, round } from '../lib/stats';
 
 /** Where a run's dashboard goes (ignored); `npm run bench:promote` copies it to the tracked one. */
 export const dashboardFile = (stamp: string): string => `bench/results/runs/${stamp}-metrics-dashboard.html`;
@@ -50,7 +50,10 @@ export interface DashboardRendered {
 export type DashboardFigures = DashboardRendered | { status: 'failed'; reason: string };
 
 export type MetricsFigures = Record<'off' | 'on', Medians> & {
+  /** Median over rounds of on/off req/s, each round on a fresh pair of processes; and its range. */
   ratio: number;
+  ratioMin: number;
+  ratioMax: number;
   cpuRatio: number;
   costPercent: number;
   hookMicros: number;
@@ -62,7 +65,7 @@ export type MetricsFigures = Record<'off' | 'on', Medians> & {
 /**
  * Metrics: (1) the cost of metrics on protected requests: GET /v1/auth/me on two fresh gateways,
  * one with METRICS_PORT (HTTP histogram, counters, default process metrics) and one without,
- * alternating; target: metrics on keeps >= 95 % of the req/s. (2) The dashboard rendered from a
+ * alternating, a fresh pair every round; target: metrics on keeps >= 95 % of the req/s. (2) The dashboard rendered from a
  * real run: a third gateway with realistic limits is scraped every second by a real Prometheus
  * (Debian package `prometheus`) while a scripted session (logins right and wrong, a lockout,
  * refresh reuse, 429s, a provider outage that opens the breaker) runs; every panel of
@@ -75,18 +78,6 @@ export async function metrics(ctx: BenchContext): Promise<ScenarioResult<Metrics
   const session = ctx.session;
   if (!session) return { status: 'skipped', reason: ctx.authMissing };
 
-  const off = await spawnWithRetry(() => ({
-    label: 'gateway (metrics off)',
-    script: GATEWAY_SCRIPT,
-    env: gatewayEnv,
-    readyPath: '/health/ready',
-  }));
-  const on = await spawnWithRetry(async () => ({
-    label: 'gateway (metrics on)',
-    script: GATEWAY_SCRIPT,
-    env: { ...gatewayEnv, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' },
-    readyPath: '/health/ready',
-  }));
   const headers = { authorization: `Bearer ${session.accessToken}` };
   const run =
     (server: Server): Variant =>
@@ -95,18 +86,45 @@ export async function metrics(ctx: BenchContext): Promise<ScenarioResult<Metrics
         { url: `${server.url}/v1/auth/me`, headers, connections: settings.connections, duration },
         { cpuPid: server.pid },
       );
-  const { runs, medians } = await alternate(
-    { off: run(off), on: run(on) },
-    { rounds: settings.rounds, warmupSeconds: settings.warmup, log },
-  );
-  await Promise.all([off.stop(), on.stop()]);
-  const ratio = round(medians.on.requestsPerSecond / medians.off.requestsPerSecond, 3);
-  const cpuRatio = round(
-    (medians.off.serverCpuMicrosPerRequest ?? NaN) / (medians.on.serverCpuMicrosPerRequest ?? NaN),
-    3,
-  );
+  const spawnGateway = async (variant: 'off' | 'on'): Promise<Server> =>
+    spawnWithRetry(async () => ({
+      label: `gateway (metrics ${variant})`,
+      script: GATEWAY_SCRIPT,
+      env:
+        variant === 'on'
+          ? { ...gatewayEnv, METRICS_PORT: String(await freePort()), METRICS_HOST: '127.0.0.1' }
+          : gatewayEnv,
+      readyPath: '/health/ready',
+    }));
+  // A fresh pair of processes every round: two processes of the same build differ by several per
+  // cent in throughput (where the OS and the JIT place them), as much as the cost measured here, so
+  // one pair for all rounds would report that difference as the cost. Each round's ratio is taken
+  // within its pair; the median and min-max over rounds are reported.
+  const runs: Record<'off' | 'on', Run[]> = { off: [], on: [] };
+  for (let r = 0; r < settings.rounds; r++) {
+    const order: Array<'off' | 'on'> = r % 2 === 0 ? ['off', 'on'] : ['on', 'off'];
+    const servers = {} as Record<'off' | 'on', Server>;
+    for (const variant of order) servers[variant] = await spawnGateway(variant);
+    try {
+      const pair = await alternate(
+        // Measured in the order they were started, which swaps every round.
+        Object.fromEntries(order.map((variant) => [variant, run(servers[variant])])) as Record<'off' | 'on', Variant>,
+        { rounds: 1, warmupSeconds: settings.warmup, log: (line) => log(line.replace('round 1', `round ${r + 1}`)) },
+      );
+      runs.off.push(...pair.runs.off);
+      runs.on.push(...pair.runs.on);
+    } finally {
+      await Promise.all([servers.off.stop(), servers.on.stop()]);
+    }
+  }
+  const medians = { off: mediansOf(runs.off), on: mediansOf(runs.on) };
+  const range = ratioRange(runs, 'on', 'off');
+  const ratio = range.median;
+  const cpuRatio = ratioRange(runs, 'off', 'on', (x) => x.serverCpuMicrosPerRequest ?? NaN).median;
   const costPercent = round((1 - ratio) * 100, 1);
-  log(`  metrics on/off: ${ratio} of req/s (cost ${costPercent} %), CPU per request ratio ${cpuRatio}`);
+  log(
+    `  metrics on/off: ${ratio} (${range.min}-${range.max}) of req/s (cost ${costPercent} %), CPU per request ratio ${cpuRatio}`,
+  );
   // The same question without the machine's noise: the CPU the per-request metrics work itself takes
   // (label lookup, counter, histogram, the hook's clock read), against a protected request's CPU.
   const hookMicros = await perRequestMetricsMicros();
@@ -125,7 +143,18 @@ export async function metrics(ctx: BenchContext): Promise<ScenarioResult<Metrics
 
   return {
     status: 'ok',
-    figures: { ...medians, ratio, cpuRatio, costPercent, hookMicros, boundPercent, runs, dashboard },
+    figures: {
+      ...medians,
+      ratio,
+      ratioMin: range.min,
+      ratioMax: range.max,
+      cpuRatio,
+      costPercent,
+      hookMicros,
+      boundPercent,
+      runs,
+      dashboard,
+    },
     target: { text: 'metrics on keeps >= 0.95 x protected req/s', value: ratio, met: ratio >= 0.95 },
     valid: medians.on.non2xx === 0 && medians.off.non2xx === 0,
   };
