@@ -2,7 +2,16 @@ import { parseArgs } from 'node:util';
 import type { GatewayEnv, Settings } from './lib/context';
 
 /** The scenarios, in the order a run takes them (outage last: it leaves the breaker open). */
-export const SCENARIO_IDS = ['pipeline', 'peer', 'redis', 'refresh', 'flood', 'metrics', 'outage'] as const;
+export const SCENARIO_IDS = [
+  'pipeline',
+  'peer',
+  'redis',
+  'refresh',
+  'flood',
+  'metrics',
+  'propagation',
+  'outage',
+] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
 
 export interface BenchOptions {

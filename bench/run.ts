@@ -32,6 +32,7 @@ import { metrics } from './scenarios/metrics';
 import { outage } from './scenarios/outage';
 import { peer } from './scenarios/peer';
 import { pipeline } from './scenarios/pipeline';
+import { propagation } from './scenarios/propagation';
 import { redisRoundTrips } from './scenarios/redis-round-trips';
 import { refresh } from './scenarios/refresh';
 
@@ -43,6 +44,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   refresh: ['Refresh rotation vs UPDATE floor (c=50)', refresh],
   flood: ['Login flood isolation', loginFlood],
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
+  propagation: ['Admin changes across instances (two gateways)', propagation],
   outage: ['Outage latency (breaker open)', outage],
 };
 

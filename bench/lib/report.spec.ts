@@ -132,6 +132,25 @@ describe('bench report', () => {
     expect(summary('metrics', scenario({ ratio: 0.98 }))).toBe('');
   });
 
+  it("summarises propagation per change, from the request start and from A's answer", () => {
+    const lat = (p50: number, p99: number, max: number) => ({ count: 10, p50, p99, max });
+    const both = (p50: number) => ({ fromRequest: lat(p50, p50 * 2, p50 * 3), fromAnswer: lat(-1, 1, 2) });
+    const line = summary(
+      'propagation',
+      scenario({
+        iterations: 10,
+        samples: [],
+        byChange: { disable: both(30), demote: both(10), 'revoke-sessions': both(12) },
+        fromRequest: lat(12, 60, 90),
+        fromAnswer: lat(-1, 1, 2),
+      }),
+    );
+    expect(line).toBe(
+      "admin request start on A -> refused on B (10 each): disable p50/p99/max 30/60/90 ms, demote p50/p99/max 10/20/30 ms, revoke-sessions p50/p99/max 12/24/36 ms; all p99 60 ms; A's answer -> refused on B p50 -1 ms, max 2 ms",
+    );
+    expect(summary('propagation', scenario({}))).toBe('');
+  });
+
   it('makes a table row per target, a second for a CPU target, and shows why a scenario has none', () => {
     const rows = tableRows({
       scenarios: {

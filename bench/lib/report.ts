@@ -2,6 +2,7 @@ import type { FloodFigures } from '../scenarios/login-flood';
 import type { OutageFigures } from '../scenarios/outage';
 import type { PeerFigures } from '../scenarios/peer';
 import type { PipelineFigures } from '../scenarios/pipeline';
+import type { PropagationFigures } from '../scenarios/propagation';
 import type { RedisFigures } from '../scenarios/redis-round-trips';
 import type { RefreshFigures } from '../scenarios/refresh';
 import type { RunResult, StoredScenario, Target } from './context';
@@ -82,6 +83,14 @@ export function summary(id: string, s: StoredScenario): string {
       if (!f.healthDuringFlood || !f.healthQuiet || !f.controlQuiet || !f.controlDuringFlood || !f.flood) return '';
       const codes = Object.fromEntries(Object.entries(f.flood.statusCodes ?? {}).map(([k, v]) => [k, v.count]));
       return `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms (control server: ${f.controlQuiet.p99} / ${f.controlDuringFlood.p99} ms); flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(codes)}`;
+    }
+    case 'propagation': {
+      const f = figures as Partial<PropagationFigures>;
+      if (!f.byChange || !f.fromRequest || !f.fromAnswer) return '';
+      const parts = Object.entries(f.byChange).map(
+        ([change, c]) => `${change} p50/p99/max ${c.fromRequest.p50}/${c.fromRequest.p99}/${c.fromRequest.max} ms`,
+      );
+      return `admin request start on A -> refused on B (${f.iterations} each): ${parts.join(', ')}; all p99 ${f.fromRequest.p99} ms; A's answer -> refused on B p50 ${f.fromAnswer.p50} ms, max ${f.fromAnswer.max} ms`;
     }
     case 'outage': {
       const f = figures as Partial<OutageFigures>;
