@@ -1,11 +1,11 @@
 import { randomUUID } from 'node:crypto';
 import { AUDIT_ACTIONS, type AuditRecordView } from '../../src/admin/audit/admin-audit.repository';
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, randomEmail, randomPassword, TestUser } from '../auth/fixtures';
+import { createSignedInUser, createUser, login, randomEmail, randomPassword, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';
 
-type Actor = TestUser & { token: string };
+type Actor = SignedInUser;
 interface AuditPage {
   items: AuditRecordView[];
   nextCursor: string | null;
@@ -22,9 +22,8 @@ describe('admin audit trail (issue 12, item 8)', () => {
   });
   afterAll(() => gw.close());
 
-  async function newActor(role: 'user' | 'admin' = 'user'): Promise<Actor> {
-    const user = await createUser(gw, role);
-    return { ...user, token: (await login(gw, user)).accessToken };
+  function newActor(role: 'user' | 'admin' = 'user'): Promise<Actor> {
+    return createSignedInUser(gw, role);
   }
   const audit = (query: string, token = admin.token): Promise<HttpResult<AuditPage & Record<string, unknown>>> =>
     http<AuditPage & Record<string, unknown>>(gw.url, 'GET', `/v1/admin/audit${query}`, { token });

@@ -1,9 +1,9 @@
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, TestUser } from '../auth/fixtures';
+import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';
 
-type Admin = TestUser & { token: string };
+type Admin = SignedInUser;
 
 describe('the last admin (issue 12, item 6): 409 LAST_ADMIN, race-safe', () => {
   let gw: TestApp;
@@ -14,10 +14,7 @@ describe('the last admin (issue 12, item 6): 409 LAST_ADMIN, race-safe', () => {
   });
   afterAll(() => gw.close());
 
-  const newAdmin = async (): Promise<Admin> => {
-    const user = await createUser(gw, 'admin');
-    return { ...user, token: (await login(gw, user)).accessToken };
-  };
+  const newAdmin = (): Promise<Admin> => createSignedInUser(gw, 'admin');
   const patch = (actor: Admin, targetId: string, body: Record<string, unknown>): Promise<HttpResult> =>
     http(gw.url, 'PATCH', `/v1/admin/users/${targetId}`, { token: actor.token, body });
 

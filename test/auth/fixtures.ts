@@ -42,6 +42,15 @@ export async function login(gw: TestApp, user: { email: string; password: string
   return res.body;
 }
 
+/** A user and an access token from a real login. */
+export type SignedInUser = TestUser & { token: string };
+
+/** A new user (see createUser), signed in through POST /v1/auth/login. */
+export async function createSignedInUser(gw: TestApp, role: 'user' | 'admin' = 'user'): Promise<SignedInUser> {
+  const user = await createUser(gw, role);
+  return { ...user, token: (await login(gw, user)).accessToken };
+}
+
 /** A problem body without the per-request parts, for comparing two answers. */
 export function stableProblem(body: Record<string, unknown>): Record<string, unknown> {
   const rest = { ...body };

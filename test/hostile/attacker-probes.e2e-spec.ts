@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, TestUser } from '../auth/fixtures';
+import { createSignedInUser, createUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';
 
@@ -11,14 +11,13 @@ import { dbSnapshot } from '../helpers/db-snapshot';
 describe('attacker probes that must hold', () => {
   let gw: TestApp;
   let prisma: PrismaService;
-  let alice: TestUser & { token: string };
-  let admin: TestUser & { token: string };
+  let alice: SignedInUser;
+  let admin: SignedInUser;
 
   beforeAll(async () => {
     gw = await startApp({ PAYMENT_CURRENCIES: 'EUR,USD,GBP' });
     prisma = gw.app.get(PrismaService);
-    const withToken = async (user: TestUser) => ({ ...user, token: (await login(gw, user)).accessToken });
-    [alice, admin] = await Promise.all([createUser(gw).then(withToken), createUser(gw, 'admin').then(withToken)]);
+    [alice, admin] = await Promise.all([createSignedInUser(gw), createSignedInUser(gw, 'admin')]);
   });
   afterAll(() => gw.close());
 

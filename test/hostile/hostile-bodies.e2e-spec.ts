@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, randomEmail, randomPassword, TestUser } from '../auth/fixtures';
+import { createSignedInUser, randomEmail, randomPassword, SignedInUser } from '../auth/fixtures';
 import { ProbeModule } from '../foundation/probe.module';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';
@@ -31,15 +31,14 @@ const errorsOf = (res: HttpResult): { field: string; message: string }[] =>
 describe('hostile request bodies (issue 12, items 1-4)', () => {
   let gw: TestApp;
   let prisma: PrismaService;
-  let alice: TestUser & { token: string };
-  let admin: TestUser & { token: string };
+  let alice: SignedInUser;
+  let admin: SignedInUser;
   let ids: string[];
 
   beforeAll(async () => {
     gw = await startApp({ PAYMENT_CURRENCIES: 'EUR,USD,GBP' }, { imports: [ProbeModule] });
     prisma = gw.app.get(PrismaService);
-    const withToken = async (user: TestUser) => ({ ...user, token: (await login(gw, user)).accessToken });
-    [alice, admin] = await Promise.all([createUser(gw).then(withToken), createUser(gw, 'admin').then(withToken)]);
+    [alice, admin] = await Promise.all([createSignedInUser(gw), createSignedInUser(gw, 'admin')]);
     ids = [alice.id, admin.id];
   });
   afterAll(() => gw.close());

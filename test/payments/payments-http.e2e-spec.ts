@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, TestUser } from '../auth/fixtures';
+import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';
@@ -18,19 +18,18 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
   let provider: ProviderStandIn;
   let gw: TestApp;
   let prisma: PrismaService;
-  let alice: TestUser & { token: string };
-  let bob: TestUser & { token: string };
-  let admin: TestUser & { token: string };
+  let alice: SignedInUser;
+  let bob: SignedInUser;
+  let admin: SignedInUser;
 
   beforeAll(async () => {
     provider = await ProviderStandIn.start();
     gw = await startApp({ PAYMENT_PROVIDER_URL: provider.url, PAYMENT_CURRENCIES: 'EUR,USD,GBP' });
     prisma = gw.app.get(PrismaService);
-    const withToken = async (user: TestUser) => ({ ...user, token: (await login(gw, user)).accessToken });
     [alice, bob, admin] = await Promise.all([
-      createUser(gw).then(withToken),
-      createUser(gw).then(withToken),
-      createUser(gw, 'admin').then(withToken),
+      createSignedInUser(gw),
+      createSignedInUser(gw),
+      createSignedInUser(gw, 'admin'),
     ]);
   });
   afterAll(async () => {

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
-import { createUser, login, TestUser } from '../auth/fixtures';
+import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 
@@ -13,22 +13,21 @@ describe('GET /v1/payments (own payments, newest first, cursor pages)', () => {
   let provider: ProviderStandIn;
   let gw: TestApp;
   let prisma: PrismaService;
-  let alice: TestUser & { token: string };
-  let bob: TestUser & { token: string };
-  let admin: TestUser & { token: string };
-  let many: TestUser & { token: string };
+  let alice: SignedInUser;
+  let bob: SignedInUser;
+  let admin: SignedInUser;
+  let many: SignedInUser;
   const aliceIds: string[] = []; // in creation order
 
   beforeAll(async () => {
     provider = await ProviderStandIn.start();
     gw = await startApp({ PAYMENT_PROVIDER_URL: provider.url });
     prisma = gw.app.get(PrismaService);
-    const withToken = async (user: TestUser) => ({ ...user, token: (await login(gw, user)).accessToken });
     [alice, bob, admin, many] = await Promise.all([
-      createUser(gw).then(withToken),
-      createUser(gw).then(withToken),
-      createUser(gw, 'admin').then(withToken),
-      createUser(gw).then(withToken),
+      createSignedInUser(gw),
+      createSignedInUser(gw),
+      createSignedInUser(gw, 'admin'),
+      createSignedInUser(gw),
     ]);
     // Alice: five payments through the real route, two of them failed (provider refusal).
     for (const status of ['succeeded', 'failed', 'succeeded', 'failed', 'succeeded']) {

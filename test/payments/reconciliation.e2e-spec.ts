@@ -2,7 +2,7 @@ import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/database/prisma.service';
 import { PaymentReconciler } from '../../src/payments/reconciliation/payment-reconciler';
 import { sleep, waitFor } from '../../tools/harness';
-import { createUser, login, TestUser } from '../auth/fixtures';
+import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
@@ -79,10 +79,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     apps.splice(apps.indexOf(gw), 1);
     await gw.close();
   }
-  const userOn = async (gw: TestApp): Promise<TestUser & { token: string }> => {
-    const user = await createUser(gw);
-    return { ...user, token: (await login(gw, user)).accessToken };
-  };
+  const userOn = (gw: TestApp): Promise<SignedInUser> => createSignedInUser(gw);
   const pay = (gw: TestApp, token: string, key = `rec-${randomUUID()}`): Promise<HttpResult> =>
     http(gw.url, 'POST', '/v1/payments', {
       token,

@@ -2,7 +2,7 @@ import { randomInt } from 'node:crypto';
 import { Client } from 'pg';
 import { waitFor } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
-import { createUser, login } from '../auth/fixtures';
+import { createSignedInUser } from '../auth/fixtures';
 import { DbProbeModule } from './db-probe.module';
 
 /** Active statements of this test database running `fn` (other than our own observer). */
@@ -122,8 +122,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     });
 
     it('cancels the payment read (a statement on the pg pool, outside Prisma) the same way', async () => {
-      const user = await createUser(gw);
-      const { accessToken } = await login(gw, user);
+      const { token: accessToken } = await createSignedInUser(gw);
       const read = (): Promise<HttpResult> =>
         http(gw.url, 'GET', '/v1/payments/6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c1a00', { token: accessToken });
       const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
