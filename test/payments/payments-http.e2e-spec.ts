@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
 import { PrismaService } from '../../src/database/prisma.service';
+import { PaymentsRepository } from '../../src/payments/payments.repository';
 import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
@@ -90,6 +91,16 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       expectProblem(asBob, 404, 'NOT_FOUND');
       expectProblem(missing, 404, 'NOT_FOUND');
       expect(asBob.body.detail).toBe(missing.body.detail); // another user's payment looks like none at all
+    });
+
+    it('reads a payment on the pg pool exactly as the Prisma model has it (every column, same types)', async () => {
+      const created = await pay(alice.token, validBody());
+      const id = String(created.body.id);
+      const model = await prisma.payment.findUniqueOrThrow({ where: { id } });
+      const repository = gw.app.get(PaymentsRepository);
+      expect(await repository.find(id, alice.id, false)).toEqual(model);
+      expect(await repository.find(id, bob.id, true)).toEqual(model); // an admin's read
+      expect(await repository.find(id, bob.id, false)).toBeUndefined();
     });
 
     it('creates a payment without a reference (null in the answer)', async () => {
