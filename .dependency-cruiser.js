@@ -2,8 +2,8 @@
  * Layer rules from docs/style.md, checked by `npm run lint`: shared building blocks never import
  * feature modules, and features do not reach into each other except through the allowed ones.
  */
-const shared = '^src/(config|secrets|credentials|database|redis|identity|validation|problems|tokens|lockout|resilience|rate-limit|health|metrics)/';
-const features = '^src/(auth|users|payments|admin)/';
+const shared = '^src/(platform/|features/auth/(tokens|lockout|credentials|identity)/|features/payments/resilience/)';
+const features = '^src/features/(auth/[^/]+\\.ts$|auth/dto/|users/|payments/(?!resilience/)|admin/)';
 module.exports = {
   forbidden: [
     {
@@ -16,21 +16,21 @@ module.exports = {
     {
       name: 'auth-must-not-import-payments',
       severity: 'error',
-      from: { path: '^src/auth/' },
-      to: { path: '^src/payments/' },
+      from: { path: '^src/features/auth/' },
+      to: { path: '^src/features/payments/' },
     },
     {
       name: 'users-must-not-import-auth',
       severity: 'error',
       comment: 'auth builds on users (and both on credentials), never the other way round.',
-      from: { path: '^src/users/' },
-      to: { path: '^src/auth/' },
+      from: { path: '^src/features/users/' },
+      to: { path: '^src/features/auth/([^/]+\\.ts$|dto/)' },
     },
     {
       name: 'payments-must-not-import-admin',
       severity: 'error',
-      from: { path: '^src/payments/' },
-      to: { path: '^src/admin/' },
+      from: { path: '^src/features/payments/' },
+      to: { path: '^src/features/admin/' },
     },
     {
       name: 'no-circular',
@@ -44,7 +44,7 @@ module.exports = {
       comment: 'A module nothing imports is dead code, unless it is an entry point (main, the CLI), a spec, or a declaration.',
       from: {
         orphan: true,
-        pathNot: ['\\.d\\.ts$', '\\.spec\\.ts$', '^src/main\\.ts$', '^src/users/cli/create-user\\.ts$'],
+        pathNot: ['\\.d\\.ts$', '\\.spec\\.ts$', '^src/main\\.ts$', '^src/features/users/cli/create-user\\.ts$'],
       },
       to: {},
     },

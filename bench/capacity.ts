@@ -140,11 +140,15 @@ async function main(): Promise<void> {
 
     const email = `capacity-${randomUUID()}@example.test`;
     const password = randomToken(18);
-    execFileSync(process.execPath, [join(ROOT, 'dist/users/cli/create-user.js'), '--email', email, '--role', 'user'], {
-      env: { PATH: process.env.PATH, ...env },
-      input: `${password}\n`,
-      stdio: ['pipe', 'ignore', 'inherit'],
-    });
+    execFileSync(
+      process.execPath,
+      [join(ROOT, 'dist/features/users/cli/create-user.js'), '--email', email, '--role', 'user'],
+      {
+        env: { PATH: process.env.PATH, ...env },
+        input: `${password}\n`,
+        stdio: ['pipe', 'ignore', 'inherit'],
+      },
+    );
 
     const gw = await startInstance(env);
     started.push(gw.process);

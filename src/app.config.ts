@@ -1,18 +1,18 @@
-import { credentialsConfig } from './credentials/credentials.config';
-import { databaseConfig } from './database/database.config';
-import { healthConfig } from './health/health.config';
-import { identityConfig } from './identity/identity.config';
-import { lockoutConfig } from './lockout/lockout.config';
-import { metricsConfig } from './metrics/metrics.config';
-import { paymentsConfig } from './payments/payments.config';
-import { rateLimitConfig } from './rate-limit/rate-limit.config';
-import { redisConfig } from './redis/redis.config';
-import { resilienceConfig } from './resilience/resilience.config';
-import { tokensConfig } from './tokens/tokens.config';
+import { credentialsConfig } from './features/auth/credentials/credentials.config';
+import { databaseConfig } from './platform/database/database.config';
+import { healthConfig } from './platform/health/health.config';
+import { identityConfig } from './features/auth/identity/identity.config';
+import { lockoutConfig } from './features/auth/lockout/lockout.config';
+import { metricsConfig } from './platform/metrics/metrics.config';
+import { paymentsConfig } from './features/payments/payments.config';
+import { rateLimitConfig } from './platform/rate-limit/rate-limit.config';
+import { redisConfig } from './platform/redis/redis.config';
+import { resilienceConfig } from './features/payments/resilience/resilience.config';
+import { tokensConfig } from './features/auth/tokens/tokens.config';
 
 /**
  * Every module's config slice (src/<module>/<module>.config.ts), loaded by AppConfigModule from
- * the validated env. A new slice is added here; see src/config/environment.schema.ts and
+ * the validated env. A new slice is added here; see src/platform/config/environment.schema.ts and
  * docs/configuration.md for adding a variable.
  */
 export const CONFIG_SLICES = [

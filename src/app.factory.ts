@@ -4,18 +4,18 @@ import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions, ROOT_LOGGER } from './app.module';
-import { registerAccessLog } from './http/access-log';
-import { createOpenApiDocument } from './openapi/openapi-document';
-import { docsEnabled, Env } from './config/environment';
-import { databaseErrorToProblem } from './database/database-errors';
-import { registerHttpMetrics } from './metrics/http-metrics';
-import { MetricsService } from './metrics/metrics.service';
-import { clientErrorHandler, frameworkErrorHandler } from './problems/framework-errors';
-import { staticSecurityHeaders } from './http/security-headers';
-import { registerJsonBodyParser } from './validation/json-body';
-import { ProblemDetailsFilter } from './problems/problem-details.filter';
-import { REQUEST_ID_HEADER, requestIdFor } from './validation/request-id';
-import { createValidationPipe } from './validation/validation.pipe';
+import { registerAccessLog } from './platform/http/access-log';
+import { createOpenApiDocument } from './platform/openapi/openapi-document';
+import { docsEnabled, Env } from './platform/config/environment';
+import { databaseErrorToProblem } from './platform/database/database-errors';
+import { registerHttpMetrics } from './platform/metrics/http-metrics';
+import { MetricsService } from './platform/metrics/metrics.service';
+import { clientErrorHandler, frameworkErrorHandler } from './platform/problems/framework-errors';
+import { staticSecurityHeaders } from './platform/http/security-headers';
+import { registerJsonBodyParser } from './platform/validation/json-body';
+import { ProblemDetailsFilter } from './platform/problems/problem-details.filter';
+import { REQUEST_ID_HEADER, requestIdFor } from './platform/validation/request-id';
+import { createValidationPipe } from './platform/validation/validation.pipe';
 
 /**
  * Fastify's trustProxy from TRUST_PROXY: unset trusts nothing (the socket address is the client);

@@ -1,21 +1,21 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AdminModule } from './admin/admin.module';
+import { AdminModule } from './features/admin/admin.module';
 import { CONFIG_SLICES } from './app.config';
-import { AuthModule } from './auth/auth.module';
-import { AppConfigModule } from './config/config.module';
-import type { Env } from './config/environment';
-import { DatabaseModule } from './database/database.module';
-import { HealthModule } from './health/health.module';
-import { MetricsModule } from './metrics/metrics.module';
-import { PaymentsModule } from './payments/payments.module';
-import { PaymentBacklogDetail } from './payments/reconciliation/payment-backlog';
-import { RateLimitModule } from './rate-limit/rate-limit.module';
-import { RateLimitReadiness } from './rate-limit/rate-limit.readiness';
-import { RedisModule } from './redis/redis.module';
-import { ProviderBreakerDetail } from './resilience/provider-breaker.detail';
-import { ResilienceModule } from './resilience/resilience.module';
-import { createRootLogger, loggerOptions } from './secrets/logger.options';
+import { AuthModule } from './features/auth/auth.module';
+import { AppConfigModule } from './platform/config/config.module';
+import type { Env } from './platform/config/environment';
+import { DatabaseModule } from './platform/database/database.module';
+import { HealthModule } from './platform/health/health.module';
+import { MetricsModule } from './platform/metrics/metrics.module';
+import { PaymentsModule } from './features/payments/payments.module';
+import { PaymentBacklogDetail } from './features/payments/reconciliation/payment-backlog';
+import { RateLimitModule } from './platform/rate-limit/rate-limit.module';
+import { RateLimitReadiness } from './platform/rate-limit/rate-limit.readiness';
+import { RedisModule } from './platform/redis/redis.module';
+import { ProviderBreakerDetail } from './features/payments/resilience/provider-breaker.detail';
+import { ResilienceModule } from './features/payments/resilience/resilience.module';
+import { createRootLogger, loggerOptions } from './platform/secrets/logger.options';
 import type { Logger as PinoInstance } from 'pino';
 
 export interface AppModuleOptions {
@@ -25,7 +25,7 @@ export interface AppModuleOptions {
   imports?: NonNullable<DynamicModule['imports']>;
 }
 
-/** The application's root pino logger (the access log writes to it; see src/http/access-log.ts). */
+/** The application's root pino logger (the access log writes to it; see src/platform/http/access-log.ts). */
 export const ROOT_LOGGER = Symbol('ROOT_LOGGER');
 
 /** Wiring only. Each feature lives in its own module folder; see README's module map. */

@@ -2,8 +2,8 @@ import 'reflect-metadata';
 import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
-import { docsEnabled, EnvironmentError, loadEnvironment, type Env } from './config/environment';
-import { secretValueRedactor } from './secrets/redaction';
+import { docsEnabled, EnvironmentError, loadEnvironment, type Env } from './platform/config/environment';
+import { secretValueRedactor } from './platform/secrets/redaction';
 
 /** A fatal start-up message as one JSON line on stderr, with every configured secret masked. */
 function fatal(message: string, env: Partial<Env> = {}): never {

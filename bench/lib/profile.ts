@@ -21,12 +21,17 @@ export interface FrameShare {
 
 export const readProfile = (file: string): CpuProfile => JSON.parse(readFileSync(file, 'utf8')) as CpuProfile;
 
-/** Which package (node_modules), gateway folder (dist/<folder>) or else a frame's URL belongs to. */
+/**
+ * Which package (node_modules), gateway folder (dist/platform/<part> or dist/features/<feature>, else
+ * dist/<file>) or else a frame's URL belongs to.
+ */
 function packageOf(url: string): string | undefined {
-  return (
-    /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1] ??
-    (url.includes('/dist/') ? 'gateway dist/' + url.split('/dist/')[1].split('/')[0] : undefined)
-  );
+  const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1];
+  if (pkg) return pkg;
+  if (!url.includes('/dist/')) return undefined;
+  const parts = url.split('/dist/')[1].split('/');
+  const layer = parts[0] === 'platform' || parts[0] === 'features' ? parts.slice(0, 2) : parts.slice(0, 1);
+  return 'gateway dist/' + layer.join('/');
 }
 
 /** Top frames by self time. */

@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { pathToFileURL } from 'node:url';
 import autocannon from 'autocannon';
-import type { MetricsService } from '../../src/metrics/metrics.service';
+import type { MetricsService } from '../../src/platform/metrics/metrics.service';
 import { freePort, ManagedProcess, sleep, startProcess } from '../../tools/harness';
 import { onCleanup } from '../lib/cleanup';
 import type { BenchContext, ScenarioResult } from '../lib/context';
@@ -163,7 +163,7 @@ export async function metrics(ctx: BenchContext): Promise<ScenarioResult<Metrics
 /** CPU microseconds per request of MetricsService.httpResponse (what the onResponse hook runs), in process. */
 async function perRequestMetricsMicros(): Promise<number> {
   // The built service, the code the gateways above ran (tsx would not emit its decorator metadata).
-  const built = (await import(pathToFileURL(join(ROOT, 'dist/metrics/metrics.service.js')).href)) as {
+  const built = (await import(pathToFileURL(join(ROOT, 'dist/platform/metrics/metrics.service.js')).href)) as {
     MetricsService: typeof MetricsService;
   };
   const service = new built.MetricsService(true);

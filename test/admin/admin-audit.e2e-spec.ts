@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { AUDIT_ACTIONS, type AuditRecordView } from '../../src/admin/audit/admin-audit.repository';
-import { PrismaService } from '../../src/database/prisma.service';
+import { AUDIT_ACTIONS, type AuditRecordView } from '../../src/features/admin/audit/admin-audit.repository';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createSignedInUser, createUser, login, randomEmail, randomPassword, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';

@@ -1,4 +1,4 @@
-import { PrismaService } from '../../src/database/prisma.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';

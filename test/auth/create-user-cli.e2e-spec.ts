@@ -5,7 +5,7 @@ import { http, startApp, TestApp } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
 import { randomEmail, randomPassword } from './fixtures';
 
-const CLI = join(ROOT, 'dist/users/cli/create-user.js');
+const CLI = join(ROOT, 'dist/features/users/cli/create-user.js');
 
 interface CliRun {
   code: number | null;
@@ -28,10 +28,11 @@ function runCli(args: string[], stdin: string, env: Record<string, string | unde
   });
 }
 
-describe('npm run user:create (dist/users/cli/create-user.js)', () => {
+describe('npm run user:create (dist/features/users/cli/create-user.js)', () => {
   let gw: TestApp;
   beforeAll(async () => {
-    if (!existsSync(CLI)) throw new Error('run `npm run build` first: dist/users/cli/create-user.js is missing');
+    if (!existsSync(CLI))
+      throw new Error('run `npm run build` first: dist/features/users/cli/create-user.js is missing');
     gw = await startApp();
   });
   afterAll(() => gw.close());

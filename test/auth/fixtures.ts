@@ -1,7 +1,7 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestApp } from '../helpers/app';
 import { http } from '../helpers/app';
-import { UsersService } from '../../src/users/users.service';
+import { UsersService } from '../../src/features/users/users.service';
 
 export interface TestUser {
   id: string;

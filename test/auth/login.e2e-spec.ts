@@ -1,7 +1,7 @@
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { createUser, login, randomEmail, stableProblem, TestUser } from './fixtures';
-import { UsersService } from '../../src/users/users.service';
-import { PrismaService } from '../../src/database/prisma.service';
+import { UsersService } from '../../src/features/users/users.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 
 describe('login and /auth/me', () => {
   let gw: TestApp;

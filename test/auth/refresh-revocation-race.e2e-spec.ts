@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
-import { PrismaService } from '../../src/database/prisma.service';
-import { RefreshTokenService } from '../../src/tokens/refresh-token.service';
-import { ProblemException } from '../../src/problems';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
+import { ProblemException } from '../../src/platform/problems';
 import { startApp, TestApp } from '../helpers/app';
 import { createUser } from './fixtures';
 

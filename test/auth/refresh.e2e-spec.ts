@@ -1,6 +1,6 @@
-import { PrismaService } from '../../src/database/prisma.service';
-import { RefreshTokenService } from '../../src/tokens/refresh-token.service';
-import { hashRefreshToken } from '../../src/tokens/refresh-token-hash';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
+import { hashRefreshToken } from '../../src/features/auth/tokens/refresh-token-hash';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { createUser, login, TokenPair } from './fixtures';

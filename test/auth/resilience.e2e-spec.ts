@@ -1,5 +1,5 @@
 import Redis from 'ioredis';
-import { LockoutService } from '../../src/lockout/lockout.service';
+import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
 import { waitFor } from '../../tools/harness';

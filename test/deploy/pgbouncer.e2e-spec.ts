@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
-import { PrismaService } from '../../src/database/prisma.service';
-import { RefreshTokenService } from '../../src/tokens/refresh-token.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
 import { createUser, login } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { testVariables } from '../helpers/env';

@@ -1,4 +1,4 @@
-import { SECRET_VARIABLES } from '../../src/secrets/secret-inventory';
+import { SECRET_VARIABLES } from '../../src/platform/secrets/secret-inventory';
 import { randomSecret, testVariables } from '../helpers/env';
 import { freePort, PrivateRedis, runBuiltServer } from '../helpers/processes';
 

@@ -52,7 +52,10 @@ describe('the test suite with no PostgreSQL or Redis running', () => {
       if (process.env.PRISMA_SCHEMA_ENGINE_BINARY)
         env.PRISMA_SCHEMA_ENGINE_BINARY = process.env.PRISMA_SCHEMA_ENGINE_BINARY;
       const jest = join(ROOT, 'node_modules/.bin/jest');
-      const suites = ['test/foundation/health.e2e-spec.ts', 'src/rate-limit/fallback-throttler.storage.int-spec.ts'];
+      const suites = [
+        'test/foundation/health.e2e-spec.ts',
+        'src/platform/rate-limit/fallback-throttler.storage.int-spec.ts',
+      ];
       const run = await runIsolated([jest, '--ci', '--runTestsByPath', ...suites], env, 240_000);
 
       expect(run.output).toMatch(/using an embedded PostgreSQL on port \d+/);

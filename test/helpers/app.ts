@@ -2,8 +2,8 @@ import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Writable } from 'node:stream';
 import { createApp } from '../../src/app.factory';
 import type { AppModuleOptions } from '../../src/app.module';
-import { PrismaService } from '../../src/database/prisma.service';
-import type { Env } from '../../src/config/environment';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import type { Env } from '../../src/platform/config/environment';
 import { testEnv } from './env';
 
 export interface TestApp {

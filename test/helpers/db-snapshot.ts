@@ -1,4 +1,4 @@
-import type { PrismaService } from '../../src/database/prisma.service';
+import type { PrismaService } from '../../src/platform/database/prisma.service';
 
 /**
  * Every row the database holds about `userIds` (their user rows, payments, idempotency keys,

@@ -1,5 +1,5 @@
 import { randomBytes } from 'node:crypto';
-import { loadEnvironment, type Env } from '../../src/config/environment';
+import { loadEnvironment, type Env } from '../../src/platform/config/environment';
 
 /** A random secret as an operator would generate one (tests never carry fixed secrets). */
 export function randomSecret(bytes = 32): string {

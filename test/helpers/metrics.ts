@@ -1,4 +1,4 @@
-import { MetricsListener } from '../../src/metrics/metrics.listener';
+import { MetricsListener } from '../../src/platform/metrics/metrics.listener';
 import type { TestApp } from './app';
 
 export interface Sample {

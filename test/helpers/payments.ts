@@ -1,4 +1,4 @@
-import type { PrismaService } from '../../src/database/prisma.service';
+import type { PrismaService } from '../../src/platform/database/prisma.service';
 
 /**
  * The provider Idempotency-Key the gateway used for the payment made with this client key: the

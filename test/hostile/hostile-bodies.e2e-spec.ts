@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../../src/database/prisma.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createSignedInUser, randomEmail, randomPassword, SignedInUser } from '../auth/fixtures';
 import { ProbeModule } from '../foundation/probe.module';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';

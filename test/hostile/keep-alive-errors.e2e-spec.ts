@@ -1,5 +1,5 @@
 import { connect, Socket } from 'node:net';
-import { PrismaService } from '../../src/database/prisma.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createUser } from '../auth/fixtures';
 import { startApp, TestApp } from '../helpers/app';
 import { dbSnapshot } from '../helpers/db-snapshot';

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { PrismaService } from '../../src/database/prisma.service';
-import { UserIdentities } from '../../src/identity/user-identities';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { UserIdentities } from '../../src/features/auth/identity/user-identities';
 import { createUser, login, TestUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';

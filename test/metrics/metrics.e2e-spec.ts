@@ -4,8 +4,8 @@ import { http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { metricsUrl, Scrape, scrape } from '../helpers/metrics';
 import { PrivateRedis } from '../helpers/processes';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
-import { MetricsListener } from '../../src/metrics/metrics.listener';
-import { UNKNOWN_PAYMENTS_CACHE_MS } from '../../src/metrics/metrics.service';
+import { MetricsListener } from '../../src/platform/metrics/metrics.listener';
+import { UNKNOWN_PAYMENTS_CACHE_MS } from '../../src/platform/metrics/metrics.service';
 import { sleep, waitFor } from '../../tools/harness';
 
 /** What the client saw, tallied per (method, route template, status) exactly as the gateway should label it. */

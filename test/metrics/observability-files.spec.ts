@@ -2,7 +2,7 @@ import { execFileSync } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MetricsService } from '../../src/metrics/metrics.service';
+import { MetricsService } from '../../src/platform/metrics/metrics.service';
 import { ROOT } from '../helpers/processes';
 
 /**

@@ -49,7 +49,7 @@ function createAdmin(databaseUrl: string, email: string, password: string): Prom
   return new Promise((resolve, reject) => {
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'dist/users/cli/create-user.js'), '--email', email, '--role', 'admin'],
+      [join(ROOT, 'dist/features/users/cli/create-user.js'), '--email', email, '--role', 'admin'],
       {
         env: { PATH: process.env.PATH ?? '', DATABASE_URL: databaseUrl },
         stdio: ['pipe', 'ignore', 'pipe'],

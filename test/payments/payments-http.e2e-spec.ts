@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import fc from 'fast-check';
-import { PrismaService } from '../../src/database/prisma.service';
-import { PaymentsRepository } from '../../src/payments/payments.repository';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { PaymentsRepository } from '../../src/features/payments/payments.repository';
 import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../../src/database/prisma.service';
-import type { CreatePaymentDto } from '../../src/payments/dto/create-payment.dto';
-import { PaymentActor, PaymentsService } from '../../src/payments/payments.service';
-import { ProblemException } from '../../src/problems';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import type { CreatePaymentDto } from '../../src/features/payments/dto/create-payment.dto';
+import { PaymentActor, PaymentsService } from '../../src/features/payments/payments.service';
+import { ProblemException } from '../../src/platform/problems';
 import { startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';

@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { PrismaService } from '../../src/database/prisma.service';
-import { PaymentReconciler } from '../../src/payments/reconciliation/payment-reconciler';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { PaymentReconciler } from '../../src/features/payments/reconciliation/payment-reconciler';
 import { sleep, waitFor } from '../../tools/harness';
 import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';

@@ -1,6 +1,6 @@
 import { Controller, Get, Module, Post, HttpCode } from '@nestjs/common';
-import { AuthRateLimit } from '../../src/rate-limit/auth-rate-limit.decorator';
-import { SkipRateLimit } from '../../src/rate-limit/skip-rate-limit.decorator';
+import { AuthRateLimit } from '../../src/platform/rate-limit/auth-rate-limit.decorator';
+import { SkipRateLimit } from '../../src/platform/rate-limit/skip-rate-limit.decorator';
 
 /**
  * Probe routes under /v1/auth (beside the real auth controller), to test the auth limit without

@@ -1,5 +1,5 @@
 import { Controller, Get, Module, Param, ParseIntPipe } from '@nestjs/common';
-import { PrismaService } from '../../src/database/prisma.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 
 /** Test-only routes that hold or use pool connections through the real PrismaService. */
 @Controller('db-probe')

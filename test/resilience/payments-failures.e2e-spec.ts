@@ -3,7 +3,7 @@ import { createUser, login } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';
-import { PrismaService } from '../../src/database/prisma.service';
+import { PrismaService } from '../../src/platform/database/prisma.service';
 import { waitFor } from '../../tools/harness';
 
 const body = (): Record<string, unknown> => ({ amount: 500, currency: 'GBP', recipientId: randomUUID() });

@@ -1,12 +1,12 @@
 import { BrokenCircuitError, BulkheadRejectedError } from 'cockatiel';
-import { MetricsService } from '../../src/metrics/metrics.service';
-import { HttpPaymentProvider } from '../../src/payments/provider/http-payment-provider';
-import type { ChargeRequest } from '../../src/payments/provider/payment-provider';
-import { paymentsConfig } from '../../src/payments/payments.config';
-import { ProviderResilience } from '../../src/resilience/provider-resilience';
-import { resilienceConfig } from '../../src/resilience/resilience.config';
-import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../src/resilience/upstream-errors';
-import type { Env } from '../../src/config/environment';
+import { MetricsService } from '../../src/platform/metrics/metrics.service';
+import { HttpPaymentProvider } from '../../src/features/payments/provider/http-payment-provider';
+import type { ChargeRequest } from '../../src/features/payments/provider/payment-provider';
+import { paymentsConfig } from '../../src/features/payments/payments.config';
+import { ProviderResilience } from '../../src/features/payments/resilience/provider-resilience';
+import { resilienceConfig } from '../../src/features/payments/resilience/resilience.config';
+import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../src/features/payments/resilience/upstream-errors';
+import type { Env } from '../../src/platform/config/environment';
 import { testEnv } from '../helpers/env';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 

@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { PAYMENT_PROVIDER, PaymentProvider } from '../../src/payments/provider/payment-provider';
+import { PAYMENT_PROVIDER, PaymentProvider } from '../../src/features/payments/provider/payment-provider';
 import { startApp, TestApp } from '../helpers/app';
 import { breakerReadiness, expectRetryAfter, waitForBreakerState } from '../helpers/breaker';
 import { ProviderStandIn } from '../helpers/provider-stand-in';

@@ -1,8 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { configuredSecretValues } from '../../src/secrets/secret-inventory';
-import { UsersService } from '../../src/users/users.service';
+import { configuredSecretValues } from '../../src/platform/secrets/secret-inventory';
+import { UsersService } from '../../src/features/users/users.service';
 import { http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { PrivateRedis } from '../helpers/processes';

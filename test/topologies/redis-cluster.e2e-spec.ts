@@ -1,4 +1,4 @@
-import { RedisBootError } from '../../src/redis/redis-connection';
+import { RedisBootError } from '../../src/platform/redis/redis-connection';
 import { CommandMonitor } from '../../tools/harness';
 import { http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';

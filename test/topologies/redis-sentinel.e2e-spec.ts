@@ -1,4 +1,4 @@
-import { RedisBootError } from '../../src/redis/redis-connection';
+import { RedisBootError } from '../../src/platform/redis/redis-connection';
 import { createUser } from '../auth/fixtures';
 import { RedisSentinelTopology } from '../helpers/redis-topologies';
 import {

@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { createApp } from '../../src/app.factory';
-import { LockoutService } from '../../src/lockout/lockout.service';
-import { REDIS, type RedisClient } from '../../src/redis/redis.constants';
-import { UsersService } from '../../src/users/users.service';
+import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
+import { REDIS, type RedisClient } from '../../src/platform/redis/redis.constants';
+import { UsersService } from '../../src/features/users/users.service';
 import { sleep } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { testEnv } from '../helpers/env';

@@ -96,7 +96,7 @@ function createAdmin(env: NodeJS.ProcessEnv, admin: DevAdmin): Promise<{ code: n
     // The project's own path (`npm run user:create`), on the build watch mode keeps current.
     const child = spawn(
       process.execPath,
-      [join(ROOT, 'dist/users/cli/create-user.js'), '--email', admin.email, '--role', 'admin'],
+      [join(ROOT, 'dist/features/users/cli/create-user.js'), '--email', admin.email, '--role', 'admin'],
       {
         env,
         stdio: ['pipe', 'ignore', 'pipe'],

@@ -23,7 +23,7 @@ import { InstanceState, InstanceUser, readState, Role, stateFile, writeState } f
 type Log = (line: string) => void;
 
 const MAIN_JS = join(ROOT, 'dist/main.js');
-const CREATE_USER_JS = join(ROOT, 'dist/users/cli/create-user.js');
+const CREATE_USER_JS = join(ROOT, 'dist/features/users/cli/create-user.js');
 
 /** A new instance's state in `dir` (created 0700, default a fresh temp folder), written before anything starts. */
 export function createInstanceState(options: InstanceOptions, dir?: string): InstanceState {
@@ -46,7 +46,8 @@ export function createInstanceState(options: InstanceOptions, dir?: string): Ins
 
 /** Runs user:create (the built CLI) with the password on stdin, without blocking this process's event loop. */
 function createUser(env: NodeJS.ProcessEnv, email: string, role: Role, password: string): Promise<string> {
-  if (!existsSync(CREATE_USER_JS)) return Promise.resolve('skipped: dist/users/cli/create-user.js does not exist');
+  if (!existsSync(CREATE_USER_JS))
+    return Promise.resolve('skipped: dist/features/users/cli/create-user.js does not exist');
   return new Promise((resolve) => {
     const child = execFile(
       process.execPath,

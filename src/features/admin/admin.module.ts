@@ -1,0 +1,22 @@
+import { Module } from '@nestjs/common';
+import { CredentialsModule } from '../auth/credentials/credentials.module';
+import { LockoutModule } from '../auth/lockout/lockout.module';
+import { TokensModule } from '../auth/tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
+import { AdminAuditController } from './admin-audit.controller';
+import { AdminUsersController } from './admin-users.controller';
+import { AdminUsersService } from './admin-users.service';
+import { AdminAuditRepository } from './audit/admin-audit.repository';
+
+/**
+ * Admin user routes. UsersModule: UsersService (and JwtAuthGuard's user lookup); TokensModule:
+ * RefreshTokenService (revoke-sessions) and AccessTokenService (JwtAuthGuard); LockoutModule:
+ * unlock; CredentialsModule: PasswordHasher (create). The admin actions themselves (last-admin
+ * rule, audit trail) live in AdminUsersService.
+ */
+@Module({
+  imports: [UsersModule, TokensModule, LockoutModule, CredentialsModule],
+  controllers: [AdminUsersController, AdminAuditController],
+  providers: [AdminUsersService, AdminAuditRepository],
+})
+export class AdminModule {}

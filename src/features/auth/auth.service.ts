@@ -1,0 +1,115 @@
+import { Injectable, OnModuleInit } from '@nestjs/common';
+import { LockoutService } from './lockout/lockout.service';
+import { LoginOutcome, MetricsService } from '../../platform/metrics/metrics.service';
+import { AccessTokenService } from './tokens/access-token.service';
+import type { User } from '../../generated/prisma/client';
+import {
+  IssuedRefreshToken,
+  RefreshContext,
+  refreshTokenInvalid,
+  RefreshTokenService,
+} from './tokens/refresh-token.service';
+import { normalizeEmail } from './credentials/email';
+import { UsersService } from '../users/users.service';
+import { ErrorCode, problem, ProblemException } from '../../platform/problems';
+import type { TokenPairDto } from './dto/token-pair.dto';
+import { PasswordHasher } from './credentials/password-hasher';
+
+export function invalidCredentials(): ProblemException {
+  return problem(ErrorCode.INVALID_CREDENTIALS);
+}
+
+/** How a failed login is counted: the two answers about the account, and everything else (503s). */
+function loginOutcomeOf(error: unknown): LoginOutcome {
+  const code = error instanceof ProblemException ? error.code : undefined;
+  if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
+  if (code === ErrorCode.ACCOUNT_LOCKED) return 'locked';
+  return 'unavailable';
+}
+
+@Injectable()
+export class AuthService implements OnModuleInit {
+  constructor(
+    private readonly users: UsersService,
+    private readonly hasher: PasswordHasher,
+    private readonly accessTokens: AccessTokenService,
+    private readonly refreshTokens: RefreshTokenService,
+    private readonly lockout: LockoutService,
+    private readonly metrics: MetricsService,
+  ) {}
+
+  onModuleInit(): Promise<void> {
+    return this.hasher.warmUp();
+  }
+
+  async login(email: string, password: string): Promise<TokenPairDto> {
+    try {
+      const pair = await this.authenticate(email, password);
+      this.metrics.loginAttempt('success');
+      return pair;
+    } catch (error) {
+      this.metrics.loginAttempt(loginOutcomeOf(error));
+      throw error;
+    }
+  }
+
+  /**
+   * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
+   * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
+   */
+  private async authenticate(email: string, password: string): Promise<TokenPairDto> {
+    const identifier = normalizeEmail(email);
+    // Counts this attempt as a failure up front (423 if already locked); success clears it.
+    const locksOnFailure = await this.lockout.beginAttempt(identifier);
+    let matches: boolean;
+    let user: User | null;
+    try {
+      user = await this.users.findByEmail(identifier);
+      matches = await this.hasher.verify(user?.passwordHash, password);
+    } catch (error) {
+      // Never judged (bulkhead full, database down): it must not count against the account.
+      await this.lockout.refund(identifier).catch(() => undefined);
+      throw error;
+    }
+    if (!user || !matches || user.disabled) {
+      if (locksOnFailure) this.metrics.accountLocked();
+      throw invalidCredentials();
+    }
+    await this.lockout.clear(identifier);
+    return this.pair(user, await this.refreshTokens.issue(user.id));
+  }
+
+  async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
+    const rotated = await this.refreshTokens.rotate(refreshToken, context);
+    // The rotation statement itself required the user to be enabled and read the role: no second
+    // round trip. Access tokens are re-checked against the user row on every request anyway.
+    if (rotated.role && rotated.sessionVersion !== undefined) {
+      return this.pair({ id: rotated.userId, role: rotated.role, sessionVersion: rotated.sessionVersion }, rotated);
+    }
+    const user = await this.users.findById(rotated.userId);
+    if (!user || user.disabled) {
+      // Disabled between the rotation and now: end everything.
+      await this.refreshTokens.revokeAllForUser(rotated.userId, 'user_disabled');
+      throw refreshTokenInvalid();
+    }
+    return this.pair(user, rotated);
+  }
+
+  logout(refreshToken: string): Promise<void> {
+    return this.refreshTokens.revokeFamilyOf(refreshToken);
+  }
+
+  private async pair(
+    user: { id: string; role: 'user' | 'admin'; sessionVersion: number },
+    refresh: IssuedRefreshToken,
+  ): Promise<TokenPairDto> {
+    const access = await this.accessTokens.issue({ id: user.id, role: user.role, sessionVersion: user.sessionVersion });
+    return {
+      accessToken: access.token,
+      refreshToken: refresh.token,
+      tokenType: 'Bearer',
+      expiresIn: access.expiresIn,
+      refreshExpiresIn: refresh.expiresIn,
+    };
+  }
+}

@@ -1,0 +1,43 @@
+import { ProblemException } from '../../../platform/problems';
+import { PasswordHasher } from './password-hasher';
+
+describe('PasswordHasher', () => {
+  it('hashes with argon2id at 19 MiB, 2 iterations, 1 lane, and verifies', async () => {
+    const hasher = new PasswordHasher({ concurrency: 2, queue: 2 });
+    const hash = await hasher.hash('correct horse battery staple');
+    expect(hash).toMatch(/^\$argon2id\$v=19\$m=19456,t=2,p=1\$/);
+    await expect(hasher.verify(hash, 'correct horse battery staple')).resolves.toBe(true);
+    await expect(hasher.verify(hash, 'correct horse battery stapl')).resolves.toBe(false);
+  });
+
+  it('salts every hash', async () => {
+    const hasher = new PasswordHasher({ concurrency: 2, queue: 2 });
+    expect(await hasher.hash('same password here')).not.toBe(await hasher.hash('same password here'));
+  });
+
+  it('returns false for an unknown user (no hash) after doing the same work against a dummy hash', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 1 });
+    await expect(hasher.verify(undefined, 'anything at all')).resolves.toBe(false);
+    await expect(hasher.verify(undefined, '')).resolves.toBe(false);
+  });
+
+  it('returns false, not an error, for a malformed stored hash', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 1 });
+    await expect(hasher.verify('not-a-phc-string', 'whatever')).resolves.toBe(false);
+  });
+
+  it('refuses work beyond concurrency + queue with a 503 SERVICE_UNAVAILABLE carrying Retry-After', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 0 });
+    const hash = await hasher.hash('correct horse battery staple');
+    const results = await Promise.allSettled([hasher.verify(hash, 'a'), hasher.verify(hash, 'b')]);
+    expect(results[0]).toEqual({ status: 'fulfilled', value: false });
+    expect(results[1].status).toBe('rejected');
+    const error = (results[1] as PromiseRejectedResult).reason as ProblemException;
+    expect(error).toBeInstanceOf(ProblemException);
+    expect(error.getStatus()).toBe(503);
+    expect(error.code).toBe('SERVICE_UNAVAILABLE');
+    expect(error.extras.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    // The slot is free again afterwards.
+    await expect(hasher.verify(hash, 'correct horse battery staple')).resolves.toBe(true);
+  });
+});

@@ -1,0 +1,54 @@
+import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { AccessTokenRejected, AccessTokenService } from './tokens/access-token.service';
+import { UserIdentities } from './identity/user-identities';
+import { ErrorCode, problem, type ProblemException } from '../../platform/problems';
+import type { AuthenticatedRequest } from './current-user.decorator';
+
+/** The scheme is case-insensitive (RFC 9110); the token must look like a compact JWS. */
+const BEARER = /^Bearer +([A-Za-z0-9_-]+\.[A-Za-z0-9_-]*\.[A-Za-z0-9_-]*)$/i;
+
+export function tokenInvalid(): ProblemException {
+  return problem(ErrorCode.TOKEN_INVALID, 'The access token is invalid or expired.', {
+    headers: { 'www-authenticate': 'Bearer error="invalid_token"' },
+  });
+}
+
+/**
+ * Bearer access tokens: 401 UNAUTHORIZED without one, 401 TOKEN_INVALID for a forged, expired or
+ * malformed one, for a disabled user, and for a token issued before the user's sessions were
+ * revoked (its `sv` claim is below the user's session version). The role on the request is the
+ * user's current one, not the token's. Identities come from UserIdentities: a per-instance cache
+ * that every change through the API invalidates on every instance, re-read from PostgreSQL at
+ * least every IDENTITY_CACHE_TTL_MS.
+ *
+ * Nest builds a guard in the module of the controller that uses it: that module imports
+ * TokensModule and UsersModule (which re-exports IdentityModule): this guard's dependencies.
+ */
+@Injectable()
+export class JwtAuthGuard implements CanActivate {
+  constructor(
+    private readonly accessTokens: AccessTokenService,
+    private readonly identities: UserIdentities,
+  ) {}
+
+  async canActivate(context: ExecutionContext): Promise<boolean> {
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const header = request.headers.authorization;
+    if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);
+    const match = BEARER.exec(header);
+    if (!match) throw tokenInvalid();
+    let claims: { sub: string; sv: number };
+    try {
+      claims = await this.accessTokens.verify(match[1]);
+    } catch (error) {
+      if (error instanceof AccessTokenRejected) throw tokenInvalid();
+      throw error;
+    }
+    let user = await this.identities.get(claims.sub);
+    // A token newer than the cached version means the entry predates a revocation: re-read it.
+    if (user && claims.sv > user.sessionVersion) user = await this.identities.get(claims.sub, { fresh: true });
+    if (!user || user.disabled || claims.sv < user.sessionVersion) throw tokenInvalid();
+    request.user = { id: user.id, email: user.email, role: user.role };
+    return true;
+  }
+}

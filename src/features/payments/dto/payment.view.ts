@@ -1,0 +1,25 @@
+import { ApiProperty } from '@nestjs/swagger';
+import type { Payment } from '../../../generated/prisma/client';
+
+/** What the API answers for a payment (POST 201, GET 200). */
+export class PaymentView {
+  @ApiProperty({ format: 'uuid' }) id!: string;
+  @ApiProperty({ enum: ['unknown', 'pending', 'succeeded', 'failed'] }) status!: string;
+  @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 100000000 }) amount!: number;
+  @ApiProperty({ pattern: '^[A-Z]{3}$', minLength: 3, maxLength: 3 }) currency!: string;
+  @ApiProperty({ format: 'uuid' }) recipientId!: string;
+  @ApiProperty({ type: String, nullable: true, maxLength: 140, pattern: '^[ -~]*$' }) reference!: string | null;
+  @ApiProperty({ format: 'date-time' }) createdAt!: string;
+}
+
+export function toPaymentView(payment: Payment): PaymentView {
+  return {
+    id: payment.id,
+    status: payment.status,
+    amount: payment.amount,
+    currency: payment.currency,
+    recipientId: payment.recipientId,
+    reference: payment.reference,
+    createdAt: payment.createdAt.toISOString(),
+  };
+}

@@ -1,0 +1,48 @@
+import { canonicalRequest, requestHash, requireIdempotencyKey } from './idempotency';
+import { ProblemException } from '../../platform/problems';
+
+const base = { amount: 100, currency: 'EUR', recipientId: '6F1C2A9E-4B7D-4C1E-9A3F-2D5E8B7C1A00', reference: 'x' };
+
+describe('request hash', () => {
+  it('is the same for the same payment however it was spelled (absent/null reference, UUID case)', () => {
+    const a = requestHash(canonicalRequest({ ...base, reference: undefined }));
+    const b = requestHash(canonicalRequest({ ...base, reference: null, recipientId: base.recipientId.toLowerCase() }));
+    expect(a).toBe(b);
+    expect(a).toMatch(/^[0-9a-f]{64}$/);
+  });
+
+  it('differs when any charged field differs', () => {
+    const hash = requestHash(canonicalRequest(base));
+    for (const other of [
+      { ...base, amount: 101 },
+      { ...base, currency: 'USD' },
+      { ...base, recipientId: '6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c1a01' },
+      { ...base, reference: 'y' },
+      { ...base, reference: null },
+    ]) {
+      expect(requestHash(canonicalRequest(other))).not.toBe(hash);
+    }
+  });
+});
+
+describe('requireIdempotencyKey', () => {
+  it.each(['abcdefgh', 'A'.repeat(64), 'order_2026-11-28_0001'])('accepts %s', (key) => {
+    expect(requireIdempotencyKey(key)).toBe(key);
+  });
+
+  it.each([undefined, '', 'abcdefg', 'a'.repeat(65), 'has space1', 'semi;colon', ['abcdefgh', 'abcdefgh']])(
+    'refuses %p with a 400 naming the header',
+    (value) => {
+      let error: unknown;
+      try {
+        requireIdempotencyKey(value);
+      } catch (e) {
+        error = e;
+      }
+      expect(error).toBeInstanceOf(ProblemException);
+      expect((error as ProblemException).extras.errors).toEqual([
+        expect.objectContaining({ field: 'Idempotency-Key' }),
+      ]);
+    },
+  );
+});

@@ -1,0 +1,39 @@
+import { Module } from '@nestjs/common';
+import { TerminusModule } from '@nestjs/terminus';
+import { ResilienceModule } from './resilience/resilience.module';
+import { TokensModule } from '../auth/tokens/tokens.module';
+import { UsersModule } from '../users/users.module';
+import { AllowedCurrencyPipe } from './allowed-currency.pipe';
+import { PaymentSettlement } from './payment-settlement';
+import { PaymentsController } from './payments.controller';
+import { PaymentsMetrics } from './payments.metrics';
+import { PaymentsRepository } from './payments.repository';
+import { PaymentsService } from './payments.service';
+import { HttpPaymentProvider } from './provider/http-payment-provider';
+import { PAYMENT_PROVIDER } from './provider/payment-provider';
+import { PaymentBacklogDetail, PaymentBacklogMonitor } from './reconciliation/payment-backlog';
+import { PaymentReconciler } from './reconciliation/payment-reconciler';
+import { ReconciliationRepository } from './reconciliation/reconciliation.repository';
+
+/**
+ * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
+ * policies; TerminusModule: the backlog's readiness detail.
+ */
+@Module({
+  imports: [TokensModule, UsersModule, ResilienceModule, TerminusModule],
+  controllers: [PaymentsController],
+  providers: [
+    PaymentsService,
+    PaymentSettlement,
+    PaymentsRepository,
+    PaymentsMetrics,
+    AllowedCurrencyPipe,
+    { provide: PAYMENT_PROVIDER, useClass: HttpPaymentProvider },
+    ReconciliationRepository,
+    PaymentReconciler,
+    PaymentBacklogMonitor,
+    PaymentBacklogDetail,
+  ],
+  exports: [PaymentsService, PaymentBacklogMonitor, PaymentBacklogDetail],
+})
+export class PaymentsModule {}

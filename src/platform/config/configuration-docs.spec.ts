@@ -1,0 +1,36 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Environment } from './environment.schema';
+
+const root = join(__dirname, '../../..');
+const schemaNames = new Set(Object.keys(new Environment()));
+
+/** The variables named in the first column of README's configuration table. */
+function readmeTableNames(): string[] {
+  const readme = readFileSync(join(root, 'README.md'), 'utf8');
+  const section = readme.split('\n## Configuration')[1].split('\n### ')[0];
+  return section
+    .split('\n')
+    .filter((line) => line.startsWith('| `'))
+    .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+}
+
+/** Every variable .env.example sets or shows commented out (`NAME=` or `# NAME=`). */
+function envExampleNames(): string[] {
+  const text = readFileSync(join(root, '.env.example'), 'utf8');
+  return [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+}
+
+describe('configuration docs and schema stay in step', () => {
+  it('README configuration table names only variables the schema reads, and all of them', () => {
+    const names = readmeTableNames();
+    expect(names.filter((name) => !schemaNames.has(name))).toEqual([]);
+    expect([...schemaNames].filter((name) => !names.includes(name))).toEqual([]);
+  });
+
+  it('.env.example names only variables the schema reads, and all of them', () => {
+    const names = envExampleNames();
+    expect(names.filter((name) => !schemaNames.has(name))).toEqual([]);
+    expect([...schemaNames].filter((name) => !names.includes(name))).toEqual([]);
+  });
+});
