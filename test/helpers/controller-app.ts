@@ -4,7 +4,7 @@
  * the problem filter) and the real auth guards. Nothing here needs PostgreSQL, Redis or a port:
  * requests go through Fastify's `inject`. See docs/development.md for which tier a test belongs to.
  */
-import type { Provider, Type } from '@nestjs/common';
+import type { DynamicModule, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
 import { applyRoutePrefix } from '../../src/app.factory';
@@ -59,10 +59,15 @@ export interface ControllerApp {
  * `controllers` with `providers` (the fakes of their services), the real AccessTokenService (with
  * a random key) and FakeIdentities for the guards.
  */
-export async function controllerApp(options: { controllers: Type[]; providers: Provider[] }): Promise<ControllerApp> {
+export async function controllerApp(options: {
+  controllers: Type[];
+  providers: Provider[];
+  imports?: (Type | DynamicModule)[];
+}): Promise<ControllerApp> {
   const env = loadEnvironment(validVariables());
   const identities = new FakeIdentities();
   const moduleRef = await Test.createTestingModule({
+    imports: options.imports ?? [],
     controllers: options.controllers,
     providers: [
       ...options.providers,
