@@ -249,8 +249,8 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const id = res.body.id as string;
     const prisma = gw.app.get(PrismaService);
     // Still pending at the provider: the worker asks, backs off, and changes nothing.
-    await eventually('a status query about the pending payment', async () =>
-      provider.lookupsFor(id).length >= 1 ? true : undefined,
+    await eventually('a status query about the pending payment', () =>
+      Promise.resolve(provider.lookupsFor(id).length >= 1 ? true : undefined),
     );
     expect((await prisma.payment.findUniqueOrThrow({ where: { id } })).status).toBe('pending');
     provider.settleCharge(id, 'succeeded');

@@ -84,7 +84,7 @@ export function startStubProvider(options: StubProviderOptions): Promise<StubPro
       const idem = String(req.headers['idempotency-key'] ?? '');
       const known = idem ? byKey.get(idem) : undefined;
       if (known) return send(res, 200, answer(known));
-      let body: Record<string, unknown> = {};
+      let body: Record<string, unknown>;
       try {
         body = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as Record<string, unknown>;
       } catch {

@@ -1,11 +1,9 @@
 import type { Payment } from '../../generated/prisma/client';
 import type { PaymentReceipt } from './payment-receipt';
 
-/**
- * Why the provider gave no usable answer. `circuit-open` and `busy` (bulkhead full) are our own
- * guards refusing the call: the provider was not asked.
- */
-export type ProviderTrouble = 'timeout' | 'unavailable' | 'circuit-open' | 'busy';
+import type { ProviderTrouble } from './resilience/upstream-errors';
+
+export type { ProviderTrouble };
 
 /** How one attempt to settle a payment with the provider ended (POST /charges or the status query). */
 export type SettlementOutcome =

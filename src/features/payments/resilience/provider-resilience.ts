@@ -18,10 +18,14 @@ import {
   TimeoutStrategy,
 } from 'cockatiel';
 import { MetricsService, type ProviderCallOutcome } from '../../../platform/metrics/metrics.service';
-import type { ProviderTrouble } from '../payment-outcomes';
 import { resilienceConfig } from './resilience.config';
 import { retryDelayMs } from './backoff';
-import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
+import {
+  isTransientUpstreamError,
+  type ProviderTrouble,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './upstream-errors';
 
 /** First retry waits ~100 ms, then 200, 400, ... (plus jitter), never more than 2 s. */
 export const RETRY_BASE_DELAY_MS = 100;

@@ -1,6 +1,6 @@
 import { Controller, Headers, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
 import { RouteConfig } from '@nestjs/platform-fastify';
-import { ApiBody, ApiHeader, ApiOkResponse, ApiOperation, ApiProperty, ApiTags } from '@nestjs/swagger';
+import { ApiBody, ApiOkResponse, ApiOperation, ApiProperty, ApiSecurity, ApiTags } from '@nestjs/swagger';
 import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec.interface';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../../platform/openapi/problem-responses';
@@ -17,19 +17,24 @@ const EVENT_SCHEMA: SchemaObject = {
   type: 'object',
   required: ['id', 'type', 'created', 'data'],
   properties: {
-    id: { type: 'string', maxLength: 255, example: 'evt_1' },
-    type: { type: 'string', maxLength: 64, example: 'charge.updated' },
-    created: { type: 'integer', format: 'int64', minimum: 0, description: 'unix seconds' },
+    id: { type: 'string', maxLength: 255, pattern: '^[!-~]+$', example: 'evt_1' },
+    type: { type: 'string', maxLength: 64, pattern: '^[a-z0-9_.]+$', example: 'charge.updated' },
+    created: { type: 'integer', format: 'int64', minimum: 0, maximum: 999999999999, description: 'unix seconds' },
     data: {
       type: 'object',
       required: ['id', 'idempotencyKey', 'status', 'amount', 'currency', 'recipientId'],
       properties: {
-        id: { type: 'string', maxLength: 255 },
-        idempotencyKey: { type: 'string', maxLength: 255, description: 'the payment provider key' },
+        id: { type: 'string', maxLength: 255, pattern: '^[!-~]+$' },
+        idempotencyKey: {
+          type: 'string',
+          maxLength: 255,
+          pattern: '^[!-~]+$',
+          description: 'the payment provider key',
+        },
         status: { type: 'string', enum: ['pending', 'succeeded', 'failed'] },
-        amount: { type: 'integer', format: 'int64' },
-        currency: { type: 'string', maxLength: 16 },
-        recipientId: { type: 'string', maxLength: 64 },
+        amount: { type: 'integer', format: 'int64', minimum: -9007199254740991, maximum: 9007199254740991 },
+        currency: { type: 'string', maxLength: 16, pattern: '^[A-Za-z]+$' },
+        recipientId: { type: 'string', maxLength: 64, pattern: '^[!-~]+$' },
       },
     },
   },
@@ -56,12 +61,7 @@ export class PaymentWebhooksController {
       'or about a charge with no payment (orphan). 401 for a missing or wrong signature or a timestamp outside ' +
       'PAYMENT_WEBHOOK_TOLERANCE_SECONDS; 400 for a malformed body; 404 while PAYMENT_PROVIDER_WEBHOOK_SECRET is unset.',
   })
-  @ApiHeader({
-    name: 'Provider-Signature',
-    required: true,
-    description: '`t=<unix seconds>,v1=<64 hex>` with one or more `v1` entries',
-    schema: { type: 'string', maxLength: 1024, pattern: '^t=\\d+(,\\s*[a-z0-9]+=[0-9a-fA-F]+)+$' },
-  })
+  @ApiSecurity('providerSignature')
   @ApiBody({ schema: EVENT_SCHEMA })
   @ApiOkResponse({ type: WebhookAck, description: 'Recorded (or recorded before); the outcome for the sender' })
   @ApiProblems(ErrorCode.VALIDATION_FAILED, ErrorCode.UNAUTHORIZED, ErrorCode.NOT_FOUND)
