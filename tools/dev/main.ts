@@ -37,6 +37,7 @@ import {
   PrivateRedis,
   randomToken,
   REDIS_SERVER_MISSING,
+  removeCluster,
   redisServerAvailable,
   ROOT,
   runtimeUrl,
@@ -249,6 +250,7 @@ async function main(): Promise<number> {
   });
   const dir = resolve(values.dir!);
   if (values.reset) {
+    removeCluster(join(dir, 'postgres')); // its cluster may live outside <dir> (see tools/harness)
     rmSync(dir, { recursive: true, force: true });
     say(`removed ${dir}`);
     return 0;
