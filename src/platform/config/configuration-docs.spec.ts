@@ -5,10 +5,10 @@ import { Environment } from './environment.schema';
 const root = join(__dirname, '../../..');
 const schemaNames = new Set(Object.keys(new Environment()));
 
-/** The variables named in the first column of README's configuration table. */
-function readmeTableNames(): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.split('\n## Configuration')[1].split('\n### ')[0];
+/** The variables named in the first column of the table under "## Variables" in docs/configuration.md. */
+function variableTableNames(): string[] {
+  const docs = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
+  const section = docs.split('\n## Variables\n')[1].split('\n## ')[0];
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
@@ -22,8 +22,8 @@ function envExampleNames(): string[] {
 }
 
 describe('configuration docs and schema stay in step', () => {
-  it('README configuration table names only variables the schema reads, and all of them', () => {
-    const names = readmeTableNames();
+  it('docs/configuration.md names only variables the schema reads, and all of them', () => {
+    const names = variableTableNames();
     expect(names.filter((name) => !schemaNames.has(name))).toEqual([]);
     expect([...schemaNames].filter((name) => !names.includes(name))).toEqual([]);
   });
