@@ -241,12 +241,19 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
     });
 
-    it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body', async () => {
+    it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing', async () => {
       const key = newKey();
       const body = validBody();
       await pay(alice.token, body, key);
-      expectProblem(await pay(alice.token, { ...body, amount: 99 }, key), 409, 'IDEMPOTENCY_CONFLICT');
-      expectProblem(await pay(alice.token, { ...body, recipientId: randomUUID() }, key), 409, 'IDEMPOTENCY_CONFLICT');
+      for (const other of [
+        { ...body, amount: 99 },
+        { ...body, recipientId: randomUUID() },
+        { ...body, reference: 'other' },
+        { ...body, currency: 'USD' },
+      ]) {
+        expectProblem(await pay(alice.token, other, key), 409, 'IDEMPOTENCY_CONFLICT');
+      }
+      expect(await prisma.payment.count({ where: { idempotencyKey: key } })).toBe(1);
       expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
     });
 

@@ -33,9 +33,8 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   let prisma: PrismaService;
   let alice: PaymentActor;
   let bob: PaymentActor;
-  let admin: PaymentActor;
 
-  async function createUser(role: 'user' | 'admin'): Promise<PaymentActor> {
+  async function createUser(role: 'user'): Promise<PaymentActor> {
     const user = await prisma.user.create({
       data: { email: `svc-${randomUUID()}@example.test`, passwordHash: 'not-used-here', role },
     });
@@ -52,7 +51,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     });
     service = gw.app.get(PaymentsService);
     prisma = gw.app.get(PrismaService);
-    [alice, bob, admin] = [await createUser('user'), await createUser('user'), await createUser('admin')];
+    [alice, bob] = [await createUser('user'), await createUser('user')];
   });
   afterAll(async () => {
     await gw.close();
@@ -99,65 +98,11 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
-  it('replays the first answer for the same key and body, without a second payment or charge', async () => {
-    const key = newKey();
-    const input = body();
-    const first = await service.create(alice, key, input);
-    const again = await service.create(alice, key, { ...input });
-    expect(again).toEqual(first);
-    expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
-  });
-
   it('treats an absent and a null reference as the same body', async () => {
     const key = newKey();
     const input = body({ reference: undefined });
     const first = await service.create(alice, key, input);
     expect(await service.create(alice, key, { ...input, reference: null })).toEqual(first);
-  });
-
-  it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing', async () => {
-    const key = newKey();
-    const input = body();
-    await service.create(alice, key, input);
-    for (const other of [
-      { ...input, amount: 1251 },
-      { ...input, reference: 'other' },
-      { ...input, currency: 'USD' },
-    ]) {
-      const problem = await problemOf(service.create(alice, key, other));
-      expect({ status: problem.getStatus(), code: problem.code }).toEqual({
-        status: 409,
-        code: 'IDEMPOTENCY_CONFLICT',
-      });
-    }
-    expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
-  });
-
-  it('creates one payment and one provider charge for 10 concurrent requests with one key', async () => {
-    provider.behave({ kind: 'slow', delayMs: 150 });
-    const key = newKey();
-    const input = body();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => service.create(alice, key, input)));
-    const fulfilled = results.filter((r) => r.status === 'fulfilled');
-    const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
-    expect(fulfilled.length).toBeGreaterThanOrEqual(1);
-    for (const r of rejected) expect(r.reason).toMatchObject({ code: 'IDEMPOTENCY_CONFLICT' });
-    expect(await rowsFor(alice.id, key)).toBe(1);
-    expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
-    expect(provider.charges.size).toBe(1);
-  });
-
-  it('keeps keys per user: the same key from two users makes two payments', async () => {
-    const key = newKey();
-    const input = body();
-    const a = await service.create(alice, key, input);
-    // Another user's key must not replay Alice's payment.
-    provider.reset();
-    const b = await service.create(bob, key, input);
-    expect(b.body.id).not.toBe(a.body.id);
-    expect(await rowsFor(bob.id, key)).toBe(1);
   });
 
   it('charges two users who share a key twice, each for their own amount, with no 409 (Alice and Bob)', async () => {
@@ -219,13 +164,5 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'succeed' });
     expect((await service.create(alice, key, input)).body.status).toBe('succeeded');
     expect(await rowsFor(alice.id, key)).toBe(1);
-  });
-
-  it('shows a payment to its owner and to admins, and to no one else (404)', async () => {
-    const created = await service.create(alice, newKey(), body());
-    expect(await service.findOne(alice, created.body.id)).toEqual(created.body);
-    expect(await service.findOne(admin, created.body.id)).toEqual(created.body);
-    expect((await problemOf(service.findOne(bob, created.body.id))).getStatus()).toBe(404);
-    expect((await problemOf(service.findOne(alice, randomUUID()))).getStatus()).toBe(404);
   });
 });
