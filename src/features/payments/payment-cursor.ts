@@ -19,10 +19,10 @@ export function encodePaymentCursor(cursor: PaymentCursor): string {
 /** The decoded cursor, or a 400 naming `cursor`. */
 export function decodePaymentCursor(value: string): PaymentCursor {
   const text = Buffer.from(value, 'base64url').toString('utf8');
-  const match = /^(\d{1,15})\.(.+)$/.exec(text);
-  if (match && UUID.test(match[2])) {
-    const createdAt = new Date(Number(match[1]));
-    if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: match[2] };
+  const [, millis, id] = /^(\d{1,15})\.(.+)$/.exec(text) ?? [];
+  if (millis !== undefined && id !== undefined && UUID.test(id)) {
+    const createdAt = new Date(Number(millis));
+    if (!Number.isNaN(createdAt.getTime())) return { createdAt, id };
   }
   throw validationProblem([{ field: 'cursor', message: 'must be a nextCursor from a previous page' }]);
 }

@@ -8,17 +8,18 @@ const schemaNames = new Set(Object.keys(new Environment()));
 /** The variables named in the first column of the table under "## Variables" in docs/configuration.md. */
 function variableTableNames(): string[] {
   const docs = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
-  const section = docs.split('\n## Variables\n')[1].split('\n## ')[0];
+  const [, after = ''] = docs.split('\n## Variables\n');
+  const [section = ''] = after.split('\n## ');
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map(([, name = '']) => name));
 }
 
 /** Every variable .env.example sets or shows commented out (`NAME=` or `# NAME=`). */
 function envExampleNames(): string[] {
   const text = readFileSync(join(root, '.env.example'), 'utf8');
-  return [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+  return [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map(([, name = '']) => name);
 }
 
 describe('configuration docs and schema stay in step', () => {

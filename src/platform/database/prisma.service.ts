@@ -72,8 +72,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   /** The timeouts a pooled session really runs with (one round trip). */
   async observeBounds(): Promise<ObservedBounds> {
-    const rows = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
-    return parseObserved(rows[0]);
+    const [row] = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
+    if (!row) throw new Error('observing the session bounds returned no row');
+    return parseObserved(row);
   }
 
   /** Why queries are not bounded as configured, or undefined when they are. */
