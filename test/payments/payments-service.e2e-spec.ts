@@ -3,6 +3,8 @@ import { PrismaService } from '../../src/platform/database/prisma.service';
 import type { CreatePaymentDto } from '../../src/features/payments/dto/create-payment.dto';
 import { PaymentActor, PaymentsService } from '../../src/features/payments/payments.service';
 import { ProblemException } from '../../src/platform/problems';
+import { receiptView, type PaymentView } from '../../src/features/payments/dto/payment.view';
+import { creationProblem } from '../../src/features/payments/payment-problems';
 import { startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';
@@ -59,12 +61,24 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   });
   beforeEach(() => provider.reset());
 
+  /** The service's outcome as the HTTP edge answers it: {status, body}, or the problem thrown. */
+  const create = async (
+    actor: PaymentActor,
+    key: string,
+    input: CreatePaymentDto,
+  ): Promise<{ status: number; body: PaymentView }> => {
+    const outcome = await service.create(actor, key, input);
+    if (outcome.kind === 'replayed') return { status: outcome.httpStatus, body: receiptView(outcome.receipt) };
+    if (outcome.kind === 'charged') return { status: 201, body: receiptView(outcome.receipt) };
+    throw creationProblem(outcome);
+  };
+
   const rowsFor = (userId: string, key: string) => prisma.payment.count({ where: { userId, idempotencyKey: key } });
 
   it('creates the payment, charges the provider once with the payment id as key and answers 201 with its status', async () => {
     const key = newKey();
     const input = body();
-    const created = await service.create(alice, key, input);
+    const created = await create(alice, key, input);
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -84,25 +98,25 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
 
   it.each(['pending', 'failed'] as const)('records the provider status %s as the payment status', async (status) => {
     provider.behave({ kind: 'succeed', status });
-    expect((await service.create(alice, newKey(), body())).body.status).toBe(status);
+    expect((await create(alice, newKey(), body())).body.status).toBe(status);
   });
 
   it('records a provider refusal (4xx) as a failed payment, answered 201 and replayed as such', async () => {
     provider.behave({ kind: 'refuse', httpStatus: 402 });
     const key = newKey();
     const input = body();
-    const first = await service.create(alice, key, input);
+    const first = await create(alice, key, input);
     expect(first).toMatchObject({ status: 201, body: { status: 'failed' } });
     provider.behave({ kind: 'succeed' });
-    expect(await service.create(alice, key, input)).toEqual(first);
+    expect(await create(alice, key, input)).toEqual(first);
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
   it('treats an absent and a null reference as the same body', async () => {
     const key = newKey();
     const input = body({ reference: undefined });
-    const first = await service.create(alice, key, input);
-    expect(await service.create(alice, key, { ...input, reference: null })).toEqual(first);
+    const first = await create(alice, key, input);
+    expect(await create(alice, key, { ...input, reference: null })).toEqual(first);
   });
 
   it('charges two users who share a key twice, each for their own amount, with no 409 (Alice and Bob)', async () => {
@@ -110,12 +124,12 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const key = newKey();
     const alicesBody = body({ amount: 1250 });
     provider.behave({ kind: 'slow', delayMs: 1200 });
-    expect((await problemOf(service.create(alice, key, alicesBody))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await problemOf(create(alice, key, alicesBody))).code).toBe('UPSTREAM_TIMEOUT');
     provider.behave({ kind: 'succeed' });
-    const bobs = await service.create(bob, key, body({ amount: 99_999_999 }));
+    const bobs = await create(bob, key, body({ amount: 99_999_999 }));
     expect(bobs.body).toMatchObject({ status: 'succeeded', amount: 99_999_999 });
     await provider.delayedChargesDone(); // Alice's lost charge completes at the provider
-    const alices = await service.create(alice, key, alicesBody);
+    const alices = await create(alice, key, alicesBody);
     expect(alices.body).toMatchObject({ status: 'succeeded', amount: 1250 });
     expect(provider.charges.size).toBe(2);
     const rows = await prisma.payment.findMany({ where: { idempotencyKey: key } });
@@ -129,7 +143,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   it('never attaches a charge the provider says is for another amount: the payment stays unknown (502)', async () => {
     const key = newKey();
     provider.behave({ kind: 'succeed', echo: { amount: 7 } });
-    const problem = await problemOf(service.create(alice, key, body({ amount: 1250 })));
+    const problem = await problemOf(create(alice, key, body({ amount: 1250 })));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row).toMatchObject({ status: 'unknown', providerChargeId: null });
@@ -141,14 +155,14 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'slow', delayMs: 1200 });
     const key = newKey();
     const input = body();
-    const problem = await problemOf(service.create(alice, key, input));
+    const problem = await problemOf(create(alice, key, input));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 504, code: 'UPSTREAM_TIMEOUT' });
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row.status).toBe('unknown');
 
     await provider.delayedChargesDone(); // the lost charge has landed at the provider
     provider.behave({ kind: 'succeed' });
-    const replay = await service.create(alice, key, input);
+    const replay = await create(alice, key, input);
     expect(replay).toMatchObject({ status: 201, body: { id: row.id, status: 'succeeded' } });
     expect(provider.charges.size).toBe(1);
     expect(await rowsFor(alice.id, key)).toBe(1);
@@ -158,11 +172,11 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'error', httpStatus: 500 });
     const key = newKey();
     const input = body();
-    const problem = await problemOf(service.create(alice, key, input));
+    const problem = await problemOf(create(alice, key, input));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(2);
     provider.behave({ kind: 'succeed' });
-    expect((await service.create(alice, key, input)).body.status).toBe('succeeded');
+    expect((await create(alice, key, input)).body.status).toBe('succeeded');
     expect(await rowsFor(alice.id, key)).toBe(1);
   });
 });
