@@ -11,7 +11,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { keyPrefix, randomToken, runId as newRunId } from '../tools/harness';
 import { cleanUpOnSignals, onCleanup, runCleanups } from './lib/cleanup';
-import type { BenchContext, GatewayEnv, RunResult, Scenario, StoredScenario } from './lib/context';
+import type { BenchContext, RunGatewayEnv, RunResult, Scenario, StoredScenario } from './lib/context';
 import { createUser, login, routeExists } from './lib/gateway';
 import { machineInfo } from './lib/machine';
 import { byPackage, newestProfile, readProfile, topFrames } from './lib/profile';
@@ -81,7 +81,7 @@ async function main(): Promise<void> {
   const provider = await startHangingProvider();
   onCleanup('close stand-in provider', () => provider.close());
 
-  const gatewayEnv: GatewayEnv = {
+  const gatewayEnv: RunGatewayEnv = {
     NODE_ENV: 'development',
     LOG_LEVEL: options.logLevel,
     DOCS_ENABLED: 'false',

@@ -20,6 +20,23 @@ export interface Settings {
 
 export type GatewayEnv = Record<string, string>;
 
+/** What every run sets (bench/run.ts) and the scenarios read by name. */
+export type RunGatewayEnv = GatewayEnv &
+  Record<
+    | 'DATABASE_URL'
+    | 'REDIS_URL'
+    | 'REDIS_KEY_PREFIX'
+    | 'JWT_ACCESS_SECRET'
+    | 'JWT_ISSUER'
+    | 'JWT_AUDIENCE'
+    | 'RATE_LIMIT_GLOBAL_LIMIT'
+    | 'RATE_LIMIT_GLOBAL_TTL_SECONDS'
+    | 'RATE_LIMIT_AUTH_LIMIT'
+    | 'RATE_LIMIT_AUTH_TTL_SECONDS'
+    | 'DB_POOL_MAX',
+    string
+  >;
+
 /** Which routes the build serves (a scenario whose routes are missing is skipped, never estimated). */
 export interface RoutesPresent {
   login: boolean;
@@ -38,7 +55,7 @@ export interface BenchContext {
   database: Database;
   provider: HangingProvider;
   gateway: Server;
-  gatewayEnv: GatewayEnv;
+  gatewayEnv: RunGatewayEnv;
   routes: RoutesPresent;
   log: (line: string) => void;
   authMissing: string;

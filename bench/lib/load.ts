@@ -7,7 +7,7 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
 export function cpuMicros(pid: number): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
   } catch {
     return undefined;

@@ -29,7 +29,7 @@ function packageOf(url: string): string | undefined {
   const pkg = /node_modules\/((@[^/]+\/)?[^/]+)/.exec(url)?.[1];
   if (pkg) return pkg;
   if (!url.includes('/dist/')) return undefined;
-  const parts = url.split('/dist/')[1].split('/');
+  const parts = (url.split('/dist/')[1] ?? '').split('/');
   const layer = parts[0] === 'platform' || parts[0] === 'features' ? parts.slice(0, 2) : parts.slice(0, 1);
   return 'gateway dist/' + layer.join('/');
 }

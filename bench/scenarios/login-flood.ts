@@ -44,7 +44,7 @@ export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<Floo
     startProbe(liveUrl, quietMs, PROBE_RATE),
     startProbe(`${control.url}/`, quietMs, PROBE_RATE),
   ]);
-  const [quiet, quietControl] = await Promise.all(quietProbes.map((p) => p.go()));
+  const [quiet, quietControl] = await Promise.all([quietProbes[0].go(), quietProbes[1].go()]);
   const floodProbes = await Promise.all([
     startProbe(liveUrl, durationMs, PROBE_RATE),
     startProbe(`${control.url}/`, durationMs, PROBE_RATE),

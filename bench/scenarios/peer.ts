@@ -37,7 +37,9 @@ export async function peer(ctx: BenchContext): Promise<ScenarioResult<PeerFigure
   // The peer applies the same named limits to /me as the gateway does (read from its answer).
   const probe = await fetch(`${gateway.url}/v1/auth/me`, { headers: { authorization: `Bearer ${token}` } });
   await probe.arrayBuffer();
-  const meLimits = [...(probe.headers.get('ratelimit-policy') ?? '"global"').matchAll(/"([^"]+)"/g)].map((m) => m[1]);
+  const meLimits = [...(probe.headers.get('ratelimit-policy') ?? '"global"').matchAll(/"([^"]+)"/g)].map(
+    ([, name = '']) => name,
+  );
   const peerEnv = { ...ctx.peerEnv(), PEER_ME_LIMITS: meLimits.join(',') };
   const fair = await spawnServer({
     label: 'fair peer',

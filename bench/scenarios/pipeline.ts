@@ -47,7 +47,7 @@ export async function pipeline(ctx: BenchContext): Promise<ScenarioResult<Pipeli
       ? { payment: ratioRange(runs, 'payment', 'bare'), paymentByCpu: ratioRange(runs, 'payment', 'bare', perCpu) }
       : {}),
   };
-  const cpus = runs.protected.map((r) => r.serverCpuMicrosPerRequest ?? NaN);
+  const cpus = (runs.protected ?? []).map((r) => r.serverCpuMicrosPerRequest ?? NaN);
   const cpuPerProtected = {
     median: Math.round(median(cpus)),
     min: Math.min(...cpus),

@@ -8,6 +8,7 @@ import { ChaosProvider, seededRandom } from '../helpers/chaos-provider';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
 import { testVariables } from '../helpers/env';
 import { BuiltServer, ROOT, startBuiltServer } from '../helpers/processes';
+import { must } from '../helpers/must';
 
 /**
  * Issue 11, point 5: the ledger check under chaos. A provider that keeps its own ledger misbehaves
@@ -163,7 +164,7 @@ describe('payments ledger under provider chaos and a SIGKILLed gateway (built se
       while (!stopClients) {
         seq += 1;
         // Clients 0 and 1 are two users who pick the very same keys.
-        const user = n < 2 ? users[n] : users[2 + Math.floor(random() * 4)];
+        const user = must(n < 2 ? users[n] : users[2 + Math.floor(random() * 4)], 'a client user');
         const key = n < 2 ? `shared-key-${seq}` : `c${n}-${seq}-${randomUUID().slice(0, 8)}`;
         const intent: Intent = {
           user,
@@ -223,7 +224,8 @@ describe('payments ledger under provider chaos and a SIGKILLed gateway (built se
       if (Date.now() > settleDeadline) break;
       if (!breakerClosedAt) {
         const ready = await http(url, 'GET', '/health/ready');
-        const state = (ready.body.details as Record<string, Record<string, unknown>>).paymentProvider.state;
+        const state = (ready.body.details as Record<string, Record<string, unknown> | undefined>).paymentProvider
+          ?.state;
         if (state === 'closed') breakerClosedAt = Date.now();
       }
       if (!settledAt) {

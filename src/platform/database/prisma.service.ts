@@ -82,8 +82,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   /** The timeouts a pooled session really runs with (one round trip). */
   async observeBounds(): Promise<ObservedBounds> {
-    const rows = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
-    return parseObserved(rows[0]);
+    const [row] = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
+    if (!row) throw new Error('observing the session bounds returned no row');
+    return parseObserved(row);
   }
 
   /** Why queries are not bounded as configured, or undefined when they are. */
@@ -96,7 +97,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     const rows = await this.$queryRawUnsafe<ObservedPrivilegesRow[]>(OBSERVE_PRIVILEGES_SQL, [
       ...RUNTIME_GRANTS.functions,
     ]);
-    return privilegeFindings(rows[0]);
+    const row = rows[0];
+    if (!row) throw new Error('The privilege check answered no row.');
+    return privilegeFindings(row);
   }
 
   /**

@@ -11,11 +11,17 @@ export interface LoggedRequest {
   remoteAddress?: string;
 }
 
+/** The path of a request URL: everything before the first `?`. */
+function withoutQuery(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 export function loggedRequest(request: FastifyRequest): LoggedRequest {
   return {
     id: String(request.id),
     method: request.method,
-    url: request.url.split('?')[0],
+    url: withoutQuery(request.url),
     remoteAddress: request.raw.socket?.remoteAddress,
   };
 }
