@@ -13,6 +13,7 @@ import { keyPrefix, randomToken, runId as newRunId } from '../tools/harness';
 import { cleanUpOnSignals, onCleanup, runCleanups } from './lib/cleanup';
 import type { BenchContext, GatewayEnv, RunResult, Scenario, StoredScenario } from './lib/context';
 import { createUser, login, routeExists } from './lib/gateway';
+import { rssMiB } from './lib/load';
 import { machineInfo } from './lib/machine';
 import { byPackage, newestProfile, readProfile, topFrames } from './lib/profile';
 import { startHangingProvider } from './lib/provider';
@@ -117,7 +118,9 @@ async function main(): Promise<void> {
     readyPath: '/health/ready',
     nodeArgs: [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...options.nodeArgs],
   });
-  log(`gateway pid ${gateway.pid} at ${gateway.url}`);
+  // Resident memory once the gateway answers ready, before any load (the soak scenario measures it under load).
+  const gatewayBootRssMiB = rssMiB(gateway.pid);
+  log(`gateway pid ${gateway.pid} at ${gateway.url}, RSS after boot ${gatewayBootRssMiB} MiB`);
 
   const routes = {
     login: await routeExists(gateway.url, 'POST', '/v1/auth/login'),
@@ -193,6 +196,7 @@ async function main(): Promise<void> {
     machine,
     settings: { ...settings, gateway: redactSecrets(gatewayEnv) },
     routesPresent: routes,
+    ...(gatewayBootRssMiB !== undefined ? { gatewayBootRssMiB } : {}),
     scenarios,
     ...(profile ? { profile } : {}),
   };

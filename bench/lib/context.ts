@@ -82,6 +82,8 @@ export interface RunResult {
   machine: Machine;
   settings: Settings & { gateway: GatewayEnv };
   routesPresent: RoutesPresent;
+  /** The gateway's RSS once it answered ready, before any load, in MiB. */
+  gatewayBootRssMiB?: number;
   scenarios: Record<string, StoredScenario>;
   profile?: { file: string; topFrames: unknown[]; byPackage: unknown[] };
 }

@@ -45,12 +45,13 @@ export function summary(id: string, s: StoredScenario): string {
       const r = f.ratios;
       return [
         row('gateway payment', f.gatewayPayment),
+        row('floor payment', f.floorPayment),
         row('fair peer payment', f.fairPayment),
         row('naive peer payment', f.naivePayment),
         row('gateway /me', f.gatewayMe),
         row('fair peer /me', f.fairMe),
         row('naive peer /me', f.naiveMe),
-        `payment vs fair ${range(r.paymentVsFair)} (by CPU ${range(r.paymentVsFairByCpu)}), vs naive ${range(r.paymentVsNaive)}; /me vs fair ${range(r.meVsFair)} (by CPU ${range(r.meVsFairByCpu)}), vs naive ${range(r.meVsNaive)}`,
+        `payment vs floor ${range(r.paymentVsFloor)} (by CPU ${range(r.paymentVsFloorByCpu)}), vs fair ${range(r.paymentVsFair)} (by CPU ${range(r.paymentVsFairByCpu)}), vs naive ${range(r.paymentVsNaive)}; /me vs fair ${range(r.meVsFair)} (by CPU ${range(r.meVsFairByCpu)}), vs naive ${range(r.meVsNaive)}`,
       ].join('; ');
     }
     case 'redis': {
