@@ -30,6 +30,7 @@ import { pipeline } from './scenarios/pipeline';
 import { propagation } from './scenarios/propagation';
 import { redisRoundTrips } from './scenarios/redis-round-trips';
 import { refresh } from './scenarios/refresh';
+import { soak } from './scenarios/soak';
 
 /** Every scenario with its title; a run takes them in SCENARIO_IDS order (outage last: it leaves the breaker open). */
 const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
@@ -40,6 +41,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   flood: ['Login flood isolation', loginFlood],
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
   propagation: ['Admin changes across instances (two gateways)', propagation],
+  soak: ['Memory under the soak load (RSS)', soak],
   outage: ['Outage latency (breaker open)', outage],
 };
 
@@ -110,6 +112,7 @@ async function main(): Promise<void> {
     provider,
     gateway,
     gatewayEnv,
+    gatewayBootRssMiB,
     routes,
     log,
     authMissing: 'auth routes (POST /v1/auth/login, GET /v1/auth/me, POST /v1/auth/refresh) are not on this branch yet',

@@ -12,6 +12,8 @@ export interface Settings {
   connections: number;
   /** Seconds of the discarded warm-up run of each variant. */
   warmup: number;
+  /** Seconds of the soak scenario's load. */
+  soakSeconds: number;
   /** Scenario ids to run; empty: all. */
   only: string[];
   /** Run the gateway under --cpu-prof. */
@@ -39,6 +41,8 @@ export interface BenchContext {
   provider: HangingProvider;
   gateway: Server;
   gatewayEnv: GatewayEnv;
+  /** The gateway's RSS once it answered ready, in MiB. */
+  gatewayBootRssMiB?: number;
   routes: RoutesPresent;
   log: (line: string) => void;
   authMissing: string;
