@@ -43,7 +43,7 @@ const countHit = (key: string): Promise<number> =>
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 const PAYMENT = /^\/v1\/payments\/([^/?]+)$/;
 const SQL = `SELECT id, user_id, amount, currency, recipient_id, reference, status, provider_charge_id,
-  idempotency_key, provider_key, reconcile_attempts, next_reconcile_at, created_at, updated_at
+  idempotency_key, provider_key, reconcile_attempts, next_reconcile_at, failure_reason, created_at, updated_at
   FROM payments WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`;
 
 interface Claims {

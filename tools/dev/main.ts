@@ -30,6 +30,7 @@ import {
   PrivateRedis,
   randomToken,
   REDIS_SERVER_MISSING,
+  removeCluster,
   redisServerAvailable,
   ROOT,
   startProcess,
@@ -125,7 +126,16 @@ async function run(dir: string, watch: boolean, started: Started): Promise<void>
 
   let providerUrl = process.env.PAYMENT_PROVIDER_URL;
   if (!providerUrl) {
-    started.provider = await startStubProvider({ apiKey: secrets.PAYMENT_PROVIDER_API_KEY });
+    // A fifth of the charges answer `pending` and settle 3 s later by a signed webhook to this gateway.
+    started.provider = await startStubProvider({
+      apiKey: secrets.PAYMENT_PROVIDER_API_KEY,
+      pendingRatio: 0.2,
+      settleAfterMs: 3000,
+      webhook: {
+        url: `http://127.0.0.1:${port}/v1/webhooks/payment-provider`,
+        secrets: [secrets.PAYMENT_PROVIDER_WEBHOOK_SECRET],
+      },
+    });
     providerUrl = started.provider.url;
     say(`stand-in payment provider on ${providerUrl}`);
   }
@@ -145,6 +155,10 @@ async function run(dir: string, watch: boolean, started: Started): Promise<void>
     PAYMENT_PROVIDER_API_KEY: process.env.PAYMENT_PROVIDER_URL
       ? process.env.PAYMENT_PROVIDER_API_KEY
       : secrets.PAYMENT_PROVIDER_API_KEY,
+    // The stand-in signs its webhooks with the secret generated into .dev/env; a real provider's own.
+    PAYMENT_PROVIDER_WEBHOOK_SECRET: process.env.PAYMENT_PROVIDER_URL
+      ? process.env.PAYMENT_PROVIDER_WEBHOOK_SECRET
+      : secrets.PAYMENT_PROVIDER_WEBHOOK_SECRET,
   };
   const url = `http://127.0.0.1:${port}`;
   say(
@@ -200,6 +214,7 @@ async function main(): Promise<number> {
   });
   const dir = resolve(values.dir!);
   if (values.reset) {
+    removeCluster(join(dir, 'postgres')); // its cluster may live outside <dir> (see tools/harness)
     rmSync(dir, { recursive: true, force: true });
     say(`removed ${dir}`);
     return 0;
