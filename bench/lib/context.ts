@@ -12,6 +12,8 @@ export interface Settings {
   connections: number;
   /** Seconds of the discarded warm-up run of each variant. */
   warmup: number;
+  /** Seconds of the soak scenario's load. */
+  soakSeconds: number;
   /** Scenario ids to run; empty: all. */
   only: string[];
   /** Run the gateway under --cpu-prof. */
@@ -56,6 +58,8 @@ export interface BenchContext {
   provider: HangingProvider;
   gateway: Server;
   gatewayEnv: RunGatewayEnv;
+  /** The gateway's RSS once it answered ready, in MiB. */
+  gatewayBootRssMiB?: number;
   routes: RoutesPresent;
   log: (line: string) => void;
   authMissing: string;
@@ -99,6 +103,8 @@ export interface RunResult {
   machine: Machine;
   settings: Settings & { gateway: GatewayEnv };
   routesPresent: RoutesPresent;
+  /** The gateway's RSS once it answered ready, before any load, in MiB. */
+  gatewayBootRssMiB?: number;
   scenarios: Record<string, StoredScenario>;
   profile?: { file: string; topFrames: unknown[]; byPackage: unknown[] };
 }
