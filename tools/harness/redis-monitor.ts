@@ -18,6 +18,9 @@ class MonitoredServer {
     private readonly control: Redis,
     private readonly feed: Redis,
   ) {
+    // Under load ioredis can take a MONITOR line for a reply to no command and emit "Command queue
+    // state error"; the line is lost, not the connection, and the markers still bound each window.
+    feed.on('error', () => undefined);
     feed.on('monitor', (_time: string, args: string[], source: string) => {
       this.log.push({ args, source });
       if (args[0]?.toLowerCase() === 'echo') this.waiters.get(args[1] ?? '')?.(this.log.length - 1);
