@@ -44,7 +44,10 @@ describe('password-hashing bulkhead (concurrency 1, queue 0)', () => {
     expect([...statuses].every((s) => s === 401 || s === 503 || s === 423)).toBe(true);
     const redis = new Redis(gw.env.REDIS_URL);
     try {
-      const count = await redis.get(`${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keyFor(user.email)}`);
+      const keys = gw.app.get(LockoutService).keys.attempt(user.email, '127.0.0.1');
+      const count = await redis.get(`${gw.env.REDIS_KEY_PREFIX}${keys.pair}`);
+      // Refused attempts were given back on every counter, the per-client one across accounts too.
+      expect(Number(await redis.get(`${gw.env.REDIS_KEY_PREFIX}${keys.byClient}`))).toBe(verified);
       expect(Number(count)).toBe(verified);
     } finally {
       redis.disconnect();

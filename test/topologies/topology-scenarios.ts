@@ -102,7 +102,7 @@ export async function userWithLockoutOn(
   const lockout = gw.app.get(LockoutService);
   for (let i = 0; i < 200; i++) {
     const email = `${randomUUID()}@example.test`;
-    if ((await masterOf(gw.env.REDIS_KEY_PREFIX + lockout.keyFor(email))) === port) {
+    if ((await masterOf(gw.env.REDIS_KEY_PREFIX + lockout.keys.accountKeys(email).all)) === port) {
       return createUserWithEmail(gw, email);
     }
   }

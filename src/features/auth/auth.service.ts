@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { LockoutService } from './lockout/lockout.service';
+import { LockoutService, LoginRefused } from './lockout/lockout.service';
 import { LoginOutcome, MetricsService } from '../../platform/metrics/metrics.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { User } from '../../generated/prisma/client';
@@ -19,11 +19,11 @@ export function invalidCredentials(): ProblemException {
   return problem(ErrorCode.INVALID_CREDENTIALS);
 }
 
-/** How a failed login is counted: the two answers about the account, and everything else (503s). */
+/** How a failed login is counted: which counter refused it, a wrong credential, or everything else (503s). */
 function loginOutcomeOf(error: unknown): LoginOutcome {
+  if (error instanceof LoginRefused) return error.refusal;
   const code = error instanceof ProblemException ? error.code : undefined;
   if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
-  if (code === ErrorCode.ACCOUNT_LOCKED) return 'locked';
   return 'unavailable';
 }
 
@@ -42,41 +42,59 @@ export class AuthService implements OnModuleInit {
     return this.hasher.warmUp();
   }
 
-  async login(email: string, password: string): Promise<TokenPairDto> {
+  /** `client`: the client address as the rate limits see it (clientAddress, TRUST_PROXY rules). */
+  async login(email: string, password: string, client: string): Promise<TokenPairDto> {
     try {
-      const pair = await this.authenticate(email, password);
+      const pair = await this.authenticate(email, password, client);
       this.metrics.loginAttempt('success');
       return pair;
     } catch (error) {
       this.metrics.loginAttempt(loginOutcomeOf(error));
+      if (error instanceof LoginRefused) {
+        if (error.refusal === 'client_limited') this.metrics.rateLimited('login_failures');
+        throw error.problem;
+      }
       throw error;
     }
   }
 
   /**
-   * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
-   * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
+   * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
+   * checks no password. Unknown, disabled and wrong-password logins all cost one argon2
+   * verification, count one failure and get the same 401.
    */
-  private async authenticate(email: string, password: string): Promise<TokenPairDto> {
+  private async authenticate(email: string, password: string, client: string): Promise<TokenPairDto> {
     const identifier = normalizeEmail(email);
-    // Counts this attempt as a failure up front (423 if already locked); success clears it.
-    const locksOnFailure = await this.lockout.beginAttempt(identifier);
+    // Counts this attempt as a failure up front (429/423 if a counter refuses); success gives it back.
+    const attempt = await this.lockout.beginAttempt(identifier, client);
     let matches: boolean;
     let user: User | null;
     try {
       user = await this.users.findByEmail(identifier);
       matches = await this.hasher.verify(user?.passwordHash, password);
     } catch (error) {
-      // Never judged (bulkhead full, database down): it must not count against the account.
-      await this.lockout.refund(identifier).catch(() => undefined);
+      // Never judged (bulkhead full, database down): it must not count against anyone.
+      await this.lockout.refund(attempt);
       throw error;
     }
     if (!user || !matches || user.disabled) {
-      if (locksOnFailure) this.metrics.accountLocked();
+      this.lockout.failed(attempt);
       throw invalidCredentials();
     }
-    await this.lockout.clear(identifier);
+    await this.lockout.succeeded(attempt);
     return this.pair(user, await this.refreshTokens.issue(user.id));
+  }
+
+  /** Refresh and logout are credential routes too: closed (429) to a client over its failure limit. */
+  async assertClientAllowed(client: string): Promise<void> {
+    try {
+      await this.lockout.assertClientAllowed(client);
+    } catch (error) {
+      if (error instanceof ProblemException && error.code === ErrorCode.RATE_LIMITED) {
+        this.metrics.rateLimited('login_failures');
+      }
+      throw error;
+    }
   }
 
   async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
