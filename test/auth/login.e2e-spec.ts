@@ -1,5 +1,5 @@
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
-import { createUser, login, randomEmail, stableProblem, TestUser } from './fixtures';
+import { createUser, login, randomEmail, randomPassword, stableProblem, TestUser } from './fixtures';
 import { UsersService } from '../../src/features/users/users.service';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 
@@ -117,7 +117,7 @@ describe('login and /auth/me', () => {
     const users = gw.app.get(UsersService);
     const created = await users.create({
       email: `  Mixed.${randomEmail().toUpperCase()} `,
-      password: 'long-enough-pass',
+      password: randomPassword(),
       role: 'user',
     });
     expect(created.email).toBe(created.email.trim().toLowerCase());

@@ -5,7 +5,16 @@ import { Prisma } from '../../generated/prisma/client';
 import { UserIdentities } from '../auth/identity/user-identities';
 import { LockoutService } from '../auth/lockout/lockout.service';
 import { RefreshTokenService } from '../auth/tokens/refresh-token.service';
-import { DuplicateEmailError, insertHashedUser, PublicUser, toPublicUser, UserRole } from '../users/user-records';
+import {
+  DuplicateEmailError,
+  hashNewPassword,
+  insertHashedUser,
+  PublicUser,
+  toPublicUser,
+  UserRole,
+  weakPasswordProblem,
+} from '../users/user-records';
+import { WeakPasswordError } from '../auth/credentials/password-strength';
 import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
 
@@ -28,9 +37,18 @@ export class AdminUsersService {
     private readonly identities: UserIdentities,
   ) {}
 
-  /** 409 CONFLICT if the (normalized) email is taken. The password is hashed before the transaction opens. */
+  /**
+   * 400 VALIDATION_FAILED (`password`) for a guessable password; 409 CONFLICT if the (normalized)
+   * email is taken. The password is checked and hashed before the transaction opens.
+   */
   async create(input: { email: string; password: string; role: UserRole }, context: AuditContext): Promise<PublicUser> {
-    const passwordHash = await this.hasher.hash(input.password);
+    let passwordHash: string;
+    try {
+      passwordHash = await hashNewPassword(this.hasher, input.password, input.email);
+    } catch (error) {
+      if (error instanceof WeakPasswordError) throw weakPasswordProblem(error);
+      throw error;
+    }
     try {
       const user = await this.prisma.$transaction(async (tx) => {
         const created = await insertHashedUser(tx, { email: input.email, passwordHash, role: input.role });

@@ -3,8 +3,16 @@ import type { User } from '../../generated/prisma/client';
 import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
 import { ErrorCode, problem } from '../../platform/problems';
+import { WeakPasswordError } from '../auth/credentials/password-strength';
 import { normalizeEmail } from '../auth/credentials/email';
-import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
+import {
+  DuplicateEmailError,
+  insertUser,
+  PublicUser,
+  toPublicUser,
+  UserRole,
+  weakPasswordProblem,
+} from './user-records';
 
 export interface UserPage {
   items: PublicUser[];
@@ -28,11 +36,14 @@ export class UsersService {
     return this.prisma.user.findUnique({ where: { id } });
   }
 
-  /** Creates a user; 409 CONFLICT if the (normalized) email is taken. */
+  /** Creates a user; 400 VALIDATION_FAILED (field `password`) for a guessable password; 409 CONFLICT if the (normalized) email is taken. */
   async create(input: { email: string; password: string; role: UserRole }): Promise<PublicUser> {
     try {
       return toPublicUser(await insertUser(this.prisma, this.hasher, input));
     } catch (error) {
+      if (error instanceof WeakPasswordError) {
+        throw weakPasswordProblem(error);
+      }
       if (error instanceof DuplicateEmailError) {
         throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
       }
