@@ -27,6 +27,7 @@ import {
   spawnServer,
 } from './lib/servers';
 import { parseBenchOptions, ScenarioId, SCENARIO_IDS, UsageError, USAGE } from './options';
+import { attack } from './scenarios/attack';
 import { loginFlood } from './scenarios/login-flood';
 import { metrics } from './scenarios/metrics';
 import { outage } from './scenarios/outage';
@@ -45,6 +46,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   flood: ['Login flood isolation', loginFlood],
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
   propagation: ['Admin changes across instances (two gateways)', propagation],
+  attack: ['Credential attacks against the lockout (stuffing, spraying, victim lockout)', attack],
   outage: ['Outage latency (breaker open)', outage],
 };
 

@@ -1,3 +1,4 @@
+import type { AttackFigures } from '../scenarios/attack';
 import type { FloodFigures } from '../scenarios/login-flood';
 import type { OutageFigures } from '../scenarios/outage';
 import type { PeerFigures } from '../scenarios/peer';
@@ -7,7 +8,7 @@ import type { RedisFigures } from '../scenarios/redis-round-trips';
 import type { RefreshFigures } from '../scenarios/refresh';
 import type { RunResult, StoredScenario, Target } from './context';
 import type { Medians } from './load';
-import type { RatioRange } from './stats';
+import { round, type RatioRange } from './stats';
 
 /** A figure as the table shows it: '-' for none. */
 export function fmt(x: unknown): string {
@@ -91,6 +92,16 @@ export function summary(id: string, s: StoredScenario): string {
         ([change, c]) => `${change} p50/p99/max ${c.fromRequest.p50}/${c.fromRequest.p99}/${c.fromRequest.max} ms`,
       );
       return `admin request start on A -> refused on B (${f.iterations} each): ${parts.join(', ')}; all p99 ${f.fromRequest.p99} ms; A's answer -> refused on B p50 ${f.fromAnswer.p50} ms, max ${f.fromAnswer.max} ms`;
+    }
+    case 'attack': {
+      const f = figures as Partial<AttackFigures>;
+      if (!f.stuffing || !f.spraying || !f.victim || !f.baseline) return '';
+      return (
+        `stuffing ${f.stuffing.clients} addr x ${f.stuffing.accounts} accts: ${f.stuffing.passwordsVerified} verified, ` +
+        `<= ${f.stuffing.perAccountPerHour}/account/h (mean ${f.stuffing.meanPerAccountPerHour}); users ${f.baseline.bystanderLoginsPerSecond} -> ` +
+        `${f.stuffing.bystanderLoginsPerSecond} logins/s, ${f.stuffing.bystanderLoginsPerSecondAfter} once spent; spraying ${f.spraying.passwordsVerified} verified of ${f.spraying.accountsTried} tried; ` +
+        `victim ${round(f.victim.victimSuccessRate * 100, 1)}% of ${f.victim.victimLogins} logins ok, attackers ${f.victim.passwordsVerified} verified`
+      );
     }
     case 'outage': {
       const f = figures as Partial<OutageFigures>;
