@@ -30,6 +30,7 @@ import {
   PrivateRedis,
   randomToken,
   REDIS_SERVER_MISSING,
+  removeCluster,
   redisServerAvailable,
   ROOT,
   startProcess,
@@ -200,6 +201,7 @@ async function main(): Promise<number> {
   });
   const dir = resolve(values.dir!);
   if (values.reset) {
+    removeCluster(join(dir, 'postgres')); // its cluster may live outside <dir> (see tools/harness)
     rmSync(dir, { recursive: true, force: true });
     say(`removed ${dir}`);
     return 0;

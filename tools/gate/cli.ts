@@ -11,10 +11,13 @@
  * reports/gate-1.md (+ reports/gate/evidence.json). A box is ticked only when every evidence item
  * mapped to it passed. Exit 0 only when every box is ticked; 2 on a usage error.
  *
+ * reports/ is ignored by git: a gate run changes no tracked file. `--archive DIR` also copies the
+ * signed-off report and its evidence into DIR (evidence/gate-1 holds the committed copy).
+ *
  * --jest-args/--skip-tests/--skip-scan exist for iterating on the gate itself; boxes whose evidence
  * did not run stay unticked, so such a run can never pass.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative } from 'node:path';
 import { ROOT } from '../harness';
 import { instanceOptionsFrom } from '../instance/options';
@@ -75,6 +78,8 @@ async function gate(opts: GateOptions): Promise<number> {
   writeFileSync(REPORT, render(checklist, boxes, results, ctx, signoff, opts));
   writeFileSync(join(GATE_DIR, 'evidence.json'), evidenceJson(boxes, results, ctx, signoff));
 
+  if (opts.archive) archiveReport(opts.archive);
+
   const seconds = Math.round((Date.now() - started) / 1000);
   process.stdout.write(
     `\nGate 1: ${tickedCount}/${boxes.length} boxes ticked in ${seconds} s -> ${relative(ROOT, REPORT)}\n`,
@@ -84,6 +89,17 @@ async function gate(opts: GateOptions): Promise<number> {
   }
   process.stdout.write(signoff.passed ? 'GATE 1 PASSED\n' : 'GATE 1 NOT PASSED\n');
   return signoff.passed ? 0 : 1;
+}
+
+/** `--archive DIR`: the report and the evidence it cites, copied as they are (the sign-off is inside). */
+function archiveReport(dir: string): void {
+  const files: [string, string][] = [[REPORT, 'gate-1.md']];
+  for (const name of ['evidence.json', 'jest.json', 'dast-summary.json', 'dast-report.md']) {
+    files.push([join(GATE_DIR, name), join('gate', name)]);
+  }
+  mkdirSync(join(dir, 'gate'), { recursive: true });
+  for (const [from, to] of files) if (existsSync(from)) copyFileSync(from, join(dir, to));
+  log(`archived the signed-off report to ${relative(process.cwd(), dir) || dir}`);
 }
 
 async function main(): Promise<number> {

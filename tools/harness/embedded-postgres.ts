@@ -1,6 +1,22 @@
 import { execFileSync } from 'node:child_process';
-import { chownSync, existsSync, lstatSync, mkdirSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
-import { basename, dirname, join } from 'node:path';
+import { createHash } from 'node:crypto';
+import {
+  chmodSync,
+  chownSync,
+  cpSync,
+  existsSync,
+  lstatSync,
+  mkdirSync,
+  mkdtempSync,
+  readFileSync,
+  readlinkSync,
+  renameSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
 import { ConnectResult, tryConnect } from './postgres';
 import { ManagedProcess, startProcess } from './processes';
 
@@ -13,6 +29,12 @@ import { ManagedProcess, startProcess } from './processes';
  * ordered shutdown (gateway first, then its database). The root handling is the package's
  * `createPostgresUser` behaviour: PostgreSQL refuses to run as root, so as root the server runs
  * as the `postgres` system user (created when missing).
+ *
+ * As root, the checkout may sit where `postgres` cannot reach (a root home directory or a
+ * `mktemp -d` folder is 0700). The clone's permissions are never loosened; instead the server
+ * runs from a copy of the binaries in the temp folder (`reachableBinaries`), and a cluster folder
+ * `postgres` cannot reach lives in the temp folder too, `<baseDir>/data` being a symlink to it
+ * (`clusterDir`; `removeCluster` removes both).
  */
 export interface EmbeddedPostgresOptions {
   /** Holds the cluster in `<baseDir>/data`; created when missing, reused when initialised. */
@@ -71,6 +93,101 @@ export function hydrateSymlinks(packageDir: string): void {
   }
 }
 
+/** Whether `uid`/`gid` can read and traverse to `path` (asked of the system, as that user). */
+export function reachableBy(path: string, runAs: RunAs): boolean {
+  if (runAs.uid === undefined) return true;
+  try {
+    execFileSync('sh', ['-c', 'test -r "$1" && test -x "$1"', 'sh', path], {
+      uid: runAs.uid,
+      gid: runAs.gid,
+      stdio: 'ignore',
+      env: { PATH: process.env.PATH ?? '/usr/bin:/bin' },
+    });
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+const shortHash = (text: string): string => createHash('sha256').update(text).digest('hex').slice(0, 16);
+
+/** A folder only we (root) may write, so no other user can swap the binaries `postgres` runs. */
+function ownedAndClosed(dir: string): boolean {
+  try {
+    const st = lstatSync(dir);
+    return st.isDirectory() && st.uid === process.getuid?.() && (st.mode & 0o022) === 0;
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * The `native` folder `runAs` can execute from: the package's own, or (when `runAs` cannot reach
+ * it) a copy in the temp folder, keyed by the package path and version, made once: copied to a
+ * private folder first and renamed into place, so concurrent runs never see half a copy.
+ */
+export function reachableBinaries(native: string, runAs: RunAs): string {
+  if (reachableBy(join(native, 'bin/postgres'), runAs)) return native;
+  let version = 'x';
+  try {
+    version = (JSON.parse(readFileSync(join(native, '..', 'package.json'), 'utf8')) as { version: string }).version;
+  } catch {
+    // not the package layout: the path alone keys the copy
+  }
+  const target = join(tmpdir(), `gw-embedded-pg-${version}-${shortHash(resolve(native))}`);
+  if (ownedAndClosed(target) && existsSync(join(target, '.complete'))) return target;
+  const staging = mkdtempSync(join(tmpdir(), 'gw-embedded-pg-copy-'));
+  cpSync(native, join(staging, 'native'), { recursive: true, verbatimSymlinks: true });
+  writeFileSync(join(staging, 'native/.complete'), '');
+  chmodSync(join(staging, 'native'), 0o755);
+  try {
+    if (existsSync(target) && !ownedAndClosed(target)) {
+      // Someone else's folder at our name: use a private copy instead of trusting it.
+      const own = mkdtempSync(join(tmpdir(), 'gw-embedded-pg-own-'));
+      chmodSync(own, 0o755);
+      renameSync(join(staging, 'native'), join(own, 'native'));
+      return join(own, 'native');
+    }
+    renameSync(join(staging, 'native'), target);
+  } catch (error) {
+    // Another run renamed its copy into place first: use that one.
+    if (!(ownedAndClosed(target) && existsSync(join(target, '.complete')))) throw error;
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
+  }
+  return target;
+}
+
+/**
+ * The cluster's data folder for `baseDir`: `<baseDir>/data`, unless `runAs` cannot reach
+ * `baseDir`; then a folder in the temp folder, keyed by `baseDir`, with `<baseDir>/data` a symlink
+ * to it (so `removeCluster` and a later start find it).
+ */
+export function clusterDir(baseDir: string, runAs: RunAs): string {
+  const link = join(baseDir, 'data');
+  try {
+    if (lstatSync(link).isSymbolicLink()) return readlinkSync(link);
+  } catch {
+    // no data folder yet
+  }
+  if (reachableBy(baseDir, runAs)) return link;
+  const outside = join(tmpdir(), `gw-embedded-pg-data-${shortHash(resolve(baseDir))}`);
+  rmSync(outside, { recursive: true, force: true });
+  symlinkSync(outside, link);
+  return outside;
+}
+
+/** Removes `baseDir` and, when its cluster lives outside it (see clusterDir), that folder too. */
+export function removeCluster(baseDir: string): void {
+  try {
+    const link = join(baseDir, 'data');
+    if (lstatSync(link).isSymbolicLink()) rmSync(readlinkSync(link), { recursive: true, force: true });
+  } catch {
+    // no cluster
+  }
+  rmSync(baseDir, { recursive: true, force: true });
+}
+
 function runAsForRoot(): RunAs {
   if (process.getuid?.() !== 0) return {};
   const id = (flag: string): number => Number(execFileSync('id', [flag, 'postgres'], { encoding: 'utf8' }).trim());
@@ -97,18 +214,25 @@ export class EmbeddedPostgres {
 
   /** Initialises the cluster when `<baseDir>/data` is new, starts it and waits until it takes logins. */
   static async start(options: EmbeddedPostgresOptions): Promise<EmbeddedPostgres> {
-    const { initdb, postgres } = embeddedBinaries();
     const runAs = runAsForRoot();
-    const dataDir = join(options.baseDir, 'data');
+    const native = reachableBinaries(embeddedBinaries().native, runAs);
+    const initdb = join(native, 'bin/initdb');
+    const postgres = join(native, 'bin/postgres');
     mkdirSync(options.baseDir, { recursive: true, mode: 0o700 });
     if (runAs.uid !== undefined) chownSync(options.baseDir, runAs.uid, runAs.gid!);
+    const dataDir = clusterDir(options.baseDir, runAs);
     const env = { PATH: process.env.PATH ?? '', LC_ALL: 'C', TZ: 'UTC' };
 
     if (!existsSync(join(dataDir, 'PG_VERSION'))) {
       rmSync(dataDir, { recursive: true, force: true });
-      const pwfile = join(options.baseDir, '.pwfile');
+      // In a private folder of its own: initdb (as `postgres`) may not reach `baseDir`.
+      const pwDir = mkdtempSync(join(tmpdir(), 'gw-embedded-pg-pw-'));
+      const pwfile = join(pwDir, 'pwfile');
       writeFileSync(pwfile, `${options.password}\n`, { mode: 0o600 });
-      if (runAs.uid !== undefined) chownSync(pwfile, runAs.uid, runAs.gid!);
+      if (runAs.uid !== undefined) {
+        chownSync(pwDir, runAs.uid, runAs.gid!);
+        chownSync(pwfile, runAs.uid, runAs.gid!);
+      }
       try {
         execFileSync(
           initdb,
@@ -119,7 +243,7 @@ export class EmbeddedPostgres {
         const stderr = (error as { stderr?: Buffer }).stderr?.toString() ?? '';
         throw new Error(`initdb failed: ${stderr || (error as Error).message}`, { cause: error });
       } finally {
-        rmSync(pwfile, { force: true });
+        rmSync(pwDir, { recursive: true, force: true });
       }
     }
 

@@ -2,8 +2,7 @@ import type { PrismaClient, Role, User } from '../../generated/prisma/client';
 import type { PasswordHasher } from '../auth/credentials/password-hasher';
 import { isUniqueViolation } from '../../platform/database/unique-violation';
 import { normalizeEmail } from '../auth/credentials/email';
-import { assertGuessResistant, WeakPasswordError } from '../auth/credentials/password-strength';
-import { ProblemException, validationProblem } from '../../platform/problems';
+import { assertGuessResistant } from '../auth/credentials/password-strength';
 
 export type UserRole = Role;
 
@@ -59,11 +58,6 @@ export async function insertUser(
 export async function hashNewPassword(hasher: PasswordHasher, password: string, email: string): Promise<string> {
   await assertGuessResistant(password, [normalizeEmail(email)]);
   return hasher.hash(password);
-}
-
-/** 400 VALIDATION_FAILED naming `password`; the password itself is never in it. */
-export function weakPasswordProblem(error: WeakPasswordError): ProblemException {
-  return validationProblem([{ field: 'password', message: error.reason }], 'The password is too easy to guess.');
 }
 
 /** Inserts a user whose password is already hashed (so a transaction need not wait for argon2). */

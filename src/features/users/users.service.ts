@@ -2,17 +2,16 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../../generated/prisma/client';
 import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { ErrorCode, problem } from '../../platform/problems';
-import { WeakPasswordError } from '../auth/credentials/password-strength';
 import { normalizeEmail } from '../auth/credentials/email';
-import {
-  DuplicateEmailError,
-  insertUser,
-  PublicUser,
-  toPublicUser,
-  UserRole,
-  weakPasswordProblem,
-} from './user-records';
+import { WeakPasswordError } from '../auth/credentials/password-strength';
+import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
+
+/**
+ * What creating a user did: the new user, or nothing because the (normalized) email is in use or
+ * the password is guessable (`reason` says why, never containing the password).
+ */
+export type UserCreation =
+  { kind: 'created'; user: PublicUser } | { kind: 'email-taken' } | { kind: 'weak-password'; reason: string };
 
 export interface UserPage {
   items: PublicUser[];
@@ -36,17 +35,13 @@ export class UsersService {
     return this.prisma.user.findUnique({ where: { id } });
   }
 
-  /** Creates a user; 400 VALIDATION_FAILED (field `password`) for a guessable password; 409 CONFLICT if the (normalized) email is taken. */
-  async create(input: { email: string; password: string; role: UserRole }): Promise<PublicUser> {
+  /** Creates a user, or answers `email-taken` when the (normalized) email is in use, `weak-password` for a guessable password. */
+  async create(input: { email: string; password: string; role: UserRole }): Promise<UserCreation> {
     try {
-      return toPublicUser(await insertUser(this.prisma, this.hasher, input));
+      return { kind: 'created', user: toPublicUser(await insertUser(this.prisma, this.hasher, input)) };
     } catch (error) {
-      if (error instanceof WeakPasswordError) {
-        throw weakPasswordProblem(error);
-      }
-      if (error instanceof DuplicateEmailError) {
-        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
-      }
+      if (error instanceof DuplicateEmailError) return { kind: 'email-taken' };
+      if (error instanceof WeakPasswordError) return { kind: 'weak-password', reason: error.reason };
       throw error;
     }
   }
