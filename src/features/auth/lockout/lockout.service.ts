@@ -187,10 +187,19 @@ export class LockoutService {
 
   /**
    * For the credential routes other than login (refresh, logout): 429 RATE_LIMITED while the
-   * client is over its failure limit. Reads only.
+   * client is over its failure limit. Reads only. With Redis unreachable it lets the request
+   * through: these routes take a 256-bit random token, not a guessable password, and the rate
+   * limits keep counting in memory meanwhile (login itself fails closed).
    */
   async assertClientAllowed(client: string): Promise<void> {
-    const [count, ttl] = await this.call(() => this.commands.lockoutRead(this.keys.byClient(client)));
+    let reply: [number, number];
+    try {
+      reply = await this.commands.lockoutRead(this.keys.byClient(client));
+    } catch (error) {
+      this.logger.warn(`lockout store unavailable, client limit not checked: ${(error as Error).message}`);
+      return;
+    }
+    const [count, ttl] = reply;
     if (count >= this.config.clientFailureLimit && ttl !== -2) throw clientLimited(this.remaining(ttl));
   }
 
