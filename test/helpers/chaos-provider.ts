@@ -79,6 +79,7 @@ export class ChaosProvider {
       this.requests += 1;
       this.inFlight += 1;
       res.on('close', () => (this.inFlight -= 1));
+      if (req.method === 'GET' && req.url?.startsWith('/charges?')) return this.lookup(req, res);
       const key = req.headers['idempotency-key'];
       const body = parsed as Record<string, unknown> | undefined;
       if (req.method !== 'POST' || req.url !== '/charges' || typeof key !== 'string' || !body) {
@@ -105,6 +106,26 @@ export class ChaosProvider {
           req.socket.destroy();
           return;
       }
+    });
+  }
+
+  /**
+   * The status query: the charge under the key (200) or 404, with the same trouble as charges until
+   * healed (a 5xx or a hang; the charge-then-* moves are plain answers here, nothing is charged).
+   */
+  private lookup(req: IncomingMessage, res: ServerResponse): void {
+    const move = this.healed ? 'answer' : this.pick();
+    if (move === 'fail') return sendJson(res, 503, { error: 'provider trouble' });
+    if (move === 'hang') return;
+    const key = new URL(req.url ?? '/', 'http://chaos').searchParams.get('idempotencyKey') ?? '';
+    const charge = this.ledger.get(key);
+    if (!charge) return sendJson(res, 404, { error: 'no charge under this key' });
+    return sendJson(res, 200, {
+      id: charge.id,
+      status: 'succeeded',
+      amount: charge.amount,
+      currency: charge.currency,
+      recipientId: charge.recipientId,
     });
   }
 

@@ -16,12 +16,15 @@ export type ProviderBehaviour =
   /** Charges and answers only when the test calls `release()`: a provider busy for exactly as long as the test needs. */
   | { kind: 'held' }
   | { kind: 'hang' }
-  | { kind: 'error'; httpStatus: number }
+  /** `charge`: make the charge first, then fail (the caller never learns about it). */
+  | { kind: 'error'; httpStatus: number; charge?: boolean }
   | { kind: 'reset' }
   | { kind: 'refuse'; httpStatus?: number };
 
 export interface RecordedCharge {
   at: number;
+  /** POST /charges, or GET /charges?idempotencyKey= (the status query). */
+  method: string;
   headers: IncomingMessage['headers'];
   body: unknown;
   idempotencyKey: string | undefined;
@@ -31,7 +34,9 @@ export interface RecordedCharge {
  * A real HTTP payment provider for tests (node:http on a free port). Each test sets its
  * behaviour; it records every request (arrival time, headers, body) and, like the real provider,
  * charges at most once per Idempotency-Key: a repeat with a known key returns the first charge.
- * Its answers echo what was charged under the key (amount, currency, recipientId).
+ * Its answers echo what was charged under the key (amount, currency, recipientId). It also answers
+ * the status query, `GET /charges?idempotencyKey=` (200 with the charge, 404 when none was made),
+ * under the same behaviour (errors, hangs, delays, echoes) as a charge.
  */
 export class ProviderStandIn {
   readonly requests: RecordedCharge[] = [];
@@ -102,8 +107,21 @@ export class ProviderStandIn {
     return this.requests.length;
   }
 
+  /** The charge requests (POST) made with this key. */
   requestsFor(idempotencyKey: string): RecordedCharge[] {
-    return this.requests.filter((r) => r.idempotencyKey === idempotencyKey);
+    return this.requests.filter((r) => r.idempotencyKey === idempotencyKey && r.method === 'POST');
+  }
+
+  /** The status queries (GET) about this key. */
+  lookupsFor(idempotencyKey: string): RecordedCharge[] {
+    return this.requests.filter((r) => r.idempotencyKey === idempotencyKey && r.method === 'GET');
+  }
+
+  /** The provider settles a charge on its side (a pending charge succeeds or fails later). */
+  settleCharge(idempotencyKey: string, status: 'succeeded' | 'failed'): void {
+    const charge = this.charges.get(idempotencyKey);
+    if (!charge) throw new Error(`no charge under ${idempotencyKey}`);
+    charge.status = status;
   }
 
   close(): Promise<void> {
@@ -119,9 +137,10 @@ export class ProviderStandIn {
 
   private handle(req: IncomingMessage, res: ServerResponse): void {
     readJsonBody(req, (body) => {
-      const rawKey = req.headers['idempotency-key'];
+      const url = new URL(req.url ?? '/', 'http://stand-in');
+      const rawKey = req.method === 'GET' ? url.searchParams.get('idempotencyKey') : req.headers['idempotency-key'];
       const idempotencyKey = typeof rawKey === 'string' ? rawKey : undefined;
-      this.requests.push({ at: Date.now(), headers: req.headers, body, idempotencyKey });
+      this.requests.push({ at: Date.now(), method: req.method ?? '', headers: req.headers, body, idempotencyKey });
       if (idempotencyKey) {
         const now = (this.inFlight.get(idempotencyKey) ?? 0) + 1;
         this.inFlight.set(idempotencyKey, now);
@@ -144,7 +163,12 @@ export class ProviderStandIn {
     body: unknown,
     key: string | undefined,
   ): void {
-    if (req.method !== 'POST' || req.url !== '/charges') return sendJson(res, 404, { error: 'not found' });
+    const lookup = req.method === 'GET' && req.url?.startsWith('/charges?');
+    if (!lookup && (req.method !== 'POST' || req.url !== '/charges')) {
+      return sendJson(res, 404, { error: 'not found' });
+    }
+    const answer = (status: string, httpStatus: number, echo?: Record<string, unknown>): void =>
+      lookup ? this.lookup(res, key, echo) : this.charge(res, body, key, status, httpStatus, echo);
     switch (behaviour.kind) {
       case 'hang':
         return; // never answers; the client must give up on its own
@@ -152,6 +176,7 @@ export class ProviderStandIn {
         req.socket.destroy();
         return;
       case 'error':
+        if (behaviour.charge && !lookup) this.chargeOnly(body, key, 'succeeded');
         return sendJson(res, behaviour.httpStatus, { error: 'provider trouble' });
       case 'refuse':
         return sendJson(res, behaviour.httpStatus ?? 422, { error: 'charge refused' });
@@ -159,24 +184,29 @@ export class ProviderStandIn {
         // Like a real provider, it completes the charge even if the caller gave up waiting.
         const timer = setTimeout(() => {
           this.delayed.delete(timer);
-          this.charge(res, body, key, behaviour.status ?? 'succeeded', 201);
+          answer(behaviour.status ?? 'succeeded', 201);
         }, behaviour.delayMs);
         this.delayed.add(timer);
         return;
       }
       case 'held':
-        this.held.push(() => this.charge(res, body, key, 'succeeded', 201));
+        this.held.push(() => answer('succeeded', 201));
         return;
       case 'succeed':
-        return this.charge(
-          res,
-          body,
-          key,
-          behaviour.status ?? 'succeeded',
-          behaviour.httpStatus ?? 201,
-          behaviour.echo,
-        );
+        return answer(behaviour.status ?? 'succeeded', behaviour.httpStatus ?? 201, behaviour.echo);
     }
+  }
+
+  /** The status query: the charge under `key` (200), or 404. */
+  private lookup(res: ServerResponse, key: string | undefined, echo: Record<string, unknown> = {}): void {
+    const charge = key ? this.charges.get(key) : undefined;
+    if (!charge) return sendJson(res, 404, { error: 'no charge under this key' });
+    const { amount, currency, recipientId } = (charge.body ?? {}) as Record<string, unknown>;
+    sendJson(res, 200, { id: charge.id, status: charge.status, amount, currency, recipientId, ...echo });
+  }
+
+  private chargeOnly(body: unknown, key: string | undefined, status: string): void {
+    if (key && !this.charges.has(key)) this.charges.set(key, { id: `ch_${randomUUID()}`, status, body });
   }
 
   private charge(

@@ -2,7 +2,9 @@ import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import type { CreatePaymentDto } from '../../src/features/payments/dto/create-payment.dto';
 import { PaymentActor, PaymentsService } from '../../src/features/payments/payments.service';
-import { ProblemException } from '../../src/platform/problems';
+import { ErrorCode, problem, ProblemException } from '../../src/platform/problems';
+import { receiptView, toPaymentView, type PaymentView } from '../../src/features/payments/dto/payment.view';
+import { creationProblem } from '../../src/features/payments/payment-problems';
 import { startApp, TestApp } from '../helpers/app';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { providerKeyFor } from '../helpers/payments';
@@ -60,12 +62,29 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   });
   beforeEach(() => provider.reset());
 
+  /** The service's outcome as the HTTP edge answers it: {status, body}, or the problem thrown. */
+  const create = async (
+    actor: PaymentActor,
+    key: string,
+    input: CreatePaymentDto,
+  ): Promise<{ status: number; body: PaymentView }> => {
+    const outcome = await service.create(actor, key, input);
+    if (outcome.kind === 'replayed') return { status: outcome.httpStatus, body: receiptView(outcome.receipt) };
+    if (outcome.kind === 'charged') return { status: 201, body: receiptView(outcome.receipt) };
+    throw creationProblem(outcome);
+  };
+  const findOne = async (actor: PaymentActor, id: string): Promise<PaymentView> => {
+    const payment = await service.findOne(actor, id);
+    if (!payment) throw problem(ErrorCode.NOT_FOUND);
+    return toPaymentView(payment);
+  };
+
   const rowsFor = (userId: string, key: string) => prisma.payment.count({ where: { userId, idempotencyKey: key } });
 
   it('creates the payment, charges the provider once with the payment id as key and answers 201 with its status', async () => {
     const key = newKey();
     const input = body();
-    const created = await service.create(alice, key, input);
+    const created = await create(alice, key, input);
     expect(created.status).toBe(201);
     expect(created.body).toEqual({
       id: expect.any(String),
@@ -85,25 +104,25 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
 
   it.each(['pending', 'failed'] as const)('records the provider status %s as the payment status', async (status) => {
     provider.behave({ kind: 'succeed', status });
-    expect((await service.create(alice, newKey(), body())).body.status).toBe(status);
+    expect((await create(alice, newKey(), body())).body.status).toBe(status);
   });
 
   it('records a provider refusal (4xx) as a failed payment, answered 201 and replayed as such', async () => {
     provider.behave({ kind: 'refuse', httpStatus: 402 });
     const key = newKey();
     const input = body();
-    const first = await service.create(alice, key, input);
+    const first = await create(alice, key, input);
     expect(first).toMatchObject({ status: 201, body: { status: 'failed' } });
     provider.behave({ kind: 'succeed' });
-    expect(await service.create(alice, key, input)).toEqual(first);
+    expect(await create(alice, key, input)).toEqual(first);
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
   });
 
   it('replays the first answer for the same key and body, without a second payment or charge', async () => {
     const key = newKey();
     const input = body();
-    const first = await service.create(alice, key, input);
-    const again = await service.create(alice, key, { ...input });
+    const first = await create(alice, key, input);
+    const again = await create(alice, key, { ...input });
     expect(again).toEqual(first);
     expect(await rowsFor(alice.id, key)).toBe(1);
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(1);
@@ -112,20 +131,20 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   it('treats an absent and a null reference as the same body', async () => {
     const key = newKey();
     const input = body({ reference: undefined });
-    const first = await service.create(alice, key, input);
-    expect(await service.create(alice, key, { ...input, reference: null })).toEqual(first);
+    const first = await create(alice, key, input);
+    expect(await create(alice, key, { ...input, reference: null })).toEqual(first);
   });
 
   it('answers 409 IDEMPOTENCY_CONFLICT for the same key with another body, creating nothing', async () => {
     const key = newKey();
     const input = body();
-    await service.create(alice, key, input);
+    await create(alice, key, input);
     for (const other of [
       { ...input, amount: 1251 },
       { ...input, reference: 'other' },
       { ...input, currency: 'USD' },
     ]) {
-      const problem = await problemOf(service.create(alice, key, other));
+      const problem = await problemOf(create(alice, key, other));
       expect({ status: problem.getStatus(), code: problem.code }).toEqual({
         status: 409,
         code: 'IDEMPOTENCY_CONFLICT',
@@ -139,7 +158,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'slow', delayMs: 150 });
     const key = newKey();
     const input = body();
-    const results = await Promise.allSettled(Array.from({ length: 10 }, () => service.create(alice, key, input)));
+    const results = await Promise.allSettled(Array.from({ length: 10 }, () => create(alice, key, input)));
     const fulfilled = results.filter((r) => r.status === 'fulfilled');
     const rejected = results.filter((r): r is PromiseRejectedResult => r.status === 'rejected');
     expect(fulfilled.length).toBeGreaterThanOrEqual(1);
@@ -152,10 +171,10 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   it('keeps keys per user: the same key from two users makes two payments', async () => {
     const key = newKey();
     const input = body();
-    const a = await service.create(alice, key, input);
+    const a = await create(alice, key, input);
     // Another user's key must not replay Alice's payment.
     provider.reset();
-    const b = await service.create(bob, key, input);
+    const b = await create(bob, key, input);
     expect(b.body.id).not.toBe(a.body.id);
     expect(await rowsFor(bob.id, key)).toBe(1);
   });
@@ -165,12 +184,12 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     const key = newKey();
     const alicesBody = body({ amount: 1250 });
     provider.behave({ kind: 'slow', delayMs: 1200 });
-    expect((await problemOf(service.create(alice, key, alicesBody))).code).toBe('UPSTREAM_TIMEOUT');
+    expect((await problemOf(create(alice, key, alicesBody))).code).toBe('UPSTREAM_TIMEOUT');
     provider.behave({ kind: 'succeed' });
-    const bobs = await service.create(bob, key, body({ amount: 99_999_999 }));
+    const bobs = await create(bob, key, body({ amount: 99_999_999 }));
     expect(bobs.body).toMatchObject({ status: 'succeeded', amount: 99_999_999 });
     await provider.delayedChargesDone(); // Alice's lost charge completes at the provider
-    const alices = await service.create(alice, key, alicesBody);
+    const alices = await create(alice, key, alicesBody);
     expect(alices.body).toMatchObject({ status: 'succeeded', amount: 1250 });
     expect(provider.charges.size).toBe(2);
     const rows = await prisma.payment.findMany({ where: { idempotencyKey: key } });
@@ -184,7 +203,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
   it('never attaches a charge the provider says is for another amount: the payment stays unknown (502)', async () => {
     const key = newKey();
     provider.behave({ kind: 'succeed', echo: { amount: 7 } });
-    const problem = await problemOf(service.create(alice, key, body({ amount: 1250 })));
+    const problem = await problemOf(create(alice, key, body({ amount: 1250 })));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row).toMatchObject({ status: 'unknown', providerChargeId: null });
@@ -196,14 +215,14 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'slow', delayMs: 1200 });
     const key = newKey();
     const input = body();
-    const problem = await problemOf(service.create(alice, key, input));
+    const problem = await problemOf(create(alice, key, input));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 504, code: 'UPSTREAM_TIMEOUT' });
     const row = await prisma.payment.findFirstOrThrow({ where: { userId: alice.id, idempotencyKey: key } });
     expect(row.status).toBe('unknown');
 
     await provider.delayedChargesDone(); // the lost charge has landed at the provider
     provider.behave({ kind: 'succeed' });
-    const replay = await service.create(alice, key, input);
+    const replay = await create(alice, key, input);
     expect(replay).toMatchObject({ status: 201, body: { id: row.id, status: 'succeeded' } });
     expect(provider.charges.size).toBe(1);
     expect(await rowsFor(alice.id, key)).toBe(1);
@@ -213,19 +232,19 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     provider.behave({ kind: 'error', httpStatus: 500 });
     const key = newKey();
     const input = body();
-    const problem = await problemOf(service.create(alice, key, input));
+    const problem = await problemOf(create(alice, key, input));
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 502, code: 'UPSTREAM_FAILED' });
     expect(provider.requestsFor(await providerKeyFor(prisma, key))).toHaveLength(2);
     provider.behave({ kind: 'succeed' });
-    expect((await service.create(alice, key, input)).body.status).toBe('succeeded');
+    expect((await create(alice, key, input)).body.status).toBe('succeeded');
     expect(await rowsFor(alice.id, key)).toBe(1);
   });
 
   it('shows a payment to its owner and to admins, and to no one else (404)', async () => {
-    const created = await service.create(alice, newKey(), body());
-    expect(await service.findOne(alice, created.body.id)).toEqual(created.body);
-    expect(await service.findOne(admin, created.body.id)).toEqual(created.body);
-    expect((await problemOf(service.findOne(bob, created.body.id))).getStatus()).toBe(404);
-    expect((await problemOf(service.findOne(alice, randomUUID()))).getStatus()).toBe(404);
+    const created = await create(alice, newKey(), body());
+    expect(await findOne(alice, created.body.id)).toEqual(created.body);
+    expect(await findOne(admin, created.body.id)).toEqual(created.body);
+    expect((await problemOf(findOne(bob, created.body.id))).getStatus()).toBe(404);
+    expect((await problemOf(findOne(alice, randomUUID()))).getStatus()).toBe(404);
   });
 });

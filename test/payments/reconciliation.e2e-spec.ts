@@ -140,10 +140,9 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const a = await gateway();
     const b = await gateway({}, a);
     const user = await userOn(a);
-    provider.behave({ kind: 'error', httpStatus: 503 });
+    provider.behave({ kind: 'error', httpStatus: 503, charge: true }); // charged, but the answer is lost
     const results = await Promise.all(Array.from({ length: 24 }, () => pay(a, user.token)));
     for (const r of results) expectUnknownOutcome(r);
-    provider.reset();
     provider.behave({ kind: 'slow', delayMs: 150 }); // slow enough for two workers to overlap if they could
     await eventually('every payment to settle', async () =>
       (await unknownIds(a, user.id)).length === 0 ? true : undefined,
@@ -175,7 +174,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     });
     const runs = countRuns(gw);
     const user = await userOn(gw);
-    provider.behave({ kind: 'error', httpStatus: 500 });
+    provider.behave({ kind: 'error', httpStatus: 500, charge: true });
     expectUnknownOutcome(await pay(gw, user.token)); // opens the breaker (threshold 1)
     const [id] = await unknownIds(gw, user.id);
     // The breaker opened when the client's (only) call failed; nothing reached the provider since.
@@ -203,7 +202,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
   it('backs off a payment whose provider answer contradicts it, keeps it unknown, and never attaches the charge', async () => {
     const gw = await gateway();
     const user = await userOn(gw);
-    provider.behave({ kind: 'error', httpStatus: 500 });
+    provider.behave({ kind: 'error', httpStatus: 500, charge: true });
     // Every reconciliation attempt of this payment happens after this.
     const before = Date.now();
     expectUnknownOutcome(await pay(gw, user.token));
@@ -218,6 +217,49 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     // Backed off: after two or more failures the next attempt waits at least two intervals
     // (doubling), counted from an attempt made after `before`.
     expect(row.nextReconcileAt!.getTime()).toBeGreaterThanOrEqual(before + 2 * INTERVAL_MS);
+    await close(gw);
+  });
+
+  it('settles an unknown payment the provider never charged (status query 404) as failed, never charging it', async () => {
+    const gw = await gateway();
+    const user = await userOn(gw);
+    provider.behave({ kind: 'error', httpStatus: 500 }); // refused before charging: nothing under the key
+    expectUnknownOutcome(await pay(gw, user.token));
+    const [id] = await unknownIds(gw, user.id);
+    provider.behave({ kind: 'succeed' });
+    const prisma = gw.app.get(PrismaService);
+    const row = await eventually('the payment to settle', async () => {
+      const p = await prisma.payment.findUniqueOrThrow({ where: { id } });
+      return p.status === 'unknown' ? undefined : p;
+    });
+    expect(row).toMatchObject({ status: 'failed', failureReason: 'never_charged', providerChargeId: null });
+    expect(provider.charges.size).toBe(0);
+    expect(provider.lookupsFor(id).length).toBeGreaterThanOrEqual(1);
+    expect(provider.requestsFor(id)).toHaveLength(1); // the client's one POST; the worker only asked
+    await close(gw);
+  });
+
+  it('settles a pending payment by status query once the provider settles the charge (no webhook secret)', async () => {
+    const gw = await gateway();
+    const user = await userOn(gw);
+    provider.behave({ kind: 'succeed', status: 'pending' });
+    const res = await pay(gw, user.token);
+    expect(res.status).toBe(201);
+    expect(res.body.status).toBe('pending');
+    const id = res.body.id as string;
+    const prisma = gw.app.get(PrismaService);
+    // Still pending at the provider: the worker asks, backs off, and changes nothing.
+    await eventually('a status query about the pending payment', () =>
+      Promise.resolve(provider.lookupsFor(id).length >= 1 ? true : undefined),
+    );
+    expect((await prisma.payment.findUniqueOrThrow({ where: { id } })).status).toBe('pending');
+    provider.settleCharge(id, 'succeeded');
+    await eventually('the pending payment to settle', async () => {
+      const r = await http(gw.url, 'GET', `/v1/payments/${id}`, { token: user.token });
+      return r.body.status === 'succeeded' ? true : undefined;
+    });
+    expect(provider.requestsFor(id)).toHaveLength(1);
+    expect(provider.charges.size).toBe(1);
     await close(gw);
   });
 

@@ -9,6 +9,14 @@ import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../src/featur
 import type { Env } from '../../src/platform/config/environment';
 import { testEnv } from '../helpers/env';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { providerTroubleProblem } from '../../src/features/payments/payment-problems';
+import type { ProblemException } from '../../src/platform/problems';
+
+/** The problem the HTTP edge answers for a failed call (undefined: not the provider's trouble). */
+const toProblem = (resilience: ProviderResilience, error: unknown): ProblemException | undefined => {
+  const trouble = resilience.trouble(error);
+  return trouble ? providerTroubleProblem(trouble, resilience.retryAfterSeconds()) : undefined;
+};
 
 const charge: ChargeRequest = {
   amount: 1250,
@@ -78,8 +86,8 @@ describe('payment provider client under the resilience policies (real HTTP stand
     const error = await rejectionOf(c.charge(charge, nextKey()));
     expect(error).toBeInstanceOf(UpstreamTimeoutError);
     expect(provider.requestCount).toBe(2);
-    expect(resilience.toProblem(error)).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
-    expect(resilience.toProblem(error)?.getStatus()).toBe(504);
+    expect(toProblem(resilience, error)).toMatchObject({ code: 'UPSTREAM_TIMEOUT' });
+    expect(toProblem(resilience, error)?.getStatus()).toBe(504);
   });
 
   it('retries 5xx exactly PAYMENT_PROVIDER_RETRIES times with growing gaps, then reports an upstream failure', async () => {
@@ -96,8 +104,8 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(gaps[2]).toBeGreaterThanOrEqual(395);
     expect(gaps[1]).toBeGreaterThan(gaps[0]);
     expect(gaps[2]).toBeGreaterThan(gaps[1]);
-    expect(resilience.toProblem(error)).toMatchObject({ code: 'UPSTREAM_FAILED' });
-    expect(resilience.toProblem(error)?.getStatus()).toBe(502);
+    expect(toProblem(resilience, error)).toMatchObject({ code: 'UPSTREAM_FAILED' });
+    expect(toProblem(resilience, error)?.getStatus()).toBe(502);
   });
 
   it('retries connection resets and 429 and succeeds once the provider recovers, charging once', async () => {
@@ -150,7 +158,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
       for (let i = 0; i < 5; i++) {
         const error = await rejectionOf(c.charge(charge, nextKey()));
         expect(error).toBeInstanceOf(BrokenCircuitError);
-        const problem = resilience.toProblem(error)!;
+        const problem = toProblem(resilience, error)!;
         expect(problem.code).toBe('CIRCUIT_OPEN');
         expect(problem.getStatus()).toBe(503);
         expect(problem.extras.retryAfterSeconds).toBe(1);
@@ -224,7 +232,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(results.filter((r) => r.status === 'fulfilled')).toHaveLength(3);
     expect(rejected).toHaveLength(2);
     expect(rejected.every((e) => e instanceof BulkheadRejectedError)).toBe(true);
-    const problem = resilience.toProblem(rejected[0])!;
+    const problem = toProblem(resilience, rejected[0])!;
     expect({ status: problem.getStatus(), code: problem.code }).toEqual({ status: 503, code: 'SERVICE_UNAVAILABLE' });
     expect(problem.extras.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     expect(provider.requestCount).toBe(3);

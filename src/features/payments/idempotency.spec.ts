@@ -1,5 +1,4 @@
-import { canonicalRequest, requestHash, requireIdempotencyKey } from './idempotency';
-import { ProblemException } from '../../platform/problems';
+import { canonicalRequest, requestHash } from './idempotency';
 
 const base = { amount: 100, currency: 'EUR', recipientId: '6F1C2A9E-4B7D-4C1E-9A3F-2D5E8B7C1A00', reference: 'x' };
 
@@ -23,26 +22,4 @@ describe('request hash', () => {
       expect(requestHash(canonicalRequest(other))).not.toBe(hash);
     }
   });
-});
-
-describe('requireIdempotencyKey', () => {
-  it.each(['abcdefgh', 'A'.repeat(64), 'order_2026-11-28_0001'])('accepts %s', (key) => {
-    expect(requireIdempotencyKey(key)).toBe(key);
-  });
-
-  it.each([undefined, '', 'abcdefg', 'a'.repeat(65), 'has space1', 'semi;colon', ['abcdefgh', 'abcdefgh']])(
-    'refuses %p with a 400 naming the header',
-    (value) => {
-      let error: unknown;
-      try {
-        requireIdempotencyKey(value);
-      } catch (e) {
-        error = e;
-      }
-      expect(error).toBeInstanceOf(ProblemException);
-      expect((error as ProblemException).extras.errors).toEqual([
-        expect.objectContaining({ field: 'Idempotency-Key' }),
-      ]);
-    },
-  );
 });

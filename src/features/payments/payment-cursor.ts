@@ -1,5 +1,3 @@
-import { validationProblem } from '../../platform/problems';
-
 export interface PaymentCursor {
   createdAt: Date;
   id: string;
@@ -16,13 +14,13 @@ export function encodePaymentCursor(cursor: PaymentCursor): string {
   return Buffer.from(`${cursor.createdAt.getTime()}.${cursor.id}`, 'utf8').toString('base64url');
 }
 
-/** The decoded cursor, or a 400 naming `cursor`. */
-export function decodePaymentCursor(value: string): PaymentCursor {
+/** The decoded cursor, or undefined when `value` is not one (the edge answers 400 naming `cursor`). */
+export function decodePaymentCursor(value: string): PaymentCursor | undefined {
   const text = Buffer.from(value, 'base64url').toString('utf8');
   const match = /^(\d{1,15})\.(.+)$/.exec(text);
   if (match && UUID.test(match[2])) {
     const createdAt = new Date(Number(match[1]));
     if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: match[2] };
   }
-  throw validationProblem([{ field: 'cursor', message: 'must be a nextCursor from a previous page' }]);
+  return undefined;
 }

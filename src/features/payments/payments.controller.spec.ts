@@ -1,6 +1,5 @@
 import { randomUUID } from 'node:crypto';
 import { controllerApp, type ControllerApp } from '../../../test/helpers/controller-app';
-import { ErrorCode, problem } from '../../platform/problems';
 import type { PaymentView } from './dto/payment.view';
 import { paymentsConfig } from './payments.config';
 import { PaymentsController } from './payments.controller';
@@ -57,7 +56,7 @@ describe('PaymentsController (fake service)', () => {
 
   it('answers POST with the status and Location the service decided, passing the caller and the key', async () => {
     const payment = view();
-    payments.create.mockResolvedValue({ status: 201, body: payment });
+    payments.create.mockResolvedValue({ kind: 'charged', receipt: payment });
     const res = await api.request({ method: 'POST', url: '/v1/payments', token, headers: key, body });
     expect(res.status).toBe(201);
     expect(res.headers.location).toBe(`/v1/payments/${payment.id}`);
@@ -82,8 +81,8 @@ describe('PaymentsController (fake service)', () => {
     expect(payments.create).not.toHaveBeenCalled();
   });
 
-  it('renders what the service refuses as its problem (409 IDEMPOTENCY_CONFLICT)', async () => {
-    payments.create.mockRejectedValue(problem(ErrorCode.IDEMPOTENCY_CONFLICT, 'another body'));
+  it('maps the outcome the service returns to its problem (another body: 409 IDEMPOTENCY_CONFLICT)', async () => {
+    payments.create.mockResolvedValue({ kind: 'key-reused-with-another-body' });
     const res = await api.request({ method: 'POST', url: '/v1/payments', token, headers: key, body });
     expect(res.status).toBe(409);
     expect(res.headers['content-type']).toMatch(/^application\/problem\+json/);
@@ -95,7 +94,7 @@ describe('PaymentsController (fake service)', () => {
     expect(bad.status).toBe(400);
     expect(bad.body).toMatchObject({ errors: [{ field: 'id' }] });
     const payment = view();
-    payments.findOne.mockResolvedValue(payment);
+    payments.findOne.mockResolvedValue({ ...payment, createdAt: new Date(payment.createdAt) });
     const found = await api.request({ method: 'GET', url: `/v1/payments/${payment.id}`, token });
     expect(found.status).toBe(200);
     expect(found.body).toEqual(payment);
@@ -103,7 +102,7 @@ describe('PaymentsController (fake service)', () => {
   });
 
   it('GET /v1/payments passes the validated query and refuses a limit above 100', async () => {
-    payments.list.mockResolvedValue({ items: [], nextCursor: null });
+    payments.list.mockResolvedValue({ items: [], more: false });
     const res = await api.request({ method: 'GET', url: '/v1/payments?limit=5&status=pending', token });
     expect(res.status).toBe(200);
     expect(payments.list).toHaveBeenCalledWith(

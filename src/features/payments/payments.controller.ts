@@ -8,13 +8,16 @@ import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
 import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
-import { validationProblem } from '../../platform/problems';
+import { problem, validationProblem } from '../../platform/problems';
+import { PaymentStatus } from '../../generated/prisma/client';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { CreatePaymentDto } from './dto/create-payment.dto';
 import { ListPaymentsQuery } from './dto/list-payments.query';
 import { PaymentPageView } from './dto/payment-page.view';
-import { PaymentView } from './dto/payment.view';
+import { PaymentView, receiptView, toPaymentView } from './dto/payment.view';
 import { IdempotencyKey } from './idempotency-key.decorator';
+import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
+import { creationProblem } from './payment-problems';
 import { PaymentsService } from './payments.service';
 
 /** `:id` must be a UUID: 400 naming `id` otherwise (it cannot name any payment). */
@@ -66,9 +69,12 @@ export class PaymentsController {
     @Body(AllowedCurrencyPipe) body: CreatePaymentDto,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PaymentView> {
-    const result = await this.payments.create(user, idempotencyKey, body);
-    void reply.status(result.status).header('location', `/v1/payments/${result.body.id}`);
-    return result.body;
+    const outcome = await this.payments.create(user, idempotencyKey, body);
+    if (outcome.kind !== 'charged' && outcome.kind !== 'replayed') throw creationProblem(outcome);
+    const { httpStatus, receipt } =
+      outcome.kind === 'replayed' ? outcome : { httpStatus: HttpStatus.CREATED, receipt: outcome.receipt };
+    void reply.status(httpStatus).header('location', `/v1/payments/${receipt.id}`);
+    return receiptView(receipt);
   }
 
   @Get()
@@ -77,15 +83,40 @@ export class PaymentsController {
     description: 'Newest first, cursor-paginated (`limit` at most 100), optional `status`; admins may add `userId`.',
   })
   @ApiOkResponse({ type: PaymentPageView, description: "The caller's payments, newest first" })
-  list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQuery): Promise<PaymentPageView> {
-    return this.payments.list(user, query);
+  async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQuery): Promise<PaymentPageView> {
+    const userId = query.userId?.toLowerCase() ?? user.id;
+    // A user naming someone else is refused (403), not silently shown their own list.
+    if (userId !== user.id && user.role !== 'admin') {
+      throw problem(ErrorCode.FORBIDDEN, 'Only admins may list the payments of another user (userId).');
+    }
+    const after = query.cursor === undefined ? undefined : decodePaymentCursor(query.cursor);
+    if (query.cursor !== undefined && !after) {
+      throw validationProblem([{ field: 'cursor', message: 'must be a nextCursor from a previous page' }]);
+    }
+    const page = await this.payments.list(user, {
+      userId,
+      status: query.status ? PaymentStatus[query.status] : undefined,
+      after,
+      limit: query.limit,
+    });
+    const last = page.items[page.items.length - 1];
+    return {
+      items: page.items.map(toPaymentView),
+      nextCursor: page.more && last ? encodePaymentCursor(last) : null,
+    };
   }
 
   @Get(':id')
   @ApiOperation({ summary: 'Read a payment', description: "Your own payment (admins: anyone's); 404 otherwise." })
   @ApiProblems(ErrorCode.NOT_FOUND)
   @ApiResponse({ status: HttpStatus.OK, type: PaymentView })
-  findOne(@CurrentUser() user: AuthenticatedUser, @Param('id', paymentIdPipe()) id: string): Promise<PaymentView> {
-    return this.payments.findOne(user, id);
+  async findOne(
+    @CurrentUser() user: AuthenticatedUser,
+    @Param('id', paymentIdPipe()) id: string,
+  ): Promise<PaymentView> {
+    const payment = await this.payments.findOne(user, id);
+    // Someone else's payment is indistinguishable from a missing one.
+    if (!payment) throw problem(ErrorCode.NOT_FOUND, 'No such payment.');
+    return toPaymentView(payment);
   }
 }

@@ -14,6 +14,9 @@ import { PAYMENT_PROVIDER } from './provider/payment-provider';
 import { PaymentBacklogDetail, PaymentBacklogMonitor } from './reconciliation/payment-backlog';
 import { PaymentReconciler } from './reconciliation/payment-reconciler';
 import { ReconciliationRepository } from './reconciliation/reconciliation.repository';
+import { PaymentWebhooks } from './webhooks/payment-webhooks.service';
+import { PaymentWebhooksController } from './webhooks/payment-webhooks.controller';
+import { WebhookEventsRepository } from './webhooks/webhook-events.repository';
 
 /**
  * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
@@ -21,7 +24,7 @@ import { ReconciliationRepository } from './reconciliation/reconciliation.reposi
  */
 @Module({
   imports: [TokensModule, UsersModule, ResilienceModule, TerminusModule],
-  controllers: [PaymentsController],
+  controllers: [PaymentsController, PaymentWebhooksController],
   providers: [
     PaymentsService,
     PaymentSettlement,
@@ -33,6 +36,8 @@ import { ReconciliationRepository } from './reconciliation/reconciliation.reposi
     PaymentReconciler,
     PaymentBacklogMonitor,
     PaymentBacklogDetail,
+    PaymentWebhooks,
+    WebhookEventsRepository,
   ],
   exports: [PaymentsService, PaymentBacklogMonitor, PaymentBacklogDetail],
 })

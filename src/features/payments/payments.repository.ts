@@ -4,7 +4,8 @@ import { Payment, PaymentStatus, Prisma } from '../../generated/prisma/client';
 import { PrismaService } from '../../platform/database/prisma.service';
 import { isUniqueViolation } from '../../platform/database/unique-violation';
 import type { CanonicalPaymentRequest } from './idempotency';
-import type { PaymentView } from './dto/payment.view';
+import { PaymentReceipt, receiptOf } from './payment-receipt';
+import { PaymentTransition, ProviderReport, transitionFor } from './payment-transitions';
 
 /**
  * What claiming an Idempotency-Key found. Only `owner` may call the provider; `fresh` says the
@@ -12,29 +13,70 @@ import type { PaymentView } from './dto/payment.view';
  */
 export type Claim =
   | { kind: 'owner'; payment: Payment; fresh: boolean }
-  | { kind: 'replay'; status: number; body: PaymentView }
+  | { kind: 'replay'; status: number; body: PaymentReceipt }
   | { kind: 'other-body' }
   | { kind: 'in-progress' };
 
-/** The provider's charge id already backs another payment: it is never attached to a second one. */
-export class ChargeBacksAnotherPaymentError extends Error {
-  constructor() {
-    super('the charge already backs another payment');
-    this.name = 'ChargeBacksAnotherPaymentError';
-  }
-}
-
-export interface PaymentUpdate {
-  status: PaymentStatus;
-  providerChargeId: string | null;
-}
-
-/** A payment by id, limited to its owner unless $2 is null (an admin's read). */
-const FIND_PAYMENT_SQL = `SELECT id, user_id AS "userId", amount, currency, recipient_id AS "recipientId", reference,
+/** Every column of `payments`, named as the Payment model's fields (raw reads return the model's shape). */
+export const PAYMENT_COLUMNS = `id, user_id AS "userId", amount, currency, recipient_id AS "recipientId", reference,
   status, provider_charge_id AS "providerChargeId", idempotency_key AS "idempotencyKey",
   provider_key AS "providerKey", reconcile_attempts AS "reconcileAttempts",
-  next_reconcile_at AS "nextReconcileAt", created_at AS "createdAt", updated_at AS "updatedAt"
+  next_reconcile_at AS "nextReconcileAt", failure_reason AS "failureReason",
+  created_at AS "createdAt", updated_at AS "updatedAt"`;
+
+/** A payment by id, limited to its owner unless $2 is null (an admin's read). */
+const FIND_PAYMENT_SQL = `SELECT ${PAYMENT_COLUMNS}
   FROM payments WHERE id = $1 AND ($2::uuid IS NULL OR user_id = $2::uuid)`;
+
+/** A report applied to a payment: what it did, and the payment as it is now. */
+export interface RecordedReport {
+  transition: PaymentTransition;
+  payment: Payment;
+}
+
+/**
+ * Applies `transition` to the locked `payment` inside `tx`. A charge id that already backs another
+ * payment turns the transition into a conflict (checked under the row lock; the unique index is the
+ * last word). The stored answer of the payment's Idempotency-Key is filled in when it has none yet
+ * (a replay then answers at once); `releaseLease` also ends the caller's lease.
+ */
+export async function applyTransition(
+  tx: Prisma.TransactionClient,
+  payment: Payment,
+  transition: PaymentTransition,
+  releaseLease: boolean,
+): Promise<RecordedReport> {
+  let current = payment;
+  let applied = transition;
+  if (transition.kind === 'apply' && transition.providerChargeId !== null) {
+    const other = await tx.$queryRaw<{ id: string }[]>`
+      SELECT id FROM payments WHERE provider_charge_id = ${transition.providerChargeId} AND id <> ${payment.id}::uuid`;
+    if (other.length > 0) applied = { kind: 'conflict', why: 'the charge already backs another payment' };
+  }
+  if (applied.kind === 'apply') {
+    current = await tx.payment.update({
+      where: { id: payment.id },
+      data: {
+        status: applied.status,
+        providerChargeId: applied.providerChargeId,
+        failureReason: applied.failureReason,
+      },
+    });
+  }
+  if (applied.kind !== 'conflict' && current.status !== PaymentStatus.unknown) {
+    const receipt = JSON.stringify(receiptOf(current));
+    await tx.$executeRaw`
+      UPDATE idempotency_keys SET
+        response_status = COALESCE(response_status, 201),
+        response_body = COALESCE(response_body, ${receipt}::jsonb),
+        locked_until = CASE WHEN ${releaseLease}::boolean THEN NULL ELSE locked_until END,
+        updated_at = now()
+      WHERE payment_id = ${payment.id}::uuid`;
+  } else if (releaseLease) {
+    await tx.idempotencyKey.updateMany({ where: { paymentId: payment.id }, data: { lockedUntil: null } });
+  }
+  return { transition: applied, payment: current };
+}
 
 /** The answer a stored key gives by itself: another body, or a finished response. */
 function settledClaim(
@@ -43,7 +85,7 @@ function settledClaim(
 ): Claim | undefined {
   if (record.requestHash !== hash) return { kind: 'other-body' };
   if (record.responseStatus !== null && record.responseBody !== null) {
-    return { kind: 'replay', status: record.responseStatus, body: record.responseBody as unknown as PaymentView };
+    return { kind: 'replay', status: record.responseStatus, body: record.responseBody as unknown as PaymentReceipt };
   }
   return undefined;
 }
@@ -118,44 +160,63 @@ export class PaymentsRepository {
   }
 
   /**
-   * The provider gave a definitive answer: record it and the response every replay will get.
-   * Throws ChargeBacksAnotherPaymentError (and records nothing) when the charge id already backs
-   * another payment: a charge is never attached to two payments.
+   * The provider said something about this payment (the caller holds its lease): decides under the
+   * row lock what it changes (transitionFor), records it and the answer replays will get, and ends
+   * the lease. A concurrent webhook may have settled the payment meanwhile; the rule then keeps it.
    */
-  async complete(
-    payment: Payment,
-    update: PaymentUpdate,
-    responseStatus: number,
-    toView: (payment: Payment) => PaymentView,
-  ): Promise<PaymentView> {
+  async record(paymentId: string, report: ProviderReport): Promise<RecordedReport> {
     try {
-      return await this.prisma.$transaction(async (tx) => {
-        const updated = await tx.payment.update({ where: { id: payment.id }, data: update });
-        const view = toView(updated);
-        await tx.idempotencyKey.update({
-          where: { paymentId: payment.id },
-          data: { responseStatus, responseBody: view as unknown as Prisma.InputJsonObject, lockedUntil: null },
-        });
-        return view;
-      });
+      return await this.recordOnce(paymentId, report);
     } catch (error) {
-      if (isUniqueViolation(error) && update.providerChargeId !== null) throw new ChargeBacksAnotherPaymentError();
-      throw error;
+      // A charge attached to another payment between our check and our update: the check now sees it.
+      if (!isUniqueViolation(error)) throw error;
+      return this.recordOnce(paymentId, report);
     }
+  }
+
+  private recordOnce(paymentId: string, report: ProviderReport): Promise<RecordedReport> {
+    return this.prisma.$transaction(async (tx) => {
+      const [payment] = await tx.$queryRawUnsafe<Payment[]>(
+        `SELECT ${PAYMENT_COLUMNS} FROM payments WHERE id = $1::uuid FOR UPDATE`,
+        paymentId,
+      );
+      if (!payment) throw new Error(`payment ${paymentId} vanished while its lease was held`);
+      return applyTransition(tx, payment, transitionFor(payment, report), true);
+    });
   }
 
   /**
    * The provider was never called for this freshly created payment (breaker or bulkhead refused):
    * remove it and its key, as if the request had not happened, so the refusal (503) is the whole
-   * truth and a retry with the same key starts over. Only while it is still `unknown`.
+   * truth and a retry with the same key starts over. The gateway's role may not DELETE payments:
+   * the owner's function does it, and only while the payment has never been anything but
+   * `unknown` (no charge, no stored answer, no reconciliation attempt; see its migration).
    */
   async abandon(payment: Payment): Promise<void> {
-    await this.prisma.payment.deleteMany({ where: { id: payment.id, status: PaymentStatus.unknown } });
+    await this.prisma.$queryRaw`SELECT gateway_discard_unsent_payment(${payment.id}::uuid)`;
   }
 
-  /** No definitive answer: give up the lease at once so a replay can ask the provider again. */
-  async release(payment: Payment): Promise<void> {
-    await this.prisma.idempotencyKey.update({ where: { paymentId: payment.id }, data: { lockedUntil: null } });
+  /**
+   * No definitive answer: give up the lease at once so a replay can ask the provider again.
+   * `quietUntil`: the reconciler does not ask about it before then (a call of ours may still be
+   * under way at the provider, so "no charge yet" would not mean "never charged").
+   */
+  async release(payment: Payment, quietUntil?: Date): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.idempotencyKey.updateMany({ where: { paymentId: payment.id }, data: { lockedUntil: null } }),
+      ...(quietUntil
+        ? [
+            this.prisma.payment.updateMany({
+              where: {
+                id: payment.id,
+                status: PaymentStatus.unknown,
+                OR: [{ nextReconcileAt: null }, { nextReconcileAt: { lt: quietUntil } }],
+              },
+              data: { nextReconcileAt: quietUntil },
+            }),
+          ]
+        : []),
+    ]);
   }
 
   /**

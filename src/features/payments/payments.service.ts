@@ -1,15 +1,12 @@
-import { HttpStatus, Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { ProviderResilience } from './resilience/provider-resilience';
 import { resilienceConfig } from './resilience/resilience.config';
-import { ErrorCode, problem } from '../../platform/problems';
-import { CreatePaymentDto } from './dto/create-payment.dto';
-import { ListPaymentsQuery } from './dto/list-payments.query';
-import { PaymentPageView } from './dto/payment-page.view';
-import { PaymentView, toPaymentView } from './dto/payment.view';
-import { PaymentStatus } from '../../generated/prisma/client';
-import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
-import { canonicalRequest, idempotencyProblems, requestHash } from './idempotency';
+import { Payment, PaymentStatus } from '../../generated/prisma/client';
+import { PaymentCursor } from './payment-cursor';
+import { canonicalRequest, PaymentRequest, requestHash } from './idempotency';
+import type { PaymentCreation } from './payment-outcomes';
+import { receiptOf } from './payment-receipt';
 import { paymentLeaseMs } from './payment-lease';
 import { PaymentSettlement } from './payment-settlement';
 import { PaymentsRepository } from './payments.repository';
@@ -19,10 +16,18 @@ export interface PaymentActor {
   role: 'user' | 'admin';
 }
 
-export interface CreatedPayment {
-  /** HTTP status to answer (the first answer's, on a replay). */
-  status: number;
-  body: PaymentView;
+/** What a listing asks for (the HTTP edge has validated and decoded it). */
+export interface PaymentListing {
+  userId?: string;
+  status?: PaymentStatus;
+  after?: PaymentCursor;
+  limit: number;
+}
+
+/** One page of payments, and whether another follows. */
+export interface PaymentPage {
+  items: Payment[];
+  more: boolean;
 }
 
 @Injectable()
@@ -45,7 +50,7 @@ export class PaymentsService {
    * the payment calls the provider, always with the payment's own provider key, so the provider
    * never charges it twice and never confuses it with another user's payment.
    */
-  async create(actor: PaymentActor, idempotencyKey: string, body: CreatePaymentDto): Promise<CreatedPayment> {
+  async create(actor: PaymentActor, idempotencyKey: string, body: PaymentRequest): Promise<PaymentCreation> {
     const request = canonicalRequest(body);
     const hash = requestHash(request);
     // While the breaker refuses calls no charge can start: answer CIRCUIT_OPEN after one read (a
@@ -53,52 +58,57 @@ export class PaymentsService {
     // half-open delay has passed the request goes on and becomes the probe.
     const claim = this.resilience.admitsNewCall()
       ? await this.payments.claim(actor.id, idempotencyKey, hash, request, this.leaseMs)
-      : ((await this.payments.settled(actor.id, idempotencyKey, hash)) ?? this.resilience.circuitOpen());
+      : await this.payments.settled(actor.id, idempotencyKey, hash);
+    if (!claim) {
+      this.resilience.refuseWhileOpen();
+      return this.trouble('circuit-open');
+    }
     switch (claim.kind) {
       case 'other-body':
-        throw idempotencyProblems.otherBody();
+        return { kind: 'key-reused-with-another-body' };
       case 'in-progress':
-        throw idempotencyProblems.inProgress();
+        return { kind: 'key-in-progress' };
       case 'replay':
-        return { status: claim.status, body: claim.body };
+        return { kind: 'replayed', httpStatus: claim.status, receipt: claim.body };
       case 'owner': {
-        const result = await this.settlement.settle(claim.payment, claim.fresh);
-        if (result.kind === 'settled') return { status: HttpStatus.CREATED, body: result.view };
-        if (result.kind === 'unknown') {
-          this.logger.warn(`Payment ${claim.payment.id}: charge outcome unknown (${result.reason})`);
+        const result = await this.settlement.charge(claim.payment, claim.fresh);
+        switch (result.kind) {
+          case 'settled':
+          case 'still-pending':
+            return { kind: 'charged', receipt: receiptOf(result.payment) };
+          case 'unsettled':
+            this.logger.warn(`Payment ${claim.payment.id}: charge outcome unknown (${result.trouble})`);
+            return this.trouble(result.trouble);
+          case 'contradicted':
+            return this.trouble('contradicted');
+          case 'abandoned':
+            return this.trouble(result.trouble);
         }
-        throw result.problem;
       }
     }
   }
 
-  /**
-   * The caller's payments, newest first (admins may name another user). A user naming someone
-   * else is refused (403), not silently shown their own list.
-   */
-  async list(actor: PaymentActor, query: ListPaymentsQuery): Promise<PaymentPageView> {
-    const userId = query.userId?.toLowerCase() ?? actor.id;
-    if (userId !== actor.id && actor.role !== 'admin') {
-      throw problem(ErrorCode.FORBIDDEN, 'Only admins may list the payments of another user (userId).');
-    }
-    const after = query.cursor === undefined ? undefined : decodePaymentCursor(query.cursor);
-    const rows = await this.payments.list(userId, {
-      status: query.status ? PaymentStatus[query.status] : undefined,
-      after,
-      limit: query.limit,
-    });
-    const page = rows.slice(0, query.limit);
-    const last = page[page.length - 1];
-    return {
-      items: page.map(toPaymentView),
-      nextCursor: rows.length > query.limit && last ? encodePaymentCursor(last) : null,
-    };
+  private trouble(trouble: Extract<PaymentCreation, { kind: 'provider-trouble' }>['trouble']): PaymentCreation {
+    return trouble === 'circuit-open'
+      ? { kind: 'provider-trouble', trouble, retryAfterSeconds: this.resilience.retryAfterSeconds() }
+      : { kind: 'provider-trouble', trouble };
   }
 
-  async findOne(actor: PaymentActor, id: string): Promise<PaymentView> {
-    const payment = await this.payments.find(id, actor.id, actor.role === 'admin');
-    // Someone else's payment is indistinguishable from a missing one.
-    if (!payment) throw problem(ErrorCode.NOT_FOUND, 'No such payment.');
-    return toPaymentView(payment);
+  /**
+   * The caller's payments (or, for an admin, the named user's), newest first. The edge refuses a
+   * user naming someone else before it gets here.
+   */
+  async list(actor: PaymentActor, listing: PaymentListing): Promise<PaymentPage> {
+    const rows = await this.payments.list(listing.userId ?? actor.id, {
+      status: listing.status,
+      after: listing.after,
+      limit: listing.limit,
+    });
+    return { items: rows.slice(0, listing.limit), more: rows.length > listing.limit };
+  }
+
+  /** The payment if the actor may see it (owner or admin); someone else's is the same as none. */
+  findOne(actor: PaymentActor, id: string): Promise<Payment | undefined> {
+    return this.payments.find(id, actor.id, actor.role === 'admin');
   }
 }

@@ -259,6 +259,26 @@ export class Environment {
   @IntRange(100, 3_600_000)
   PAYMENT_RECONCILE_INTERVAL_MS = 30_000;
 
+  /**
+   * The key the provider signs webhooks with (HMAC-SHA256). Unset: POST /v1/webhooks/payment-provider
+   * answers 404 and pending payments settle by status queries only.
+   */
+  @IsOptional()
+  @IsString()
+  @MinLength(32)
+  PAYMENT_PROVIDER_WEBHOOK_SECRET?: string = undefined;
+
+  /** Older webhook signing keys still accepted during a rotation (comma-separated). */
+  @IsOptional()
+  @IsString({ each: true })
+  @MinLength(32, { each: true })
+  @Transform(toList)
+  PAYMENT_PROVIDER_WEBHOOK_SECRET_PREVIOUS: string[] = [];
+
+  /** Largest allowed distance (either direction) between a webhook's signed timestamp and now. */
+  @IntRange(1, 86400)
+  PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300;
+
   /** Most password hashes computed at once per instance; excess logins answer 503. */
   @IntRange(1, 256)
   PASSWORD_HASH_CONCURRENCY = 4;

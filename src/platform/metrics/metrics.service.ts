@@ -24,6 +24,17 @@ export const LOCKOUT_SCOPES = ['account_client', 'account', 'client'] as const;
 export const PROVIDER_CALL_OUTCOMES = ['success', 'error', 'timeout', 'circuit_open', 'bulkhead_full'] as const;
 export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
 export const CIRCUITS = ['payment_provider'] as const;
+/** What became of a webhook delivery (gateway_webhook_events_total{outcome}). */
+export const WEBHOOK_OUTCOMES = [
+  'applied',
+  'ignored',
+  'duplicate',
+  'conflict',
+  'orphan',
+  'bad_signature',
+  'stale',
+  'malformed',
+] as const;
 export const DB_POOL_STATES = ['idle', 'active', 'waiting'] as const;
 /** What a label outside its closed list is recorded as. */
 export const OTHER = 'other';
@@ -33,6 +44,7 @@ export type LockoutScope = (typeof LOCKOUT_SCOPES)[number];
 export type ProviderCallOutcome = (typeof PROVIDER_CALL_OUTCOMES)[number];
 export type PaymentStatusLabel = (typeof PAYMENT_STATUSES)[number];
 export type CircuitName = (typeof CIRCUITS)[number];
+export type WebhookOutcome = (typeof WEBHOOK_OUTCOMES)[number];
 export type CircuitStateName = 'closed' | 'half-open' | 'open' | 'isolated';
 
 export interface DbPoolCounts {
@@ -88,6 +100,7 @@ export class MetricsService {
   private readonly refreshReuse: Counter;
   private readonly providerCalls: Counter<'outcome'>;
   private readonly payments: Counter<'status'>;
+  private readonly webhookEvents: Counter<'outcome'>;
 
   private readonly circuits = new Map<string, () => CircuitStateName>();
   private hashQueue?: () => number;
@@ -160,6 +173,12 @@ export class MetricsService {
       labelNames: ['status'],
       registers,
     });
+    this.webhookEvents = new Counter({
+      name: 'gateway_webhook_events_total',
+      help: 'Payment provider webhook deliveries by outcome (bad_signature, stale and malformed changed nothing).',
+      labelNames: ['outcome'],
+      registers,
+    });
 
     const circuitState: Gauge<'circuit'> = new Gauge({
       name: 'gateway_circuit_state',
@@ -225,6 +244,7 @@ export class MetricsService {
     for (const status of PAYMENT_STATUSES) this.payments.inc({ status }, 0);
     for (const scope of LOCKOUT_SCOPES) this.lockouts.inc({ scope }, 0);
     this.passwordVerifications.inc(0);
+    for (const outcome of WEBHOOK_OUTCOMES) this.webhookEvents.inc({ outcome }, 0);
     this.refreshRotations.inc(0);
     this.refreshReuse.inc(0);
 
@@ -279,6 +299,10 @@ export class MetricsService {
 
   paymentStatus(status: string): void {
     this.payments.inc({ status: bounded(status, PAYMENT_STATUSES) });
+  }
+
+  webhookEvent(outcome: WebhookOutcome): void {
+    this.webhookEvents.inc({ outcome });
   }
 
   /** `state` is read on every scrape. */

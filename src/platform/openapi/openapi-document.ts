@@ -171,6 +171,17 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
     .addTag('auth', 'Login, refresh-token rotation, logout and the current identity')
     .addTag('payments', 'Idempotent payments charged through the payment provider')
     .addTag('admin', 'User administration (admin role only)')
+    .addTag('webhooks', 'Signed events from the payment provider (no bearer token: the provider signs)')
+    .addApiKey(
+      {
+        type: 'apiKey',
+        in: 'header',
+        name: 'Provider-Signature',
+        description:
+          '`t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<raw body>">`, one or more `v1` entries, keyed with PAYMENT_PROVIDER_WEBHOOK_SECRET',
+      },
+      'providerSignature',
+    )
     .addBearerAuth({
       type: 'http',
       scheme: 'bearer',

@@ -29,6 +29,15 @@ export const SECRET_VARIABLES: readonly SecretVariable[] = [
     list: true,
   },
   { name: 'PAYMENT_PROVIDER_API_KEY', protects: 'credential for charging money at the payment provider' },
+  {
+    name: 'PAYMENT_PROVIDER_WEBHOOK_SECRET',
+    protects: 'key the provider signs webhooks with: whoever has it can settle payments by forged events',
+  },
+  {
+    name: 'PAYMENT_PROVIDER_WEBHOOK_SECRET_PREVIOUS',
+    protects: 'older webhook signing keys still accepted during rotation',
+    list: true,
+  },
 ];
 
 const PLACEHOLDER_WORDS =

@@ -165,17 +165,31 @@ export function parseJsonBody(
 }
 
 /**
+ * Route config (`@RouteConfig(RAW_JSON_BODY)`) for a route that must see the exact bytes it was
+ * sent (a signed webhook): its JSON body is handed over unparsed, as a Buffer, within the same
+ * size limit. The route parses it itself (parseJsonBody) once it has checked the signature.
+ */
+export const RAW_JSON_BODY = { rawJsonBody: true } as const;
+
+function wantsRawBody(request: FastifyRequest): boolean {
+  const config = request.routeOptions?.config as { rawJsonBody?: unknown } | undefined;
+  return config?.rawJsonBody === true;
+}
+
+/**
  * Replaces Fastify's JSON parser (secure-json-parse) with parseJsonBody: same size limit, plus the
- * shape bounds, and `__proto__` answers as a forbidden key rather than as invalid JSON.
+ * shape bounds, and `__proto__` answers as a forbidden key rather than as invalid JSON. Routes
+ * configured with RAW_JSON_BODY get the raw bytes instead.
  */
 export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: number): void {
   instance.removeContentTypeParser('application/json');
   instance.addContentTypeParser(
     'application/json',
-    { parseAs: 'string', bodyLimit },
+    { parseAs: 'buffer', bodyLimit },
     (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
       try {
-        done(null, parseJsonBody(String(body), request.headers['content-type']));
+        if (wantsRawBody(request)) return done(null, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
+        done(null, parseJsonBody(body.toString('utf8'), request.headers['content-type']));
       } catch (error) {
         done(error as Error);
       }

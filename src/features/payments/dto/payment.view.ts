@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Payment } from '../../../generated/prisma/client';
+import { PaymentReceipt, receiptOf } from '../payment-receipt';
 
 /** What the API answers for a payment (POST 201, GET 200). */
 export class PaymentView {
@@ -12,14 +13,19 @@ export class PaymentView {
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
-export function toPaymentView(payment: Payment): PaymentView {
+/** A receipt (stored with an Idempotency-Key) as the API answers it. */
+export function receiptView(receipt: PaymentReceipt): PaymentView {
   return {
-    id: payment.id,
-    status: payment.status,
-    amount: payment.amount,
-    currency: payment.currency,
-    recipientId: payment.recipientId,
-    reference: payment.reference,
-    createdAt: payment.createdAt.toISOString(),
+    id: receipt.id,
+    status: receipt.status,
+    amount: receipt.amount,
+    currency: receipt.currency,
+    recipientId: receipt.recipientId,
+    reference: receipt.reference,
+    createdAt: receipt.createdAt,
   };
+}
+
+export function toPaymentView(payment: Payment): PaymentView {
+  return receiptView(receiptOf(payment));
 }

@@ -5,6 +5,7 @@ import { ProviderResilience } from '../resilience/provider-resilience';
 import { UpstreamTimeoutError, UpstreamUnavailableError } from '../resilience/upstream-errors';
 import {
   ChargeEcho,
+  ChargeLookup,
   ChargeOutcome,
   ChargeRequest,
   PaymentProvider,
@@ -16,7 +17,8 @@ const UPSTREAM = 'payment provider';
 
 /**
  * `POST {PAYMENT_PROVIDER_URL}/charges` through the provider policies (bulkhead, retry, breaker,
- * per-attempt timeout). Each attempt aborts its fetch when its timeout fires.
+ * per-attempt timeout), and `GET {PAYMENT_PROVIDER_URL}/charges?idempotencyKey=` through the same
+ * ones (one breaker for the provider). Each attempt aborts its fetch when its timeout fires.
  */
 @Injectable()
 export class HttpPaymentProvider implements PaymentProvider {
@@ -39,30 +41,59 @@ export class HttpPaymentProvider implements PaymentProvider {
     return this.resilience.execute((signal) => this.attempt(body, idempotencyKey, signal));
   }
 
-  private async attempt(body: string, idempotencyKey: string, signal: AbortSignal): Promise<ChargeOutcome> {
-    let response: Response;
-    let text: string;
+  lookup(idempotencyKey: string): Promise<ChargeLookup> {
+    const url = `${this.chargesUrl}?idempotencyKey=${encodeURIComponent(idempotencyKey)}`;
+    return this.resilience.execute((signal) => this.lookupAttempt(url, signal));
+  }
+
+  private async lookupAttempt(url: string, signal: AbortSignal): Promise<ChargeLookup> {
+    const { response, text } = await this.send(url, { method: 'GET' }, signal);
+    if (response.status === 404) return { kind: 'not-found' };
+    if (response.status !== 200) {
+      // 5xx/429, and any other refusal (a 401 means our key is wrong): no answer about the charge.
+      throw new UpstreamUnavailableError(UPSTREAM, `HTTP ${response.status}`, response.status);
+    }
+    const charge = parseCharge(text);
+    if (!charge) throw new UpstreamUnavailableError(UPSTREAM, 'unreadable answer', response.status);
+    return { kind: 'found', ...charge };
+  }
+
+  private async send(
+    url: string,
+    init: { method: string; headers?: Record<string, string>; body?: string },
+    signal: AbortSignal,
+  ): Promise<{ response: Response; text: string }> {
     try {
-      response = await fetch(this.chargesUrl, {
-        method: 'POST',
+      const response = await fetch(url, {
+        method: init.method,
         headers: {
           authorization: `Bearer ${this.config.providerApiKey}`,
-          'idempotency-key': idempotencyKey,
-          'content-type': 'application/json',
           accept: 'application/json',
+          ...init.headers,
         },
-        body,
+        body: init.body,
         signal,
         redirect: 'error',
       });
-      text = await response.text();
+      return { response, text: await response.text() };
     } catch (error) {
       if (signal.aborted) throw new UpstreamTimeoutError(UPSTREAM);
       // fetch's own message ("fetch failed") plus the socket error code; never the URL's secrets.
       const code = (error as { cause?: { code?: unknown } }).cause?.code;
       throw new UpstreamUnavailableError(UPSTREAM, `network error${typeof code === 'string' ? ` (${code})` : ''}`);
     }
+  }
 
+  private async attempt(body: string, idempotencyKey: string, signal: AbortSignal): Promise<ChargeOutcome> {
+    const { response, text } = await this.send(
+      this.chargesUrl,
+      {
+        method: 'POST',
+        headers: { 'idempotency-key': idempotencyKey, 'content-type': 'application/json' },
+        body,
+      },
+      signal,
+    );
     if (response.status === 429 || response.status >= 500) {
       throw new UpstreamUnavailableError(UPSTREAM, `HTTP ${response.status}`, response.status);
     }

@@ -27,6 +27,10 @@ export interface ChargeEcho {
   recipientId?: string;
 }
 
+/** The provider's answer to the status query: the charge made under a key, or none (404). */
+export type ChargeLookup =
+  { kind: 'found'; chargeId: string; status: ProviderChargeStatus; echo: ChargeEcho } | { kind: 'not-found' };
+
 /** The one interface the payments service talks to; the HTTP client is its implementation. */
 export interface PaymentProvider {
   /**
@@ -36,6 +40,12 @@ export interface PaymentProvider {
    * resilience policies' own BrokenCircuitError / BulkheadRejectedError.
    */
   charge(request: ChargeRequest, idempotencyKey: string): Promise<ChargeOutcome>;
+
+  /**
+   * `GET /charges?idempotencyKey=`: what the provider made under this key, without charging. Same
+   * policies and errors as `charge`.
+   */
+  lookup(idempotencyKey: string): Promise<ChargeLookup>;
 }
 
 export const PAYMENT_PROVIDER = Symbol('PAYMENT_PROVIDER');

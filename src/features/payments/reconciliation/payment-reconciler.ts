@@ -1,13 +1,20 @@
-import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationBootstrap, OnModuleDestroy, Optional } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import type { Payment } from '../../../generated/prisma/client';
 import { ProviderResilience } from '../resilience/provider-resilience';
 import { resilienceConfig } from '../resilience/resilience.config';
 import { paymentsConfig } from '../payments.config';
-import { ErrorCode } from '../../../platform/problems';
+import type { ReconciliationDecision } from '../payment-outcomes';
 import { paymentLeaseMs } from '../payment-lease';
 import { PaymentSettlement } from '../payment-settlement';
 import { ReconciliationRepository } from './reconciliation.repository';
+
+/** The time, for the worker's decisions (module specs drive it by hand). */
+export interface PaymentsClock {
+  now(): number;
+}
+export const PAYMENTS_CLOCK = Symbol('PAYMENTS_CLOCK');
+const SYSTEM_CLOCK: PaymentsClock = { now: () => Date.now() };
 
 /** At most this many payments per run, asked one after another (one provider call at a time). */
 export const RECONCILE_BATCH_SIZE = 20;
@@ -23,10 +30,12 @@ export function reconcileBackoffMs(failedAttempts: number, intervalMs: number, l
 }
 
 /**
- * Settles payments left `unknown` without waiting for their client: a gateway killed mid-call, a
- * client that gave up after a 504. Every PAYMENT_RECONCILE_INTERVAL_MS each instance leases a
- * bounded batch of due payments and asks the provider again with each payment's own provider key,
- * which the provider dedupes, so this never charges twice. It asks only while the breaker admits
+ * Settles payments left `unknown` (a gateway killed mid-call, a client that gave up after a 504) or
+ * `pending` (the provider is still working on the charge) without waiting for their client or a
+ * webhook. Every PAYMENT_RECONCILE_INTERVAL_MS each instance leases a bounded batch of due payments
+ * and asks the provider's status query about each payment's own provider key: it never charges.
+ * No charge under the key (404) settles an `unknown` payment `failed` (`never_charged`): its lease
+ * has expired, so no call of ours with that key is still on its way (docs/payments.md). It asks only while the breaker admits
  * calls: closed, or open with the half-open delay elapsed, in which case its first call is the
  * probe (so the breaker recovers even when no client is paying). Runs never overlap in an
  * instance; across instances the lease keeps one worker per payment.
@@ -46,6 +55,7 @@ export class PaymentReconciler implements OnApplicationBootstrap, OnModuleDestro
     private readonly repository: ReconciliationRepository,
     private readonly settlement: PaymentSettlement,
     private readonly resilience: ProviderResilience,
+    @Optional() @Inject(PAYMENTS_CLOCK) private readonly clock: PaymentsClock = SYSTEM_CLOCK,
   ) {
     this.intervalMs = config.reconcileIntervalMs;
     this.leaseMs = paymentLeaseMs(policies);
@@ -86,7 +96,7 @@ export class PaymentReconciler implements OnApplicationBootstrap, OnModuleDestro
 
   private async reconcile(): Promise<void> {
     if (this.stopping || !this.resilience.admitsNewCall()) return;
-    const batch = await this.repository.leaseDue(new Date(), this.leaseMs, RECONCILE_BATCH_SIZE);
+    const batch = await this.repository.leaseDue(new Date(this.clock.now()), this.leaseMs, RECONCILE_BATCH_SIZE);
     for (let i = 0; i < batch.length; i++) {
       if (this.stopping || !this.resilience.admitsNewCall()) {
         await this.repository.releaseLeases(batch.slice(i));
@@ -96,27 +106,40 @@ export class PaymentReconciler implements OnApplicationBootstrap, OnModuleDestro
     }
   }
 
-  private async reconcileOne(payment: Payment): Promise<void> {
-    const result = await this.settlement.settle(payment, false);
-    const age = Math.round((Date.now() - payment.createdAt.getTime()) / 1000);
+  /** Asks about one leased payment and records what happens to it. */
+  async reconcileOne(payment: Payment): Promise<ReconciliationDecision> {
+    const result = await this.settlement.query(payment);
+    const age = Math.round((this.clock.now() - payment.createdAt.getTime()) / 1000);
     if (result.kind === 'settled') {
       // Ids and status only: no amounts, recipients, keys or provider answers in the log.
       this.logger.log(
-        `Payment ${payment.id} settled by reconciliation: ${result.view.status} ` +
-          `(unknown for ${age} s, ${payment.reconcileAttempts} earlier failed attempt(s))`,
+        `Payment ${payment.id} settled by reconciliation: ${result.payment.status} ` +
+          `(${payment.status} for ${age} s, ${payment.reconcileAttempts} earlier attempt(s))`,
       );
-      return;
+      if (result.payment.status === 'pending') return this.backOff(payment, 'the charge is pending');
+      return { kind: 'settled', status: result.payment.status };
     }
-    if (result.kind === 'abandoned') return; // only a fresh claim can be abandoned; never here
-    const code = result.problem.code;
-    // Refused by our own breaker or bulkhead: the provider was not asked, not this payment's fault.
-    if (code === ErrorCode.CIRCUIT_OPEN || code === ErrorCode.SERVICE_UNAVAILABLE) return;
-    const failures = payment.reconcileAttempts + 1;
-    const backoff = reconcileBackoffMs(failures, this.intervalMs, this.leaseMs);
-    await this.repository.recordFailure(payment, new Date(Date.now() + backoff));
-    this.logger.warn(
-      `Payment ${payment.id} still unknown after reconciliation attempt ${failures} (${result.reason}); ` +
-        `next attempt in ${Math.round(backoff / 1000)} s or later`,
-    );
+    switch (result.kind) {
+      case 'still-pending':
+        return this.backOff(payment, 'the charge is still pending');
+      case 'contradicted':
+        return this.backOff(payment, 'the provider contradicted the payment');
+      case 'abandoned':
+        return { kind: 'skipped' }; // only a fresh claim can be abandoned; never here
+      case 'unsettled':
+        // Refused by our own breaker or bulkhead: the provider was not asked, not this payment's fault.
+        if (result.trouble === 'circuit-open' || result.trouble === 'busy') return { kind: 'skipped' };
+        return this.backOff(payment, result.trouble);
+    }
+  }
+
+  private async backOff(payment: Payment, why: string): Promise<ReconciliationDecision> {
+    const attempts = payment.reconcileAttempts + 1;
+    const backoff = reconcileBackoffMs(attempts, this.intervalMs, this.leaseMs);
+    await this.repository.recordAttempt(payment, new Date(this.clock.now() + backoff));
+    const log = `Payment ${payment.id} still ${payment.status === 'pending' ? 'pending' : 'unsettled'} after reconciliation attempt ${attempts} (${why}); next attempt in ${Math.round(backoff / 1000)} s or later`;
+    if (why === 'the charge is still pending' || why === 'the charge is pending') this.logger.log(log);
+    else this.logger.warn(log);
+    return { kind: 'backed-off', attempts, nextAttemptInMs: backoff, why };
   }
 }

@@ -18,7 +18,7 @@ export class ReconciliationRepository {
   constructor(private readonly prisma: PrismaService) {}
 
   /**
-   * Leases up to `limit` due `unknown` payments (no live lease, backoff elapsed), oldest due first,
+   * Leases up to `limit` due `unknown` or `pending` payments (no live lease, backoff elapsed), oldest due first,
    * in one statement. FOR UPDATE SKIP LOCKED makes concurrent workers skip the rows another is
    * leasing at that moment instead of waiting for them (and re-checks the conditions on rows
    * changed meanwhile), so each payment goes to one worker only.
@@ -30,7 +30,7 @@ export class ReconciliationRepository {
       WHERE k."payment_id" IN (
         SELECT p."id" FROM "payments" AS p
         JOIN "idempotency_keys" AS due ON due."payment_id" = p."id"
-        WHERE p."status" = 'unknown'
+        WHERE p."status" IN ('unknown', 'pending')
           AND (due."locked_until" IS NULL OR due."locked_until" < ${now})
           AND (p."next_reconcile_at" IS NULL OR p."next_reconcile_at" <= ${now})
         ORDER BY p."next_reconcile_at" ASC NULLS FIRST, p."created_at" ASC
@@ -43,19 +43,25 @@ export class ReconciliationRepository {
     return payments.sort((a, b) => a.createdAt.getTime() - b.createdAt.getTime());
   }
 
-  /** A failed attempt for this payment: count it and hold it back until `nextAt`. */
-  async recordFailure(payment: Payment, nextAt: Date): Promise<void> {
-    await this.prisma.payment.updateMany({
-      where: { id: payment.id, status: 'unknown' },
-      data: { reconcileAttempts: { increment: 1 }, nextReconcileAt: nextAt },
-    });
+  /**
+   * An attempt that did not settle this payment: count it, hold it back until `nextAt`, and end the
+   * lease (the settlement already ended it when the provider answered; not when it was contradicted).
+   */
+  async recordAttempt(payment: Payment, nextAt: Date): Promise<void> {
+    await this.prisma.$transaction([
+      this.prisma.payment.updateMany({
+        where: { id: payment.id, status: { in: ['unknown', 'pending'] } },
+        data: { reconcileAttempts: { increment: 1 }, nextReconcileAt: nextAt },
+      }),
+      this.prisma.idempotencyKey.updateMany({ where: { paymentId: payment.id }, data: { lockedUntil: null } }),
+    ]);
   }
 
   /** Gives leases back without an attempt (the worker is stopping, or the breaker refused). */
   async releaseLeases(payments: Payment[]): Promise<void> {
     if (payments.length === 0) return;
     await this.prisma.idempotencyKey.updateMany({
-      where: { paymentId: { in: payments.map((p) => p.id) }, responseStatus: null },
+      where: { paymentId: { in: payments.map((p) => p.id) } },
       data: { lockedUntil: null },
     });
   }

@@ -18,10 +18,14 @@ import {
   TimeoutStrategy,
 } from 'cockatiel';
 import { MetricsService, type ProviderCallOutcome } from '../../../platform/metrics/metrics.service';
-import { ErrorCode, problem, type ProblemException } from '../../../platform/problems';
 import { resilienceConfig } from './resilience.config';
 import { retryDelayMs } from './backoff';
-import { isTransientUpstreamError, UpstreamTimeoutError, UpstreamUnavailableError } from './upstream-errors';
+import {
+  isTransientUpstreamError,
+  type ProviderTrouble,
+  UpstreamTimeoutError,
+  UpstreamUnavailableError,
+} from './upstream-errors';
 
 /** First retry waits ~100 ms, then 200, 400, ... (plus jitter), never more than 2 s. */
 export const RETRY_BASE_DELAY_MS = 100;
@@ -253,35 +257,20 @@ export class ProviderResilience {
     };
   }
 
-  /** Throws the CIRCUIT_OPEN problem (with Retry-After) without calling anything. */
-  circuitOpen(): never {
+  /** Counts a call refused up front because the breaker is open (the caller answers CIRCUIT_OPEN). */
+  refuseWhileOpen(): void {
     this.metrics.providerCall('circuit_open');
-    throw this.toProblem(new BrokenCircuitError()) as ProblemException;
   }
 
   /**
-   * The problem a failed call answers. Everything here is the provider's trouble (or our guard
-   * against it), never the client's: 502/503/504, with Retry-After where waiting helps.
+   * What kind of trouble a failed call was, in payment terms (the HTTP edge maps it to a problem),
+   * or undefined for an error that is not the provider's or our guards' (a bug).
    */
-  toProblem(error: unknown): ProblemException | undefined {
-    if (error instanceof BrokenCircuitError) {
-      return problem(
-        ErrorCode.CIRCUIT_OPEN,
-        'The payment provider is failing; calls are paused. Retry after the indicated delay.',
-        { retryAfterSeconds: this.retryAfterSeconds() },
-      );
-    }
-    if (error instanceof BulkheadRejectedError) {
-      return problem(ErrorCode.SERVICE_UNAVAILABLE, 'Too many payments are in progress. Retry shortly.', {
-        retryAfterSeconds: 1,
-      });
-    }
-    if (error instanceof UpstreamTimeoutError) {
-      return problem(ErrorCode.UPSTREAM_TIMEOUT, 'The payment provider did not answer in time.');
-    }
-    if (error instanceof UpstreamUnavailableError) {
-      return problem(ErrorCode.UPSTREAM_FAILED, 'The payment provider failed to process the request.');
-    }
+  trouble(error: unknown): ProviderTrouble | undefined {
+    if (error instanceof BrokenCircuitError) return 'circuit-open';
+    if (error instanceof BulkheadRejectedError) return 'busy';
+    if (error instanceof UpstreamTimeoutError) return 'timeout';
+    if (error instanceof UpstreamUnavailableError) return 'unavailable';
     return undefined;
   }
 }

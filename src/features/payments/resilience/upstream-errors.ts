@@ -27,3 +27,9 @@ export class UpstreamUnavailableError extends Error {
 export function isTransientUpstreamError(error: unknown): boolean {
   return error instanceof UpstreamTimeoutError || error instanceof UpstreamUnavailableError;
 }
+
+/**
+ * Why a provider call gave no usable answer, in payment terms. `circuit-open` and `busy` (bulkhead
+ * full) are our own guards refusing the call: the provider was not asked.
+ */
+export type ProviderTrouble = 'timeout' | 'unavailable' | 'circuit-open' | 'busy';
