@@ -60,7 +60,7 @@ describe('instance command line and options', () => {
       RATE_LIMIT_GLOBAL_LIMIT: '1000000',
       RATE_LIMIT_AUTH_LIMIT: '1000000',
       LOCKOUT_THRESHOLD: '1000',
-      LOGIN_CLIENT_FAILURE_LIMIT: '1000000',
+      LOGIN_CLIENT_FAILURE_LIMIT: '100000',
       DOCS_ENABLED: 'true',
       HOST: '127.0.0.1',
     });

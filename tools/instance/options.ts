@@ -70,7 +70,7 @@ export function gatewayEnvironment(parts: {
           RATE_LIMIT_AUTH_LIMIT: '1000000',
           LOCKOUT_THRESHOLD: '1000',
           // A scanner sends every failed login from one address.
-          LOGIN_CLIENT_FAILURE_LIMIT: '1000000',
+          LOGIN_CLIENT_FAILURE_LIMIT: '100000',
         }),
   };
 }
