@@ -11,6 +11,7 @@ export const SCENARIO_IDS = [
   'metrics',
   'propagation',
   'soak',
+  'attack',
   'outage',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];

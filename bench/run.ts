@@ -22,6 +22,7 @@ import { printTable } from './lib/report';
 import { redactSecrets, runJson, RUNS_DIR, RUNS_LATEST, stampOf } from './lib/results';
 import { cleanRedisPrefixOnExit, freshDatabase, GATEWAY_SCRIPT, ROOT, spawnServer } from './lib/servers';
 import { parseBenchOptions, ScenarioId, SCENARIO_IDS, UsageError, USAGE } from './options';
+import { attack } from './scenarios/attack';
 import { loginFlood } from './scenarios/login-flood';
 import { metrics } from './scenarios/metrics';
 import { outage } from './scenarios/outage';
@@ -42,6 +43,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
   propagation: ['Admin changes across instances (two gateways)', propagation],
   soak: ['Memory under the soak load (RSS)', soak],
+  attack: ['Credential attacks against the lockout (stuffing, spraying, victim lockout)', attack],
   outage: ['Outage latency (breaker open)', outage],
 };
 

@@ -1,3 +1,4 @@
+import type { AttackFigures } from '../scenarios/attack';
 import type { FloodFigures } from '../scenarios/login-flood';
 import type { OutageFigures } from '../scenarios/outage';
 import type { PeerFigures } from '../scenarios/peer';
@@ -8,7 +9,7 @@ import type { RefreshFigures } from '../scenarios/refresh';
 import type { SoakFigures } from '../scenarios/soak';
 import type { RunResult, StoredScenario, Target } from './context';
 import type { Medians } from './load';
-import type { RatioRange } from './stats';
+import { round, type RatioRange } from './stats';
 
 /** A figure as the table shows it: '-' for none. */
 export function fmt(x: unknown): string {
@@ -99,6 +100,16 @@ export function summary(id: string, s: StoredScenario): string {
       return f.rssMaxMiB !== undefined
         ? `RSS boot ${fmt(f.bootRssMiB)} MiB, before ${fmt(f.rssBeforeMiB)}, under load max ${f.rssMaxMiB} / late median ${f.rssLateMedianMiB} / last ${f.rssLastMiB} MiB; ${f.seconds} s at ${f.connections} connections, ${f.requestsPerSecond} req/s, p99 ${f.p99} ms, ${fmt(f.serverCpuMicrosPerRequest)} µs CPU/req`
         : '';
+    }
+    case 'attack': {
+      const f = figures as Partial<AttackFigures>;
+      if (!f.stuffing || !f.spraying || !f.victim || !f.baseline) return '';
+      return (
+        `stuffing ${f.stuffing.clients} addr x ${f.stuffing.accounts} accts: ${f.stuffing.passwordsVerified} verified, ` +
+        `<= ${f.stuffing.perAccountPerHour}/account/h (mean ${f.stuffing.meanPerAccountPerHour}); users ${f.baseline.bystanderLoginsPerSecond} -> ` +
+        `${f.stuffing.bystanderLoginsPerSecond} logins/s, ${f.stuffing.bystanderLoginsPerSecondAfter} once spent; spraying ${f.spraying.passwordsVerified} verified of ${f.spraying.accountsTried} tried; ` +
+        `victim ${round(f.victim.victimSuccessRate * 100, 1)}% of ${f.victim.victimLogins} logins ok, attackers ${f.victim.passwordsVerified} verified`
+      );
     }
     case 'outage': {
       const f = figures as Partial<OutageFigures>;

@@ -73,6 +73,29 @@ describe('admin routes', () => {
       expectProblem(await adminApi().post('', { email, password: randomPassword(), role: 'user' }), 409, 'CONFLICT');
     });
 
+    it.each(['password1234', 'qwertyuiop123', '1q2w3e4r5t6y'])(
+      'refuses the guessable password %s with 400 naming password, never echoing it, creating nothing',
+      async (password) => {
+        const email = randomEmail();
+        const res = await adminApi().post('', { email, password, role: 'user' });
+        expectProblem(res, 400, 'VALIDATION_FAILED');
+        expect(fieldsOf(res)).toEqual(['password']);
+        expect(res.text).not.toContain(password);
+        const list = await adminApi().get('?pageSize=100');
+        expect(JSON.stringify(list.body)).not.toContain(email);
+      },
+    );
+
+    it('refuses a password built from the email, and takes a passphrase of uncommon words', async () => {
+      const email = randomEmail();
+      const local = email.split('@')[0];
+      const fromEmail = await adminApi().post('', { email, password: `${local}!`, role: 'user' });
+      expectProblem(fromEmail, 400, 'VALIDATION_FAILED');
+      expect(fieldsOf(fromEmail)).toEqual(['password']);
+      const passphrase = await adminApi().post('', { email, password: 'correct horse battery staple', role: 'user' });
+      expect(passphrase.status).toBe(201);
+    });
+
     it.each([
       [{ password: 'long-enough-password', role: 'user' }, 'email'],
       [{ email: 'nope', password: 'long-enough-password', role: 'user' }, 'email'],

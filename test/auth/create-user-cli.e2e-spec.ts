@@ -67,6 +67,16 @@ describe('npm run user:create (dist/features/users/cli/create-user.js)', () => {
     expect((await http(gw.url, 'POST', '/v1/auth/login', { body: { email, password: 'short-pw' } })).status).toBe(401);
   });
 
+  it('rejects a guessable password (password1234) with a non-zero exit and a clear message, creating nothing', async () => {
+    const email = randomEmail();
+    const run = await runCli(['--email', email, '--role', 'user'], 'password1234\n');
+    expect(run.code).toBe(2);
+    expect(run.stderr).toMatch(/too easy to guess/);
+    expect(run.stderr + run.stdout).not.toContain('password1234');
+    const login = await http(gw.url, 'POST', '/v1/auth/login', { body: { email, password: 'password1234' } });
+    expect(login.status).toBe(401);
+  });
+
   it.each([
     [['--role', 'user'], /--email is required/],
     [['--email', 'not-an-email', '--role', 'user'], /not a valid email/],

@@ -8,6 +8,9 @@ import { must } from '../helpers/must';
 const attempt = (gw: TestApp, email: string, password: string) =>
   http(gw.url, 'POST', '/v1/auth/login', { body: { email, password } });
 
+/** Every request of this file comes from 127.0.0.1 (the per-client counters' client). */
+const CLIENT = '127.0.0.1';
+
 describe('account lockout (threshold 3, 60 s)', () => {
   let gw: TestApp;
   let redis: Redis;
@@ -71,16 +74,24 @@ describe('account lockout (threshold 3, 60 s)', () => {
   it('keeps raw emails out of Redis key names and sets the counter with a TTL', async () => {
     const user = await createUser(gw);
     await attempt(gw, user.email, 'wrong-password!');
-    const key = gw.app.get(LockoutService).keyFor(user.email);
-    expect(key).toMatch(/^lockout:\{[0-9a-f]{64}\}$/);
-    expect(key).not.toContain(user.email.split('@')[0]);
-    const full = `${gw.env.REDIS_KEY_PREFIX}${key}`;
-    expect(await redis.get(full)).toBe('1');
-    const ttl = await redis.ttl(full);
-    expect(ttl).toBeGreaterThan(0);
-    expect(ttl).toBeLessThanOrEqual(60);
-    const keys = await redis.keys(`${gw.env.REDIS_KEY_PREFIX}*`);
-    expect(keys.join(' ')).not.toContain('@example.test');
+    const keys = gw.app.get(LockoutService).keys.attempt(user.email, CLIENT);
+    // One hash tag per account (one Cluster slot for all its counters); the client as a digest.
+    expect(keys.pair).toMatch(/^lockout:\{[0-9a-f]{64}\}:client:[0-9a-f]{32}$/);
+    expect(keys.all).toMatch(/^lockout:\{[0-9a-f]{64}\}:all$/);
+    expect(keys.byClient).toMatch(/^lockout:by-client:\{[0-9a-f]{32}\}$/);
+    for (const key of [keys.pair, keys.all, keys.byClient]) {
+      expect(key).not.toContain(user.email.split('@')[0]);
+      const full = `${gw.env.REDIS_KEY_PREFIX}${key}`;
+      // The client's counter across accounts also holds this suite's earlier failures.
+      const count = Number(await redis.get(full));
+      expect({ key, counted: key === keys.byClient ? count >= 1 : count === 1 }).toEqual({ key, counted: true });
+      const ttl = await redis.ttl(full);
+      expect(ttl).toBeGreaterThan(0);
+      expect(ttl).toBeLessThanOrEqual(60);
+    }
+    const names = (await redis.keys(`${gw.env.REDIS_KEY_PREFIX}*`)).join(' ');
+    expect(names).not.toContain('@example.test');
+    expect(names).not.toContain(CLIENT);
   });
 
   it('lets a burst of 30 parallel guesses have at most the threshold (3) verified, the rest 423', async () => {
@@ -89,7 +100,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     const statuses = results.map((r) => r.status);
     expect(statuses.filter((s) => s === 401)).toHaveLength(3);
     expect(statuses.filter((s) => s === 423)).toHaveLength(27);
-    const full = `${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keyFor(user.email)}`;
+    const full = `${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keys.attempt(user.email, CLIENT).pair}`;
     expect(await redis.get(full)).toBe('3');
     expect(await redis.ttl(full)).toBeGreaterThan(0);
     expectProblem(await attempt(gw, user.email, user.password), 423, 'ACCOUNT_LOCKED');
@@ -98,9 +109,9 @@ describe('account lockout (threshold 3, 60 s)', () => {
   it('reports the lock through LockoutService.status', async () => {
     const user = await createUser(gw);
     const lockout = gw.app.get(LockoutService);
-    expect(await lockout.status(user.email)).toEqual({ locked: false, retryAfterSeconds: 0 });
+    expect(await lockout.status(user.email, CLIENT)).toEqual({ locked: false, retryAfterSeconds: 0 });
     for (let i = 0; i < 3; i += 1) await attempt(gw, user.email, 'wrong-password!');
-    const status = await lockout.status(user.email);
+    const status = await lockout.status(user.email, CLIENT);
     expect(status.locked).toBe(true);
     expect(status.retryAfterSeconds).toBeGreaterThan(0);
   });

@@ -1,5 +1,5 @@
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
-import { createdUser, createUser, login, randomEmail, stableProblem, TestUser } from './fixtures';
+import { createdUser, createUser, login, randomEmail, randomPassword, stableProblem, TestUser } from './fixtures';
 import { UsersService } from '../../src/features/users/users.service';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 
@@ -118,7 +118,7 @@ describe('login and /auth/me', () => {
     const created = createdUser(
       await users.create({
         email: `  Mixed.${randomEmail().toUpperCase()} `,
-        password: 'long-enough-pass',
+        password: randomPassword(),
         role: 'user',
       }),
     );

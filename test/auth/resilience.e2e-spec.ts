@@ -47,7 +47,10 @@ describe('password-hashing bulkhead (concurrency 1, queue 0)', () => {
     expect([...statuses].every((s) => s === 401 || s === 503 || s === 423)).toBe(true);
     const redis = new Redis(gw.env.REDIS_URL);
     try {
-      const count = await redis.get(`${gw.env.REDIS_KEY_PREFIX}${gw.app.get(LockoutService).keyFor(user.email)}`);
+      const keys = gw.app.get(LockoutService).keys.attempt(user.email, '127.0.0.1');
+      const count = await redis.get(`${gw.env.REDIS_KEY_PREFIX}${keys.pair}`);
+      // Refused attempts were given back on every counter, the per-client one across accounts too.
+      expect(Number(await redis.get(`${gw.env.REDIS_KEY_PREFIX}${keys.byClient}`))).toBe(verified);
       expect(Number(count)).toBe(verified);
     } finally {
       redis.disconnect();
@@ -70,9 +73,15 @@ describe('login while Redis (the lockout store) is down', () => {
   });
 
   it('answers 503 SERVICE_UNAVAILABLE with Retry-After instead of skipping lockout, and recovers on its own', async () => {
-    expect((await loginOnce(gw, user)).status).toBe(200);
+    const signedIn = await loginOnce(gw, user);
+    expect(signedIn.status).toBe(200);
 
     await redis.stop();
+    // Refresh takes a random token, nothing to guess: it does not need the lockout store.
+    const refreshed = await http(gw.url, 'POST', '/v1/auth/refresh', {
+      body: { refreshToken: signedIn.body.refreshToken },
+    });
+    expect(refreshed.status).toBe(200);
     for (const password of [user.password, 'wrong-password!']) {
       const res = await http(gw.url, 'POST', '/v1/auth/login', { body: { email: user.email, password } });
       expectProblem(res, 503, 'SERVICE_UNAVAILABLE');

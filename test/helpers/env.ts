@@ -30,6 +30,8 @@ export function testVariables(overrides: Record<string, string | undefined> = {}
     // Suites that test limits lower these; the others must never trip them by accident.
     RATE_LIMIT_GLOBAL_LIMIT: '100000',
     RATE_LIMIT_AUTH_LIMIT: '100000',
+    // Every suite logs in from 127.0.0.1: only the suites that test it count failures across accounts.
+    LOGIN_CLIENT_FAILURE_LIMIT: '100000',
     // Every suite shares one database: a worker in one suite's gateway would settle another suite's
     // `unknown` payments against its own stand-in. Suites that test reconciliation turn it on
     // against a database of their own.

@@ -99,6 +99,8 @@ describe('Grafana dashboard deploy/grafana/gateway.json', () => {
       /429s by limit/i,
       /logins by outcome/i,
       /lockouts and .*reuse/i,
+      /locks by scope.*spraying.*distributed/i,
+      /password verifications/i,
       /breaker state/i,
       /unknown payments/i,
       /database pool/i,
@@ -157,7 +159,7 @@ describe('Prometheus alerts deploy/prometheus/alerts.yml', () => {
   const alertNames = [...alertsText.matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1] ?? '');
 
   it('passes promtool check rules, and the example scrape config passes promtool check config', () => {
-    expect(promtool('check', 'rules', alertsFile)).toMatch(/SUCCESS: 7 rules found/);
+    expect(promtool('check', 'rules', alertsFile)).toMatch(/SUCCESS: 9 rules found/);
     expect(promtool('check', 'config', join(ROOT, 'deploy/prometheus/prometheus.yml'))).toMatch(/SUCCESS/);
   });
 
@@ -170,6 +172,8 @@ describe('Prometheus alerts deploy/prometheus/alerts.yml', () => {
       'GatewayCircuitOpen',
       'GatewayRefreshTokenReuse',
       'GatewayLockoutSpike',
+      'GatewaySprayingClient',
+      'GatewayAccountUnderDistributedAttack',
       'GatewayUnknownPaymentsStale',
       'GatewayRedisFallbackActive',
       'GatewayWebhookSignatureFailures',

@@ -60,12 +60,14 @@ describe('instance command line and options', () => {
       RATE_LIMIT_GLOBAL_LIMIT: '1000000',
       RATE_LIMIT_AUTH_LIMIT: '1000000',
       LOCKOUT_THRESHOLD: '1000',
+      LOGIN_CLIENT_FAILURE_LIMIT: '100000',
       DOCS_ENABLED: 'true',
       HOST: '127.0.0.1',
     });
     const strict = gatewayEnvironment({ ...parts, productionLimits: true });
     expect(strict.RATE_LIMIT_GLOBAL_LIMIT).toBeUndefined();
     expect(strict.LOCKOUT_THRESHOLD).toBeUndefined();
+    expect(strict.LOGIN_CLIENT_FAILURE_LIMIT).toBeUndefined();
   });
 
   it('prints the scan variables, empty where a user could not log in', () => {

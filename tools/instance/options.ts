@@ -65,6 +65,12 @@ export function gatewayEnvironment(parts: {
     PAYMENT_PROVIDER_API_KEY: parts.providerKey,
     ...(parts.productionLimits
       ? {}
-      : { RATE_LIMIT_GLOBAL_LIMIT: '1000000', RATE_LIMIT_AUTH_LIMIT: '1000000', LOCKOUT_THRESHOLD: '1000' }),
+      : {
+          RATE_LIMIT_GLOBAL_LIMIT: '1000000',
+          RATE_LIMIT_AUTH_LIMIT: '1000000',
+          LOCKOUT_THRESHOLD: '1000',
+          // A scanner sends every failed login from one address.
+          LOGIN_CLIENT_FAILURE_LIMIT: '100000',
+        }),
   };
 }

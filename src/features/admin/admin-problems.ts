@@ -1,4 +1,4 @@
-import { ErrorCode, problem, type ProblemException } from '../../platform/problems';
+import { ErrorCode, problem, validationProblem, type ProblemException } from '../../platform/problems';
 import type { AdminCreateOutcome, AdminUpdateOutcome, AdminUserActionOutcome } from './admin-users.service';
 
 /**
@@ -14,6 +14,8 @@ export function adminProblem(
   switch (refusal.kind) {
     case 'email-taken':
       return problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
+    case 'weak-password':
+      return weakPassword(refusal.reason);
     case 'not-found':
       return userNotFound();
     case 'actor-not-admin':
@@ -26,6 +28,11 @@ export function adminProblem(
           : 'This is the last enabled admin; promote or enable another admin first.',
       );
   }
+}
+
+/** 400 VALIDATION_FAILED naming `password`; the password itself is never in it. */
+export function weakPassword(reason: string): ProblemException {
+  return validationProblem([{ field: 'password', message: reason }], 'The password is too easy to guess.');
 }
 
 export function userNotFound(): ProblemException {

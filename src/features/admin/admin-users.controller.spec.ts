@@ -130,6 +130,16 @@ describe('AdminUsersController (fake services)', () => {
       expect(res.body).toMatchObject({ code: 'CONFLICT', detail: 'A user with this email already exists.' });
     });
 
+    it('maps weak-password to 400 VALIDATION_FAILED naming password', async () => {
+      admin.create.mockResolvedValue({ kind: 'weak-password', reason: 'is too easy to guess: a common password.' });
+      const res = await api.request({ method: 'POST', url: '/v1/admin/users', token: adminToken, body });
+      expect(res.status).toBe(400);
+      expect(res.body).toMatchObject({
+        code: 'VALIDATION_FAILED',
+        errors: [{ field: 'password', message: 'is too easy to guess: a common password.' }],
+      });
+    });
+
     it('refuses a short password and an unknown role with 400 naming the fields, before the service', async () => {
       const res = await api.request({
         method: 'POST',

@@ -59,11 +59,24 @@ describe('AdminUsersService (in-memory users, fake sessions and lockout)', () =>
       ]);
     });
 
+    it('answers weak-password for a guessable password, without hashing it or writing anything', async () => {
+      const writes = db.writes;
+      hasher.hash.mockClear();
+      const outcome = await service.create(
+        { email: 'weak@example.test', password: 'password1234', role: 'user' },
+        context,
+      );
+      expect(outcome).toEqual({ kind: 'weak-password', reason: expect.stringMatching(/^is too easy to guess/) });
+      expect(JSON.stringify(outcome)).not.toContain('password1234');
+      expect(hasher.hash).not.toHaveBeenCalled();
+      expect(db.writes).toBe(writes);
+    });
+
     it('answers email-taken for an email in use in another case, and records nothing', async () => {
       db.add({ email: 'taken@example.test' });
       const writes = db.writes;
       await expect(
-        service.create({ email: 'TAKEN@example.test', password: 'x'.repeat(12), role: 'user' }, context),
+        service.create({ email: 'TAKEN@example.test', password: 'a long enough password', role: 'user' }, context),
       ).resolves.toEqual({
         kind: 'email-taken',
       });

@@ -5,11 +5,23 @@ import { Prisma, type User } from '../../generated/prisma/client';
 import { UserIdentities } from '../auth/identity/user-identities';
 import { LockoutService } from '../auth/lockout/lockout.service';
 import { RefreshTokenService } from '../auth/tokens/refresh-token.service';
-import { DuplicateEmailError, insertHashedUser, PublicUser, toPublicUser, UserRole } from '../users/user-records';
+import {
+  DuplicateEmailError,
+  hashNewPassword,
+  insertHashedUser,
+  PublicUser,
+  toPublicUser,
+  UserRole,
+} from '../users/user-records';
+import { WeakPasswordError } from '../auth/credentials/password-strength';
 import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
 
 /** What an admin action did, in admin terms; the controller maps each refusal to its problem. */
-export type AdminCreateOutcome = { kind: 'created'; user: PublicUser } | { kind: 'email-taken' };
+export type AdminCreateOutcome =
+  | { kind: 'created'; user: PublicUser }
+  | { kind: 'email-taken' }
+  /** The password is guessable; `reason` says why and never contains it. */
+  | { kind: 'weak-password'; reason: string };
 export type AdminUpdateOutcome =
   | { kind: 'updated'; user: PublicUser }
   | { kind: 'not-found' }
@@ -34,12 +46,21 @@ export class AdminUsersService {
     private readonly identities: UserIdentities,
   ) {}
 
-  /** `email-taken` if the (normalized) email is in use. The password is hashed before the transaction opens. */
+  /**
+   * `weak-password` for a guessable password, `email-taken` if the (normalized) email is in use. The
+   * password is checked and hashed before the transaction opens.
+   */
   async create(
     input: { email: string; password: string; role: UserRole },
     context: AuditContext,
   ): Promise<AdminCreateOutcome> {
-    const passwordHash = await this.hasher.hash(input.password);
+    let passwordHash: string;
+    try {
+      passwordHash = await hashNewPassword(this.hasher, input.password, input.email);
+    } catch (error) {
+      if (error instanceof WeakPasswordError) return { kind: 'weak-password', reason: error.reason };
+      throw error;
+    }
     try {
       const user = await this.prisma.$transaction(async (tx) => {
         const created = await insertHashedUser(tx, { email: input.email, passwordHash, role: input.role });

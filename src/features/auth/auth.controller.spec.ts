@@ -4,7 +4,7 @@ import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { HashingBusyError } from './credentials/password-hasher';
 import type { TokenPairDto } from './dto/token-pair.dto';
-import { LockoutStoreUnavailableError } from './lockout/lockout.service';
+import { ErrorCode, problem } from '../../platform/problems';
 
 const pair: TokenPairDto = {
   accessToken: 'a.b.c',
@@ -17,7 +17,7 @@ const credentials = { email: 'ann@example.test', password: 'correct horse batter
 const refreshToken = randomBytes(32).toString('base64url');
 
 describe('AuthController (fake service)', () => {
-  const auth = { login: jest.fn(), refresh: jest.fn(), logout: jest.fn() };
+  const auth = { login: jest.fn(), refresh: jest.fn(), logout: jest.fn(), assertClientAllowed: jest.fn() };
   let api: ControllerApp;
 
   beforeAll(async () => {
@@ -31,21 +31,25 @@ describe('AuthController (fake service)', () => {
 
   describe('POST /v1/auth/login', () => {
     it('is public and answers 200 with the token pair', async () => {
-      auth.login.mockResolvedValue({ kind: 'ok', tokens: pair });
+      auth.login.mockResolvedValue(pair);
       const res = await login();
       expect(res).toMatchObject({ status: 200, body: pair });
-      expect(auth.login).toHaveBeenCalledWith(credentials.email, credentials.password);
+      expect(auth.login).toHaveBeenCalledWith(credentials.email, credentials.password, expect.any(String));
     });
 
     it('maps invalid-credentials to 401 INVALID_CREDENTIALS with the catalog detail', async () => {
-      auth.login.mockResolvedValue({ kind: 'invalid-credentials' });
+      auth.login.mockRejectedValue(problem(ErrorCode.INVALID_CREDENTIALS));
       const res = await login();
       expect(res.status).toBe(401);
       expect(res.body).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: 'The email or password is incorrect.' });
     });
 
     it('maps locked to 423 ACCOUNT_LOCKED with Retry-After', async () => {
-      auth.login.mockResolvedValue({ kind: 'locked', retryAfterSeconds: 42 });
+      auth.login.mockRejectedValue(
+        problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
+          retryAfterSeconds: 42,
+        }),
+      );
       const res = await login();
       expect(res.status).toBe(423);
       expect(res.headers['retry-after']).toBe('42');
@@ -55,14 +59,7 @@ describe('AuthController (fake service)', () => {
       });
     });
 
-    it.each([
-      [
-        new LockoutStoreUnavailableError(new Error('ECONNREFUSED')),
-        '5',
-        'Sign-in is temporarily unavailable. Retry shortly.',
-      ],
-      [new HashingBusyError(), '1', 'Too many sign-ins are being processed. Retry shortly.'],
-    ])(
+    it.each([[new HashingBusyError(), '1', 'Too many sign-ins are being processed. Retry shortly.']])(
       'answers %s with 503 SERVICE_UNAVAILABLE and Retry-After (the filter maps it)',
       async (error, retryAfter, detail) => {
         auth.login.mockRejectedValue(error);

@@ -4,7 +4,8 @@ import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 import { AuthRateLimit } from '../../platform/rate-limit/auth-rate-limit.decorator';
-import { loginProblem, refreshProblem } from './auth-problems';
+import { clientAddress } from '../../platform/rate-limit/client-identity';
+import { refreshProblem } from './auth-problems';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
@@ -21,16 +22,14 @@ export class AuthController {
   @ApiOperation({
     summary: 'Log in',
     description:
-      'Exchanges email and password for an access token and a refresh token. Failed attempts count towards a lockout (423 with Retry-After), the same for unknown emails.',
+      'Exchanges email and password for an access token and a refresh token. Failed attempts count, the same for unknown emails, per account and client (423 ACCOUNT_LOCKED for that client), per account (423 for clients that never logged into it) and per client across accounts (429 RATE_LIMITED on every credential route), each with Retry-After.',
   })
   @AuthRateLimit()
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED)
-  async login(@Body() body: LoginDto): Promise<TokenPairDto> {
-    const result = await this.auth.login(body.email, body.password);
-    if (result.kind !== 'ok') throw loginProblem(result);
-    return result.tokens;
+  login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
+    return this.auth.login(body.email, body.password, clientAddress(request));
   }
 
   @Post('refresh')
@@ -44,6 +43,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
   async refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
+    await this.auth.assertClientAllowed(clientAddress(request));
     const result = await this.auth.refresh(body.refreshToken, { clientIp: request.ip });
     if (result.kind !== 'ok') throw refreshProblem(result);
     return result.tokens;
@@ -58,7 +58,8 @@ export class AuthController {
   @AuthRateLimit()
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
-  async logout(@Body() body: RefreshTokenDto): Promise<void> {
+  async logout(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<void> {
+    await this.auth.assertClientAllowed(clientAddress(request));
     await this.auth.logout(body.refreshToken);
   }
 

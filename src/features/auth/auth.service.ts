@@ -1,5 +1,5 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { LockoutService } from './lockout/lockout.service';
+import { LockoutService, LoginRefused } from './lockout/lockout.service';
 import { LoginOutcome, MetricsService } from '../../platform/metrics/metrics.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { User } from '../../generated/prisma/client';
@@ -7,32 +7,28 @@ import {
   IssuedRefreshToken,
   RefreshContext,
   RefreshTokenService,
-  RotationRefusal,
+  type RotationRefusal,
 } from './tokens/refresh-token.service';
 import { normalizeEmail } from './credentials/email';
 import { UsersService } from '../users/users.service';
+import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import { PasswordHasher } from './credentials/password-hasher';
 
-/**
- * What a login did. Unknown, disabled and wrong-password logins are all `invalid-credentials`.
- * Infrastructure trouble (the lockout store or the hashing bulkhead) is thrown, never answered:
- * the attempt was not judged.
- */
-export type LoginResult =
-  | { kind: 'ok'; tokens: TokenPairDto }
-  | { kind: 'invalid-credentials' }
-  | { kind: 'locked'; retryAfterSeconds: number };
+export function invalidCredentials(): ProblemException {
+  return problem(ErrorCode.INVALID_CREDENTIALS);
+}
 
 /** What a refresh did: a new pair, or why the presented token gets none. */
 export type RefreshResult = { kind: 'ok'; tokens: TokenPairDto } | { kind: 'refused'; why: RotationRefusal };
 
-/** How a login is counted in gateway_login_attempts_total. */
-const LOGIN_METRIC: Record<LoginResult['kind'], LoginOutcome> = {
-  ok: 'success',
-  'invalid-credentials': 'invalid_credentials',
-  locked: 'locked',
-};
+/** How a failed login is counted: which counter refused it, a wrong credential, or everything else (503s). */
+function loginOutcomeOf(error: unknown): LoginOutcome {
+  if (error instanceof LoginRefused) return error.refusal;
+  const code = error instanceof ProblemException ? error.code : undefined;
+  if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
+  return 'unavailable';
+}
 
 @Injectable()
 export class AuthService implements OnModuleInit {
@@ -49,43 +45,59 @@ export class AuthService implements OnModuleInit {
     return this.hasher.warmUp();
   }
 
-  async login(email: string, password: string): Promise<LoginResult> {
-    let result: LoginResult;
+  /** `client`: the client address as the rate limits see it (clientAddress, TRUST_PROXY rules). */
+  async login(email: string, password: string, client: string): Promise<TokenPairDto> {
     try {
-      result = await this.authenticate(email, password);
+      const pair = await this.authenticate(email, password, client);
+      this.metrics.loginAttempt('success');
+      return pair;
     } catch (error) {
-      this.metrics.loginAttempt('unavailable');
+      this.metrics.loginAttempt(loginOutcomeOf(error));
+      if (error instanceof LoginRefused) {
+        if (error.refusal === 'client_limited') this.metrics.rateLimited('login_failures');
+        throw error.problem;
+      }
       throw error;
     }
-    this.metrics.loginAttempt(LOGIN_METRIC[result.kind]);
-    return result;
   }
 
   /**
-   * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
-   * wrong-password logins all cost one argon2 verification, count one failure and get the same answer.
+   * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
+   * checks no password. Unknown, disabled and wrong-password logins all cost one argon2
+   * verification, count one failure and get the same 401.
    */
-  private async authenticate(email: string, password: string): Promise<LoginResult> {
+  private async authenticate(email: string, password: string, client: string): Promise<TokenPairDto> {
     const identifier = normalizeEmail(email);
-    // Counts this attempt as a failure up front (or answers locked); success clears it.
-    const attempt = await this.lockout.beginAttempt(identifier);
-    if (attempt.kind === 'locked') return attempt;
+    // Counts this attempt as a failure up front (429/423 if a counter refuses); success gives it back.
+    const attempt = await this.lockout.beginAttempt(identifier, client);
     let matches: boolean;
     let user: User | null;
     try {
       user = await this.users.findByEmail(identifier);
       matches = await this.hasher.verify(user?.passwordHash, password);
     } catch (error) {
-      // Never judged (bulkhead full, database down): it must not count against the account.
-      await this.lockout.refund(identifier).catch(() => undefined);
+      // Never judged (bulkhead full, database down): it must not count against anyone.
+      await this.lockout.refund(attempt);
       throw error;
     }
     if (!user || !matches || user.disabled) {
-      if (attempt.locksOnFailure) this.metrics.accountLocked();
-      return { kind: 'invalid-credentials' };
+      this.lockout.failed(attempt);
+      throw invalidCredentials();
     }
-    await this.lockout.clear(identifier);
-    return { kind: 'ok', tokens: await this.pair(user, await this.refreshTokens.issue(user.id)) };
+    await this.lockout.succeeded(attempt);
+    return this.pair(user, await this.refreshTokens.issue(user.id));
+  }
+
+  /** Refresh and logout are credential routes too: closed (429) to a client over its failure limit. */
+  async assertClientAllowed(client: string): Promise<void> {
+    try {
+      await this.lockout.assertClientAllowed(client);
+    } catch (error) {
+      if (error instanceof ProblemException && error.code === ErrorCode.RATE_LIMITED) {
+        this.metrics.rateLimited('login_failures');
+      }
+      throw error;
+    }
   }
 
   async refresh(refreshToken: string, context: RefreshContext): Promise<RefreshResult> {

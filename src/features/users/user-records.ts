@@ -2,6 +2,7 @@ import type { PrismaClient, Role, User } from '../../generated/prisma/client';
 import type { PasswordHasher } from '../auth/credentials/password-hasher';
 import { isUniqueViolation } from '../../platform/database/unique-violation';
 import { normalizeEmail } from '../auth/credentials/email';
+import { assertGuessResistant } from '../auth/credentials/password-strength';
 
 export type UserRole = Role;
 
@@ -35,7 +36,8 @@ export class DuplicateEmailError extends Error {
 
 /**
  * Inserts a user with an argon2id hash of `password`. Shared by UsersService and the
- * `user:create` CLI (which runs without the Nest application).
+ * `user:create` CLI (which runs without the Nest application), so every path that sets a password
+ * refuses a guessable one (WeakPasswordError) before any hashing or write.
  */
 export async function insertUser(
   db: Pick<PrismaClient, 'user'>,
@@ -44,9 +46,18 @@ export async function insertUser(
 ): Promise<User> {
   return insertHashedUser(db, {
     email: input.email,
-    passwordHash: await hasher.hash(input.password),
+    passwordHash: await hashNewPassword(hasher, input.password, input.email),
     role: input.role,
   });
+}
+
+/**
+ * The hash of a password being set for `email`. Every path that sets a password goes through here,
+ * so each refuses a guessable one (WeakPasswordError) before any hashing or write.
+ */
+export async function hashNewPassword(hasher: PasswordHasher, password: string, email: string): Promise<string> {
+  await assertGuessResistant(password, [normalizeEmail(email)]);
+  return hasher.hash(password);
 }
 
 /** Inserts a user whose password is already hashed (so a transaction need not wait for argon2). */

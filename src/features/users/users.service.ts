@@ -3,10 +3,15 @@ import type { User } from '../../generated/prisma/client';
 import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
 import { normalizeEmail } from '../auth/credentials/email';
+import { WeakPasswordError } from '../auth/credentials/password-strength';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
-/** What creating a user did: the new user, or nothing because the (normalized) email is in use. */
-export type UserCreation = { kind: 'created'; user: PublicUser } | { kind: 'email-taken' };
+/**
+ * What creating a user did: the new user, or nothing because the (normalized) email is in use or
+ * the password is guessable (`reason` says why, never containing the password).
+ */
+export type UserCreation =
+  { kind: 'created'; user: PublicUser } | { kind: 'email-taken' } | { kind: 'weak-password'; reason: string };
 
 export interface UserPage {
   items: PublicUser[];
@@ -30,12 +35,13 @@ export class UsersService {
     return this.prisma.user.findUnique({ where: { id } });
   }
 
-  /** Creates a user, or answers `email-taken` when the (normalized) email is in use. */
+  /** Creates a user, or answers `email-taken` when the (normalized) email is in use, `weak-password` for a guessable password. */
   async create(input: { email: string; password: string; role: UserRole }): Promise<UserCreation> {
     try {
       return { kind: 'created', user: toPublicUser(await insertUser(this.prisma, this.hasher, input)) };
     } catch (error) {
       if (error instanceof DuplicateEmailError) return { kind: 'email-taken' };
+      if (error instanceof WeakPasswordError) return { kind: 'weak-password', reason: error.reason };
       throw error;
     }
   }

@@ -180,6 +180,18 @@ export class Environment {
   @IntRange(1)
   LOCKOUT_DURATION_SECONDS = 900;
 
+  /** Failures on one account from all clients together before it refuses clients it does not know. */
+  @IntRange(1, 100000)
+  LOCKOUT_ACCOUNT_THRESHOLD = 50;
+
+  /** Failed logins from one client, across accounts, before its credential routes answer 429. */
+  @IntRange(1, 100000)
+  LOGIN_CLIENT_FAILURE_LIMIT = 20;
+
+  /** How long a successful login makes a client known to that account. */
+  @IntRange(1, 3650)
+  KNOWN_CLIENT_TTL_DAYS = 30;
+
   @IntRange(1, 1000)
   DB_POOL_MAX = 10;
 

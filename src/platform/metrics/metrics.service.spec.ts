@@ -49,7 +49,13 @@ describe('MetricsService', () => {
       'gateway_login_attempts_total{outcome="unavailable"}',
       'gateway_provider_calls_total{outcome="bulkhead_full"}',
       'gateway_payments_total{status="unknown"}',
-      'gateway_account_lockouts_total',
+      'gateway_login_attempts_total{outcome="closed_to_unknown_client"}',
+      'gateway_login_attempts_total{outcome="client_limited"}',
+      'gateway_rate_limited_total{limit="login_failures"}',
+      'gateway_account_lockouts_total{scope="account_client"}',
+      'gateway_account_lockouts_total{scope="account"}',
+      'gateway_account_lockouts_total{scope="client"}',
+      'gateway_password_verifications_total',
       'gateway_refresh_reuse_detected_total',
     ]) {
       expect({ series, value: value(exposition, series) }).toEqual({ series, value: 0 });

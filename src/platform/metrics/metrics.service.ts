@@ -5,8 +5,23 @@ import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom
 export const HTTP_METHODS = ['GET', 'HEAD', 'POST', 'PUT', 'PATCH', 'DELETE', 'OPTIONS'] as const;
 /** The `route` label of a request no route matched (whatever URL the client sent). */
 export const UNMATCHED_ROUTE = 'unmatched';
-export const RATE_LIMITS = ['global', 'auth'] as const;
-export const LOGIN_OUTCOMES = ['success', 'invalid_credentials', 'locked', 'unavailable'] as const;
+/** `login_failures`: a client over LOGIN_CLIENT_FAILURE_LIMIT, refused on every credential route. */
+export const RATE_LIMITS = ['global', 'auth', 'login_failures'] as const;
+/**
+ * `locked`: this client is locked out of this account; `closed_to_unknown_client`: the account
+ * refuses clients it does not know (distributed guessing); `client_limited`: this client is over its
+ * failure limit across accounts (429). None of the three had its password checked.
+ */
+export const LOGIN_OUTCOMES = [
+  'success',
+  'invalid_credentials',
+  'locked',
+  'closed_to_unknown_client',
+  'client_limited',
+  'unavailable',
+] as const;
+/** What a lock applies to: one client on one account, one account for unknown clients, one client on every account. */
+export const LOCKOUT_SCOPES = ['account_client', 'account', 'client'] as const;
 export const PROVIDER_CALL_OUTCOMES = ['success', 'error', 'timeout', 'circuit_open', 'bulkhead_full'] as const;
 export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
 export const CIRCUITS = ['payment_provider'] as const;
@@ -26,6 +41,7 @@ export const DB_POOL_STATES = ['idle', 'active', 'waiting'] as const;
 export const OTHER = 'other';
 
 export type LoginOutcome = (typeof LOGIN_OUTCOMES)[number];
+export type LockoutScope = (typeof LOCKOUT_SCOPES)[number];
 export type ProviderCallOutcome = (typeof PROVIDER_CALL_OUTCOMES)[number];
 export type PaymentStatusLabel = (typeof PAYMENT_STATUSES)[number];
 export type CircuitName = (typeof CIRCUITS)[number];
@@ -82,7 +98,8 @@ export class MetricsService {
   private readonly httpDuration: Histogram<'method' | 'route'>;
   private readonly rateLimitedTotal: Counter<'limit'>;
   private readonly loginAttempts: Counter<'outcome'>;
-  private readonly lockouts: Counter;
+  private readonly lockouts: Counter<'scope'>;
+  private readonly passwordVerifications: Counter;
   private readonly refreshRotations: Counter;
   private readonly refreshReuse: Counter;
   private readonly providerCalls: Counter<'outcome'>;
@@ -128,7 +145,15 @@ export class MetricsService {
     });
     this.lockouts = new Counter({
       name: 'gateway_account_lockouts_total',
-      help: 'Account identifiers locked after LOCKOUT_THRESHOLD failed logins.',
+      help:
+        'Locks begun, by scope: account_client (one client locked out of one account, LOCKOUT_THRESHOLD), ' +
+        'account (closed to unknown clients, LOCKOUT_ACCOUNT_THRESHOLD), client (over LOGIN_CLIENT_FAILURE_LIMIT).',
+      labelNames: ['scope'],
+      registers,
+    });
+    this.passwordVerifications = new Counter({
+      name: 'gateway_password_verifications_total',
+      help: 'argon2 password verifications run (logins that reached the password check, unknown accounts included).',
       registers,
     });
     this.refreshRotations = new Counter({
@@ -222,8 +247,9 @@ export class MetricsService {
     for (const outcome of LOGIN_OUTCOMES) this.loginAttempts.inc({ outcome }, 0);
     for (const outcome of PROVIDER_CALL_OUTCOMES) this.providerCalls.inc({ outcome }, 0);
     for (const status of PAYMENT_STATUSES) this.payments.inc({ status }, 0);
+    for (const scope of LOCKOUT_SCOPES) this.lockouts.inc({ scope }, 0);
+    this.passwordVerifications.inc(0);
     for (const outcome of WEBHOOK_OUTCOMES) this.webhookEvents.inc({ outcome }, 0);
-    this.lockouts.inc(0);
     this.refreshRotations.inc(0);
     this.refreshReuse.inc(0);
 
@@ -299,8 +325,12 @@ export class MetricsService {
     this.loginAttempts.inc({ outcome });
   }
 
-  accountLocked(): void {
-    this.lockouts.inc();
+  lockout(scope: LockoutScope): void {
+    this.lockouts.inc({ scope });
+  }
+
+  passwordVerified(): void {
+    this.passwordVerifications.inc();
   }
 
   refreshRotated(): void {

@@ -15,7 +15,7 @@ import { PasswordHasher } from './password-hasher';
       provide: PasswordHasher,
       inject: [credentialsConfig.KEY, MetricsService],
       useFactory: (config: ConfigType<typeof credentialsConfig>, metrics: MetricsService) => {
-        const hasher = new PasswordHasher(config.passwordHash);
+        const hasher = new PasswordHasher(config.passwordHash, () => metrics.passwordVerified());
         metrics.watchPasswordHashQueue(() => hasher.queued);
         return hasher;
       },

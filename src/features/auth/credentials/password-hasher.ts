@@ -36,7 +36,11 @@ export class PasswordHasher {
   private readonly bulkhead: BulkheadPolicy;
   private dummyHash?: Promise<string>;
 
-  constructor(private readonly limits: PasswordHasherLimits) {
+  /** `onVerify` is told of every verification that runs (dummy ones included): the honest count of passwords checked. */
+  constructor(
+    private readonly limits: PasswordHasherLimits,
+    private readonly onVerify: () => void = () => undefined,
+  ) {
     this.bulkhead = bulkhead(limits.concurrency, limits.queue);
   }
 
@@ -56,7 +60,10 @@ export class PasswordHasher {
    */
   async verify(passwordHash: string | undefined, password: string): Promise<boolean> {
     const target = passwordHash ?? (await this.dummy());
-    const matches = await this.guarded(() => verify(target, password).catch(() => false));
+    const matches = await this.guarded(() => {
+      this.onVerify();
+      return verify(target, password).catch(() => false);
+    });
     return passwordHash !== undefined && matches;
   }
 

@@ -1,28 +1,17 @@
 import { Inject, Injectable, Logger } from '@nestjs/common';
-import { createHmac } from 'node:crypto';
 import type { ConfigType } from '@nestjs/config';
-import { normalizeEmail } from '../credentials/email';
 import { REDIS, type RedisClient } from '../../../platform/redis/redis.constants';
+import { MetricsService } from '../../../platform/metrics/metrics.service';
+import { ErrorCode, problem, ProblemException } from '../../../platform/problems';
 import { lockoutConfig } from './lockout.config';
+import { AttemptKeys, LockoutKeys } from './lockout-keys';
+import { ACCOUNT_BEGIN, ACCOUNT_SUCCESS, CLIENT_BEGIN, READ, REFUND } from './lockout-scripts';
 
 /** Seconds a client is told to wait when Redis (the lockout store) is unreachable. */
 export const LOCKOUT_STORE_RETRY_AFTER_SECONDS = 5;
 
-/** How a login attempt began: refused because the identifier is locked, or counted. */
-export type AttemptStart =
-  | { kind: 'locked'; retryAfterSeconds: number }
-  /** `locksOnFailure`: this attempt is the one that locks the identifier if it fails. */
-  | { kind: 'counted'; locksOnFailure: boolean };
-
-/** The lockout store (Redis) did not answer: logins are refused rather than let through uncounted. */
-export class LockoutStoreUnavailableError extends Error {
-  readonly retryAfterSeconds = LOCKOUT_STORE_RETRY_AFTER_SECONDS;
-
-  constructor(cause: unknown) {
-    super('the lockout store is unavailable', { cause });
-    this.name = 'LockoutStoreUnavailableError';
-  }
-}
+/** Which counter refused a login: the client's lock on the account, the account closed to unknown clients, the client's limit. */
+export type LoginRefusal = 'locked' | 'closed_to_unknown_client' | 'client_limited';
 
 export interface LockStatus {
   locked: boolean;
@@ -30,128 +19,252 @@ export interface LockStatus {
   retryAfterSeconds: number;
 }
 
-/**
- * Begins a login attempt, atomically, in one round trip: if the count has reached the threshold
- * the identifier is locked (returns {1, ttl}); otherwise the attempt is counted now, before the
- * password is checked (returns {0, count}). Counting up front means a burst of parallel guesses
- * cannot get more than LOCKOUT_THRESHOLD of them verified. A new counter gets the window
- * (LOCKOUT_DURATION_SECONDS); the attempt that reaches the threshold restarts the TTL, so the lock
- * lasts the full duration. A counter can never be left without a TTL.
- */
-const BEGIN_ATTEMPT = `
-local threshold = tonumber(ARGV[1])
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-if count >= threshold then
-  return {1, redis.call('TTL', KEYS[1])}
-end
-count = redis.call('INCR', KEYS[1])
-if count == 1 or count == threshold then
-  redis.call('EXPIRE', KEYS[1], ARGV[2])
-end
-return {0, count}`;
+/** A login attempt counted on every counter, awaiting its verdict (failed, succeeded or refund). */
+export interface LoginAttempt {
+  readonly keys: AttemptKeys;
+  /** The counts this attempt brought each counter to (it was counted before the password check). */
+  readonly pairCount: number;
+  readonly allCount: number;
+  readonly clientCount: number;
+}
 
-/** Gives back an attempt that was never judged (e.g. refused by the hashing bulkhead). */
-const REFUND_ATTEMPT = `
-if redis.call('EXISTS', KEYS[1]) == 1 then
-  if redis.call('DECR', KEYS[1]) <= 0 then redis.call('DEL', KEYS[1]) end
-end
-return 1`;
+/** A refusal before any password work: the answer to give and the outcome to count. */
+export class LoginRefused extends Error {
+  constructor(
+    readonly refusal: LoginRefusal,
+    readonly problem: ProblemException,
+  ) {
+    super(refusal);
+  }
+}
 
-/** {count, ttl} in one round trip. */
-const READ_LOCK = `
-local count = tonumber(redis.call('GET', KEYS[1]) or '0')
-return {count, redis.call('TTL', KEYS[1])}`;
-
+type Reply = [number, number, number?, number?];
 type LockoutRedis = RedisClient & {
-  lockoutBeginAttempt(key: string, threshold: number, durationSeconds: number): Promise<[number, number]>;
-  lockoutRefundAttempt(key: string): Promise<number>;
+  lockoutClientBegin(key: string, limit: number, windowSeconds: number): Promise<Reply>;
+  lockoutAccountBegin(
+    pair: string,
+    all: string,
+    known: string,
+    index: string,
+    threshold: number,
+    accountThreshold: number,
+    windowSeconds: number,
+    client: string,
+  ): Promise<Reply>;
+  lockoutAccountSuccess(
+    pair: string,
+    all: string,
+    known: string,
+    index: string,
+    knownTtlSeconds: number,
+    client: string,
+  ): Promise<number>;
+  lockoutRefund(numberOfKeys: number, ...keys: string[]): Promise<number>;
   lockoutRead(key: string): Promise<[number, number]>;
 };
 
 /**
- * Failed-login counting per normalized email, in Redis, whether or not the account exists.
- * Key: `lockout:{<HMAC-SHA-256(email)>}` (after REDIS_KEY_PREFIX). The HMAC key is derived from
- * REFRESH_TOKEN_PEPPER, so key names reveal no email and cannot be reversed by hashing a list
- * of known addresses; the braces make the key a Redis Cluster hash tag. The key holds the
- * failure count; its TTL is the window (LOCKOUT_DURATION_SECONDS) and, once the count reaches
- * LOCKOUT_THRESHOLD, the remaining lock time. An attempt is counted when it begins (before the
- * password is checked) and forgotten on success, so parallel guesses cannot overshoot the limit.
+ * Failed logins, counted in Redis at three levels ("client" is the address the rate limits see,
+ * under the TRUST_PROXY rules), whether or not the account exists:
+ *
+ * - per account and client: at LOCKOUT_THRESHOLD failures that client is locked out of that
+ *   account (423) for LOCKOUT_DURATION_SECONDS; its success resets it. Other clients are not
+ *   affected, so an attacker cannot lock the owner out.
+ * - per account, all clients: at LOCKOUT_ACCOUNT_THRESHOLD failures the account answers 423 to
+ *   every client that has not logged into it within KNOWN_CLIENT_TTL_DAYS (distributed guessing).
+ * - per client, all accounts: at LOGIN_CLIENT_FAILURE_LIMIT failures that client's credential
+ *   routes answer 429 (spraying, stuffing).
+ *
+ * An attempt is counted on every counter before its password is checked and given back when it
+ * was not a failure, so parallel guesses cannot overshoot a limit, and no password is checked once
+ * a counter refuses. The account's keys share one Cluster hash tag and are read and written by one
+ * script; the per-client counter spans accounts, so it lives in another slot and has a script call
+ * of its own, made first: a client over its limit touches no account counter.
+ * Redis failures fail closed (503): logins are refused rather than let through uncounted.
  */
 @Injectable()
 export class LockoutService {
   private readonly logger = new Logger('Lockout');
-  private readonly keySecret: Buffer;
+  readonly keys: LockoutKeys;
 
   constructor(
     @Inject(REDIS) private readonly redis: RedisClient,
     @Inject(lockoutConfig.KEY) private readonly config: ConfigType<typeof lockoutConfig>,
+    private readonly metrics: MetricsService,
   ) {
-    this.keySecret = createHmac('sha256', config.keyPepper).update('lockout-key-v1').digest();
-    if (!('lockoutBeginAttempt' in redis)) {
-      redis.defineCommand('lockoutBeginAttempt', { numberOfKeys: 1, lua: BEGIN_ATTEMPT });
-      redis.defineCommand('lockoutRefundAttempt', { numberOfKeys: 1, lua: REFUND_ATTEMPT });
-      redis.defineCommand('lockoutRead', { numberOfKeys: 1, lua: READ_LOCK });
+    this.keys = new LockoutKeys(config.keyPepper);
+    if (!('lockoutAccountBegin' in redis)) {
+      redis.defineCommand('lockoutClientBegin', { numberOfKeys: 1, lua: CLIENT_BEGIN });
+      redis.defineCommand('lockoutAccountBegin', { numberOfKeys: 4, lua: ACCOUNT_BEGIN });
+      redis.defineCommand('lockoutAccountSuccess', { numberOfKeys: 4, lua: ACCOUNT_SUCCESS });
+      redis.defineCommand('lockoutRefund', { lua: REFUND });
+      redis.defineCommand('lockoutRead', { numberOfKeys: 1, lua: READ });
     }
   }
 
   /**
-   * The Redis key (without REDIS_KEY_PREFIX) of an email. The email is normalized here again
-   * so no caller can split one account's counter by spelling it differently.
+   * Call before any password work. Throws LoginRefused (429 RATE_LIMITED or 423 ACCOUNT_LOCKED,
+   * with Retry-After) when a counter refuses; otherwise the attempt is counted as a failure on
+   * every counter until `succeeded` or `refund`.
    */
-  keyFor(email: string): string {
-    return `lockout:{${createHmac('sha256', this.keySecret).update(normalizeEmail(email), 'utf8').digest('hex')}}`;
-  }
-
-  async status(normalizedEmail: string): Promise<LockStatus> {
-    const [count, ttl] = await this.call(() => this.commands.lockoutRead(this.keyFor(normalizedEmail)));
-    return this.toStatus(count, ttl);
+  async beginAttempt(email: string, client: string): Promise<LoginAttempt> {
+    const keys = this.keys.attempt(email, client);
+    const { threshold, accountThreshold, clientFailureLimit, durationSeconds } = this.config;
+    const [clientRefused, clientCount] = await this.call(() =>
+      this.commands.lockoutClientBegin(keys.byClient, clientFailureLimit, durationSeconds),
+    );
+    if (clientRefused === 1) {
+      throw new LoginRefused('client_limited', clientLimited(this.remaining(clientCount)));
+    }
+    let reply: Reply;
+    try {
+      reply = await this.call(() =>
+        this.commands.lockoutAccountBegin(
+          keys.pair,
+          keys.all,
+          keys.known,
+          keys.index,
+          threshold,
+          accountThreshold,
+          durationSeconds,
+          keys.clientDigest,
+        ),
+      );
+    } catch (error) {
+      await this.giveBack(keys.byClient);
+      throw error;
+    }
+    const [refused, second, allCount = 0] = reply;
+    if (refused !== 0) {
+      // Refused without a password check: not a failure of this client.
+      await this.giveBack(keys.byClient);
+      const locked = accountLocked(this.remaining(second));
+      throw new LoginRefused(refused === 1 ? 'locked' : 'closed_to_unknown_client', locked);
+    }
+    return { keys, pairCount: second, allCount, clientCount };
   }
 
   /**
-   * Call before any password work. Answers `locked` (with the remaining seconds) if the identifier
-   * is locked; otherwise counts this attempt as a failure until `clear` (success) or `refund`.
+   * The attempt's password was wrong (or the account unknown or disabled): it stays counted. Each
+   * counter this attempt brought to its threshold is logged once, as a security event.
    */
-  async beginAttempt(normalizedEmail: string): Promise<AttemptStart> {
-    const [locked, ttl] = await this.call(() =>
-      this.commands.lockoutBeginAttempt(
-        this.keyFor(normalizedEmail),
-        this.config.threshold,
-        this.config.durationSeconds,
+  failed(attempt: LoginAttempt): void {
+    const { keys } = attempt;
+    const ids = { account: keys.accountTag, client: keys.clientDigest };
+    if (attempt.pairCount === this.config.threshold) {
+      this.lockEvent('account_client', ids, 'client locked out of one account');
+    }
+    if (attempt.allCount === this.config.accountThreshold) {
+      this.lockEvent('account', ids, 'account closed to clients it does not know');
+    }
+    if (attempt.clientCount === this.config.clientFailureLimit) {
+      this.lockEvent('client', { client: keys.clientDigest }, 'client over its failure limit on credential routes');
+    }
+  }
+
+  /** Correct password: resets this client's counter, gives back the counts, makes the client known. */
+  async succeeded(attempt: LoginAttempt): Promise<void> {
+    const { keys } = attempt;
+    await this.call(() =>
+      this.commands.lockoutAccountSuccess(
+        keys.pair,
+        keys.all,
+        keys.known,
+        keys.index,
+        this.config.knownClientTtlSeconds,
+        keys.clientDigest,
       ),
     );
-    if (locked === 1) return { kind: 'locked', retryAfterSeconds: ttl > 0 ? ttl : this.config.durationSeconds };
-    // Not locked: the script's second value is this attempt's count.
-    return { kind: 'counted', locksOnFailure: ttl >= this.config.threshold };
+    await this.giveBack(keys.byClient);
   }
 
-  /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it). */
-  async refund(normalizedEmail: string): Promise<void> {
-    await this.call(() => this.commands.lockoutRefundAttempt(this.keyFor(normalizedEmail)));
+  /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it, the database failed). */
+  async refund(attempt: LoginAttempt): Promise<void> {
+    const { keys } = attempt;
+    await this.giveBack(keys.pair, keys.all);
+    await this.giveBack(keys.byClient);
   }
 
-  /** Forgets every failure of the identifier (successful login, admin unlock: LockoutService.clear). */
-  async clear(normalizedEmail: string): Promise<void> {
-    await this.call(() => this.redis.del(this.keyFor(normalizedEmail)));
+  /**
+   * For the credential routes other than login (refresh, logout): 429 RATE_LIMITED while the
+   * client is over its failure limit. Reads only. With Redis unreachable it lets the request
+   * through: these routes take a 256-bit random token, not a guessable password, and the rate
+   * limits keep counting in memory meanwhile (login itself fails closed).
+   */
+  async assertClientAllowed(client: string): Promise<void> {
+    let reply: [number, number];
+    try {
+      reply = await this.commands.lockoutRead(this.keys.byClient(client));
+    } catch (error) {
+      this.logger.warn(`lockout store unavailable, client limit not checked: ${(error as Error).message}`);
+      return;
+    }
+    const [count, ttl] = reply;
+    if (count >= this.config.clientFailureLimit && ttl !== -2) throw clientLimited(this.remaining(ttl));
+  }
+
+  /** Whether `client` is locked out of the account of `email` (by its own failures). */
+  async status(email: string, client: string): Promise<LockStatus> {
+    const [count, ttl] = await this.call(() => this.commands.lockoutRead(this.keys.attempt(email, client).pair));
+    const locked = count >= this.config.threshold && ttl !== -2;
+    return { locked, retryAfterSeconds: locked ? this.remaining(ttl) : 0 };
+  }
+
+  /**
+   * Admin unlock: forgets every counter and lock of the account, for every client (the account's
+   * index names each client counter, so no SCAN is needed, on Cluster either: all of them share
+   * the account's hash tag). Known clients stay known.
+   */
+  async clear(email: string): Promise<void> {
+    const account = this.keys.accountKeys(email);
+    await this.call(async () => {
+      const clients = await this.redis.smembers(account.index);
+      const keys = [account.all, account.index, ...clients.map((client) => `${account.pairPrefix}${client}`)];
+      for (let i = 0; i < keys.length; i += 500) await this.redis.del(...keys.slice(i, i + 500));
+    });
   }
 
   private get commands(): LockoutRedis {
     return this.redis as LockoutRedis;
   }
 
-  private toStatus(count: number, ttl: number): LockStatus {
-    const locked = count >= this.config.threshold && ttl !== -2;
-    // TTL -1 (no expiry) cannot happen with the script above; treat it as the full duration.
-    const remaining = ttl > 0 ? ttl : this.config.durationSeconds;
-    return { locked, retryAfterSeconds: locked ? remaining : 0 };
+  /** TTL -1 (no expiry) cannot happen with the scripts; treat it, and races, as the full duration. */
+  private remaining(ttl: number): number {
+    return ttl > 0 ? ttl : this.config.durationSeconds;
   }
 
-  /** Redis failures refuse the login (503 at the edge) rather than let it through without lockout. */
+  private async giveBack(...keys: string[]): Promise<void> {
+    await this.call(() => this.commands.lockoutRefund(keys.length, ...keys)).catch(() => undefined);
+  }
+
+  private lockEvent(scope: 'account_client' | 'account' | 'client', ids: Record<string, string>, what: string): void {
+    this.metrics.lockout(scope);
+    this.logger.warn({ event: 'login_lockout', scope, ...ids }, `security event: ${what}`);
+  }
+
+  /** Redis failures become a 503: logins are refused rather than let through without lockout. */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       this.logger.warn(`lockout store unavailable: ${(error as Error).message}`);
-      throw new LockoutStoreUnavailableError(error);
+      throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in is temporarily unavailable. Retry shortly.', {
+        retryAfterSeconds: LOCKOUT_STORE_RETRY_AFTER_SECONDS,
+      });
     }
   }
+}
+
+export function accountLocked(retryAfterSeconds: number): ProblemException {
+  return problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
+    retryAfterSeconds,
+  });
+}
+
+export function clientLimited(retryAfterSeconds: number): ProblemException {
+  return problem(
+    ErrorCode.RATE_LIMITED,
+    `Too many failed sign-in attempts from this client. Retry after ${retryAfterSeconds} seconds.`,
+    { retryAfterSeconds },
+  );
 }

@@ -11,6 +11,7 @@ import { PasswordHasher } from '../../auth/credentials/password-hasher';
 import { PrismaClient } from '../../../generated/prisma/client';
 import { normalizeEmail } from '../../auth/credentials/email';
 import { DuplicateEmailError, insertUser, UserRole } from '../user-records';
+import { WeakPasswordError } from '../../auth/credentials/password-strength';
 
 class UsageError extends Error {}
 
@@ -103,6 +104,10 @@ async function main(): Promise<number> {
   } catch (error) {
     if (error instanceof UsageError) {
       process.stderr.write(`user:create: ${error.message}\n${USAGE}\n`);
+      return 2;
+    }
+    if (error instanceof WeakPasswordError) {
+      process.stderr.write(`user:create: the password ${error.reason}\n`);
       return 2;
     }
     if (error instanceof DuplicateEmailError) {

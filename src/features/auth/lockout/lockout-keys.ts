@@ -1,0 +1,78 @@
+import { createHmac } from 'node:crypto';
+import { normalizeEmail } from '../credentials/email';
+
+/** The Redis keys (before REDIS_KEY_PREFIX) of one account as seen from one client. */
+export interface AttemptKeys {
+  /** `lockout:{<account>}:client:<client>`: this client's failures on this account (the lock). */
+  pair: string;
+  /** `lockout:{<account>}:all`: the account's failures from every client. */
+  all: string;
+  /** `lockout:{<account>}:known:<client>`: present while this client is known to the account. */
+  known: string;
+  /** `lockout:{<account>}:clients`: the set of client digests that have a `pair` counter (for unlock). */
+  index: string;
+  /** `lockout:by-client:{<client>}`: this client's failures across every account. */
+  byClient: string;
+  /** The client's digest (the member of `index`, and the hashed identifier in security logs). */
+  clientDigest: string;
+  /** The account's digest, shortened, for security logs. */
+  accountTag: string;
+}
+
+/**
+ * Key names of the lockout counters. Neither email nor address appears in clear: both are
+ * HMAC-SHA-256 digests under a key derived from REFRESH_TOKEN_PEPPER, so names cannot be reversed
+ * by hashing a list of addresses (all of IPv4 is small enough to enumerate with a plain hash).
+ *
+ * Hash tags (the braces) decide the Redis Cluster slot: every key of one account shares the tag
+ * `{<account digest>}`, so one script may read and write all of them atomically; the per-client
+ * counter across accounts carries `{<client digest>}`, a different slot, and is touched by a script
+ * call of its own.
+ */
+export class LockoutKeys {
+  private readonly secret: Buffer;
+
+  constructor(pepper: string) {
+    this.secret = createHmac('sha256', pepper).update('lockout-key-v1').digest();
+  }
+
+  /** The account's digest. The email is normalized here again, so no spelling splits its counters. */
+  account(email: string): string {
+    return createHmac('sha256', this.secret).update(normalizeEmail(email), 'utf8').digest('hex');
+  }
+
+  /** The client address's digest (128 bits are plenty for a key name). */
+  client(address: string): string {
+    return createHmac('sha256', this.secret).update(`client\0${address}`, 'utf8').digest('hex').slice(0, 32);
+  }
+
+  /** Every key of the account (`{<account>}` tag) that does not depend on a client. */
+  accountKeys(email: string): { all: string; index: string; pairPrefix: string; knownPrefix: string; tag: string } {
+    const account = this.account(email);
+    return {
+      all: `lockout:{${account}}:all`,
+      index: `lockout:{${account}}:clients`,
+      pairPrefix: `lockout:{${account}}:client:`,
+      knownPrefix: `lockout:{${account}}:known:`,
+      tag: account.slice(0, 16),
+    };
+  }
+
+  byClient(address: string): string {
+    return `lockout:by-client:{${this.client(address)}}`;
+  }
+
+  attempt(email: string, address: string): AttemptKeys {
+    const account = this.accountKeys(email);
+    const client = this.client(address);
+    return {
+      pair: `${account.pairPrefix}${client}`,
+      all: account.all,
+      known: `${account.knownPrefix}${client}`,
+      index: account.index,
+      byClient: `lockout:by-client:{${client}}`,
+      clientDigest: client,
+      accountTag: account.tag,
+    };
+  }
+}
