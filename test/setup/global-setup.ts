@@ -13,6 +13,7 @@ import {
   redisAnswers,
   runId,
 } from '../../tools/harness';
+import { prepareOpenApiDocument } from '../helpers/openapi-contract';
 import { BASE_DATABASE_URL, BASE_REDIS_URL } from './run-context';
 
 /**
@@ -35,6 +36,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = url;
   process.env.TEST_REDIS_URL = await redisUrl();
   process.env.TEST_REDIS_PREFIX = keyPrefix('gwtest', id);
+  // The OpenAPI document every e2e response is checked against (test/helpers/openapi-contract.ts).
+  await prepareOpenApiDocument();
 }
 
 async function adminDatabaseUrl(): Promise<string> {
