@@ -1,15 +1,15 @@
 /**
  * `npm run bench:promote [-- <run file>]`: makes a bench run (default: the newest,
- * bench/results/runs/latest.json) the tracked summary: bench/results/latest.json, a dated copy
- * beside it (bench/results/<started at>.json) and, when the run rendered the metrics dashboard,
- * bench/results/metrics-dashboard.html. Runs themselves stay in the ignored bench/results/runs/
- * folder, so `npm run bench` never changes a tracked file.
+ * bench/results/runs/latest.json) the tracked summary: bench/promoted/latest.json, a dated copy
+ * beside it (bench/promoted/<started at>.json) and, when the run rendered the metrics dashboard,
+ * bench/promoted/metrics-dashboard.html. Runs themselves stay in the ignored bench/results/
+ * folder, so `npm run bench` never changes a tracked file; only this command, when asked, does.
  */
-import { copyFileSync, existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../tools/harness';
-import { asRun, promotion, RUNS_LATEST } from './lib/results';
+import { asRun, PROMOTED_DIR, promotion, RUNS_LATEST } from './lib/results';
 
 function main(): void {
   const { positionals } = parseArgs({ allowPositionals: true, strict: true, options: {} });
@@ -28,6 +28,7 @@ function main(): void {
   for (const { from } of plan.copies) {
     if (!existsSync(join(ROOT, from))) throw new Error(`the run's dashboard ${from} is missing`);
   }
+  mkdirSync(join(ROOT, PROMOTED_DIR), { recursive: true });
   for (const { from, to } of plan.copies) copyFileSync(join(ROOT, from), join(ROOT, to));
   for (const { path, text } of plan.writes) writeFileSync(join(ROOT, path), text);
   const written = [...plan.writes.map((w) => w.path), ...plan.copies.map((c) => c.to)];

@@ -197,7 +197,7 @@ async function main(): Promise<void> {
     ...(profile ? { profile } : {}),
   };
   // Runs go to an ignored folder: `npm run bench` never rewrites a tracked file. `npm run
-  // bench:promote` copies a run to the tracked bench/results/latest.json (see docs/performance.md).
+  // bench:promote` copies a run to the tracked bench/promoted/latest.json (see docs/performance.md).
   mkdirSync(join(ROOT, RUNS_DIR), { recursive: true });
   const runFile = `${RUNS_DIR}/${stamp}.json`;
   writeFileSync(join(ROOT, runFile), runJson(result));

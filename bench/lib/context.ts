@@ -73,7 +73,7 @@ export type Scenario = (ctx: BenchContext) => Promise<ScenarioResult>;
 /** One scenario as the run file stores it. */
 export type StoredScenario = ScenarioResult & { title: string; seconds?: number };
 
-/** A run file: bench/results/runs/<stamp>.json (and, once promoted, bench/results/latest.json). */
+/** A run file: bench/results/runs/<stamp>.json (and, once promoted, bench/promoted/latest.json). */
 export interface RunResult {
   runId: string;
   startedAt: string;

@@ -49,6 +49,15 @@ export async function machineInfo(): Promise<Machine> {
     commit: git(['rev-parse', 'HEAD']),
     branch: git(['rev-parse', '--abbrev-ref', 'HEAD']),
     // Uncommitted changes to tracked sources (the bench's own result files do not count).
-    dirty: git(['status', '--porcelain', '--untracked-files=no', '--', '.', ':(exclude)bench/results']) !== '',
+    dirty:
+      git([
+        'status',
+        '--porcelain',
+        '--untracked-files=no',
+        '--',
+        '.',
+        ':(exclude)bench/results',
+        ':(exclude)bench/promoted',
+      ]) !== '',
   };
 }

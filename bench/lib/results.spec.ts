@@ -33,7 +33,7 @@ describe('bench results', () => {
     const r = run({ pipeline: { title: 'p', status: 'ok', figures: { ratio: 0.7 } } });
     expect(promotion(r)).toEqual({
       writes: [
-        { path: 'bench/results/2026-11-30T08-36-14-429Z.json', text: runJson(r) },
+        { path: 'bench/promoted/2026-11-30T08-36-14-429Z.json', text: runJson(r) },
         { path: TRACKED_LATEST, text: runJson(r) },
       ],
       copies: [],

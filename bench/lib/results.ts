@@ -1,15 +1,16 @@
 import type { GatewayEnv, RunResult } from './context';
 
 /**
- * Where results go. `npm run bench` writes only under RUNS_DIR (ignored by git); `npm run
- * bench:promote` copies one run to the tracked files: TRACKED_LATEST, a dated copy in RESULTS_DIR,
+ * Where results go. `npm run bench` writes only under RESULTS_DIR (ignored by git); `npm run
+ * bench:promote` copies one run to the tracked files: TRACKED_LATEST, a dated copy in PROMOTED_DIR,
  * and the run's metrics dashboard to TRACKED_DASHBOARD. All paths are relative to the repository root.
  */
 export const RESULTS_DIR = 'bench/results';
 export const RUNS_DIR = 'bench/results/runs';
 export const RUNS_LATEST = `${RUNS_DIR}/latest.json`;
-export const TRACKED_LATEST = `${RESULTS_DIR}/latest.json`;
-export const TRACKED_DASHBOARD = `${RESULTS_DIR}/metrics-dashboard.html`;
+export const PROMOTED_DIR = 'bench/promoted';
+export const TRACKED_LATEST = `${PROMOTED_DIR}/latest.json`;
+export const TRACKED_DASHBOARD = `${PROMOTED_DIR}/metrics-dashboard.html`;
 
 /** A run's start time as a file name: 2026-11-30T08-36-14-429Z. */
 export const stampOf = (iso: string): string => iso.replace(/[:.]/g, '-');
@@ -44,9 +45,9 @@ interface DashboardFigure {
 }
 
 /**
- * What promoting `run` writes: the run as bench/results/latest.json and bench/results/<stamp>.json,
+ * What promoting `run` writes: the run as bench/promoted/latest.json and bench/promoted/<stamp>.json,
  * and, when its metrics scenario rendered a dashboard into runs/, that page as the tracked
- * bench/results/metrics-dashboard.html (the promoted JSON then names the tracked page).
+ * bench/promoted/metrics-dashboard.html (the promoted JSON then names the tracked page).
  */
 export function promotion(run: RunResult): Promotion {
   const copies: Promotion['copies'] = [];
@@ -69,7 +70,7 @@ export function promotion(run: RunResult): Promotion {
   const text = runJson(promoted);
   return {
     writes: [
-      { path: `${RESULTS_DIR}/${stampOf(run.startedAt)}.json`, text },
+      { path: `${PROMOTED_DIR}/${stampOf(run.startedAt)}.json`, text },
       { path: TRACKED_LATEST, text },
     ],
     copies,

@@ -71,7 +71,7 @@ export type MetricsFigures = Record<'off' | 'on', Medians> & {
  * refresh reuse, 429s, a provider outage that opens the breaker) runs; every panel of
  * deploy/grafana/gateway.json is queried from Prometheus and drawn into
  * bench/results/runs/<stamp>-metrics-dashboard.html (`npm run bench:promote` copies it to the
- * tracked bench/results/metrics-dashboard.html).
+ * tracked bench/promoted/metrics-dashboard.html).
  */
 export async function metrics(ctx: BenchContext): Promise<ScenarioResult<MetricsFigures>> {
   const { gatewayEnv, settings, log } = ctx;

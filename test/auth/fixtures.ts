@@ -1,7 +1,8 @@
 import { randomBytes, randomUUID } from 'node:crypto';
 import type { TestApp } from '../helpers/app';
 import { http } from '../helpers/app';
-import { UsersService } from '../../src/features/users/users.service';
+import { UsersService, type UserCreation } from '../../src/features/users/users.service';
+import type { PublicUser } from '../../src/features/users/user-records';
 
 export interface TestUser {
   id: string;
@@ -30,8 +31,14 @@ export function randomPassword(): string {
 export async function createUser(gw: TestApp, role: 'user' | 'admin' = 'user'): Promise<TestUser> {
   const email = randomEmail();
   const password = randomPassword();
-  const created = await gw.app.get(UsersService).create({ email, password, role });
+  const created = createdUser(await gw.app.get(UsersService).create({ email, password, role }));
   return { id: created.id, email, password, role };
+}
+
+/** The user a creation made; throws when it made none (a test's setup must not silently go on). */
+export function createdUser(outcome: UserCreation): PublicUser {
+  if (outcome.kind !== 'created') throw new Error(`the user was not created: ${outcome.kind}`);
+  return outcome.user;
 }
 
 export async function login(gw: TestApp, user: { email: string; password: string }): Promise<TokenPair> {

@@ -1,5 +1,5 @@
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
-import { createUser, login, randomEmail, stableProblem, TestUser } from './fixtures';
+import { createdUser, createUser, login, randomEmail, stableProblem, TestUser } from './fixtures';
 import { UsersService } from '../../src/features/users/users.service';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 
@@ -115,11 +115,13 @@ describe('login and /auth/me', () => {
 
   it('stores emails normalized and never returns the password hash', async () => {
     const users = gw.app.get(UsersService);
-    const created = await users.create({
-      email: `  Mixed.${randomEmail().toUpperCase()} `,
-      password: 'long-enough-pass',
-      role: 'user',
-    });
+    const created = createdUser(
+      await users.create({
+        email: `  Mixed.${randomEmail().toUpperCase()} `,
+        password: 'long-enough-pass',
+        role: 'user',
+      }),
+    );
     expect(created.email).toBe(created.email.trim().toLowerCase());
     expect(JSON.stringify(created)).not.toMatch(/argon2|passwordHash/);
   });

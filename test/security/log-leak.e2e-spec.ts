@@ -7,6 +7,7 @@ import { http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { PrivateRedis } from '../helpers/processes';
 import { ProbeModule } from '../foundation/probe.module';
+import { createdUser } from '../auth/fixtures';
 
 /**
  * Drives the API the way clients and attackers do while capturing every log line the app writes
@@ -203,7 +204,7 @@ describe('logs never contain a secret, password or token across the whole API fl
       JWT_ACCESS_PREVIOUS_SECRETS: randomSecret(),
       REFRESH_TOKEN_PEPPER_PREVIOUS: randomSecret(),
     });
-    await gw.app.get(UsersService).create({ ...admin, role: 'admin' });
+    createdUser(await gw.app.get(UsersService).create({ ...admin, role: 'admin' }));
     const res = await login(admin);
     expect(res.status).toBe(200);
     adminToken = String(res.body.accessToken);
@@ -247,7 +248,7 @@ describe('logs never contain a secret, password or token across the whole API fl
     expect((await login({ email: user.email, password: secretValue() })).status).toBe(401);
     expect((await login({ email: `nobody-${randomUUID()}@example.test`, password: secretValue() })).status).toBe(401);
     const victim = { email: `victim-${randomUUID()}@example.test`, password: secretValue() };
-    await gw.app.get(UsersService).create({ ...victim, role: 'user' });
+    createdUser(await gw.app.get(UsersService).create({ ...victim, role: 'user' }));
     for (let i = 0; i < 3; i++) await login({ email: victim.email, password: secretValue() });
     const locked = await login(victim);
     expect(locked.status).toBe(423);

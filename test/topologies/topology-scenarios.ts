@@ -6,7 +6,7 @@ import { UsersService } from '../../src/features/users/users.service';
 import { sleep } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { testEnv } from '../helpers/env';
-import { createUser, randomPassword, TestUser } from '../auth/fixtures';
+import { createdUser, createUser, randomPassword, TestUser } from '../auth/fixtures';
 import { RateLimitProbeModule } from '../rate-limit/rate-limit-probe.module';
 
 /**
@@ -57,7 +57,7 @@ async function startPair(variables: Record<string, string>): Promise<[TestApp, T
 
 async function createUserWithEmail(gw: TestApp, email: string): Promise<TestUser> {
   const password = randomPassword();
-  const created = await gw.app.get(UsersService).create({ email, password, role: 'user' });
+  const created = createdUser(await gw.app.get(UsersService).create({ email, password, role: 'user' }));
   return { id: created.id, email, password, role: 'user' };
 }
 

@@ -46,6 +46,12 @@ describe('gate arguments', () => {
     });
   });
 
+  it('archives only when --archive names a folder', () => {
+    expect(optionsOf([])).not.toHaveProperty('archive');
+    expect(optionsOf(['--archive', 'evidence/gate-1']).archive).toBe(resolve('evidence/gate-1'));
+    expect(() => parseGateArgs(['--archive'], {})).toThrow(/archive/);
+  });
+
   it('refuses unknown flags and stray words, and answers --help', () => {
     expect(() => parseGateArgs(['--fast'], {})).toThrow(/--fast/);
     expect(() => parseGateArgs(['now'], {})).toThrow();

@@ -23,12 +23,14 @@ export interface GateOptions {
   offlineEngine: string;
   checklist: string;
   evidence: string;
+  /** Where to copy the signed-off report (`--archive DIR`); the reports stay in ignored reports/ otherwise. */
+  archive?: string;
 }
 
 export type GateCommand = { kind: 'help' } | { kind: 'gate'; options: GateOptions };
 
 export const GATE_USAGE = `usage: npm run gate [-- [--checklist FILE] [--evidence FILE] [--offline-engine PATH]
-                         [--jest-args="<paths/patterns>"] [--skip-tests] [--skip-scan]]
+                         [--archive DIR] [--jest-args="<paths/patterns>"] [--skip-tests] [--skip-scan]]
        npm run gate -- --evidence-only [--jest-results FILE,FILE]
   --evidence-only         check the evidence of the Jest runs that already happened (CI, after npm test
                           and npm run test:topologies): no build, no tests, no scan; scan and instance
@@ -39,6 +41,8 @@ export const GATE_USAGE = `usage: npm run gate [-- [--checklist FILE] [--evidenc
   --evidence FILE         box -> evidence mapping (GATE_EVIDENCE; default docs/gate-1-evidence.json)
   --offline-engine PATH   Prisma schema engine used when PRISMA_SCHEMA_ENGINE_BINARY is unset and PATH
                           exists (GATE_OFFLINE_ENGINE; default ../shared/tools/prisma-offline/schema-engine)
+  --archive DIR           also copy the signed-off report and its evidence into DIR (for example
+                          evidence/gate-1, the committed copy); without it the gate writes only reports/
   --jest-args, --skip-tests, --skip-scan   for iterating on the gate itself: such a run never passes`;
 
 /** Flags win over GATE_* variables, which win over the defaults; paths resolve against the current folder. */
@@ -54,6 +58,7 @@ export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'offline-engine': { type: 'string' },
       checklist: { type: 'string' },
       evidence: { type: 'string' },
+      archive: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
     strict: true,
@@ -74,6 +79,7 @@ export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       offlineEngine: resolve(values['offline-engine'] ?? (env.GATE_OFFLINE_ENGINE || DEFAULT_OFFLINE_ENGINE)),
       checklist: resolve(values.checklist ?? (env.GATE_CHECKLIST || DEFAULT_CHECKLIST)),
       evidence: resolve(values.evidence ?? (env.GATE_EVIDENCE || DEFAULT_EVIDENCE)),
+      ...(values.archive !== undefined && { archive: resolve(values.archive) }),
     },
   };
 }

@@ -11,6 +11,9 @@
  * reports/gate-1.md (+ reports/gate/evidence.json). A box is ticked only when every evidence item
  * mapped to it passed. Exit 0 only when every box is ticked; 2 on a usage error.
  *
+ * reports/ is ignored by git: a gate run changes no tracked file. `--archive DIR` also copies the
+ * signed-off report and its evidence into DIR (evidence/gate-1 holds the committed copy).
+ *
  * --jest-args/--skip-tests/--skip-scan exist for iterating on the gate itself; boxes whose evidence
  * did not run stay unticked, so such a run can never pass.
  *
@@ -19,8 +22,8 @@
  * reports the boxes that need the scan or the gate's own instance as deferred to the full gate.
  * Exit 1 when any box is open (not ticked and not deferred) or a test carries an unknown tag.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { basename, join, relative } from 'node:path';
 import { ROOT } from '../harness';
 import { instanceOptionsFrom } from '../instance/options';
 import { GATE_USAGE, GateOptions, parseGateArgs } from './args';
@@ -29,7 +32,7 @@ import { GateContext } from './context';
 import { evaluate, unknownTags, Verdict } from './evaluate';
 import { readMapping } from './evidence';
 import { runInstanceAndScan } from './instance-scan';
-import { readJestResults, runJest } from './jest-run';
+import { JEST_RESULTS, readJestResults, runJest } from './jest-run';
 import { archiveScan, evidenceJson, render } from './report';
 import { runStreaming } from './run';
 import { collectVersions, gitCommit, Signoff } from './signoff';
@@ -82,6 +85,8 @@ async function gate(opts: GateOptions): Promise<number> {
   };
   writeFileSync(REPORT, render(checklist, boxes, results, ctx, signoff, opts));
   writeFileSync(join(GATE_DIR, 'evidence.json'), evidenceJson(boxes, results, ctx, signoff));
+
+  if (opts.archive) archiveReport(opts.archive);
 
   const seconds = Math.round((Date.now() - started) / 1000);
   process.stdout.write(
@@ -141,6 +146,19 @@ async function evidenceOnly(
   printOpen(boxes, results, orphans);
   process.stdout.write(ok ? 'GATE 1 EVIDENCE OK (scan boxes deferred to npm run gate)\n' : 'GATE 1 EVIDENCE FAILED\n');
   return ok ? 0 : 1;
+}
+
+/** `--archive DIR`: the report and the evidence it cites, copied as they are (the sign-off is inside). */
+function archiveReport(dir: string): void {
+  const files: [string, string][] = [[REPORT, 'gate-1.md']];
+  for (const name of ['evidence.json', 'dast-summary.json', 'dast-report.md']) {
+    files.push([join(GATE_DIR, name), join('gate', name)]);
+  }
+  for (const results of Object.values(JEST_RESULTS)) files.push([results, join('jest', basename(results))]);
+  mkdirSync(join(dir, 'gate'), { recursive: true });
+  mkdirSync(join(dir, 'jest'), { recursive: true });
+  for (const [from, to] of files) if (existsSync(from)) copyFileSync(from, join(dir, to));
+  log(`archived the signed-off report to ${relative(process.cwd(), dir) || dir}`);
 }
 
 async function main(): Promise<number> {

@@ -30,7 +30,8 @@ import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
 import { toPublicUser, type PublicUser } from '../users/user-records';
 import { UsersService, UserPage } from '../users/users.service';
-import { problem, validationProblem } from '../../platform/problems';
+import { validationProblem } from '../../platform/problems';
+import { adminProblem, userNotFound } from './admin-problems';
 import { AdminUsersService } from './admin-users.service';
 import { auditContextOf } from './audit/audit-request';
 import { CreateUserDto } from './dto/create-user.dto';
@@ -72,9 +73,10 @@ export class AdminUsersController {
     @Req() request: FastifyRequest,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<PublicUser> {
-    const user = await this.admin.create(body, auditContextOf(actor, request));
-    void reply.header('location', `/v1/admin/users/${user.id}`);
-    return user;
+    const outcome = await this.admin.create(body, auditContextOf(actor, request));
+    if (outcome.kind !== 'created') throw adminProblem(outcome);
+    void reply.header('location', `/v1/admin/users/${outcome.user.id}`);
+    return outcome.user;
   }
 
   @Get()
@@ -90,7 +92,7 @@ export class AdminUsersController {
   @ApiProblems(ErrorCode.NOT_FOUND)
   async findOne(@Param() params: UserIdParams): Promise<PublicUser> {
     const user = await this.users.findById(params.id);
-    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
+    if (!user) throw userNotFound();
     return toPublicUser(user);
   }
 
@@ -103,7 +105,7 @@ export class AdminUsersController {
   })
   @ApiOkResponse({ type: UserResponse })
   @ApiProblems(ErrorCode.NOT_FOUND, ErrorCode.LAST_ADMIN)
-  update(
+  async update(
     @Param() params: UserIdParams,
     @Body() body: UpdateUserDto,
     @CurrentUser() actor: AuthenticatedUser,
@@ -112,7 +114,13 @@ export class AdminUsersController {
     if (body.role === undefined && body.disabled === undefined) {
       throw validationProblem([{ field: 'body', message: 'must contain role or disabled' }]);
     }
-    return this.admin.update(params.id, { role: body.role, disabled: body.disabled }, auditContextOf(actor, request));
+    const outcome = await this.admin.update(
+      params.id,
+      { role: body.role, disabled: body.disabled },
+      auditContextOf(actor, request),
+    );
+    if (outcome.kind !== 'updated') throw adminProblem(outcome);
+    return outcome.user;
   }
 
   @Post(':id/unlock')
@@ -120,12 +128,13 @@ export class AdminUsersController {
   @ApiOperation({ summary: 'Clear a login lockout', description: "Clears the account's failed-login lock; audited." })
   @ApiNoContentResponse()
   @ApiProblems(ErrorCode.NOT_FOUND)
-  unlock(
+  async unlock(
     @Param() params: UserIdParams,
     @CurrentUser() actor: AuthenticatedUser,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    return this.admin.unlock(params.id, auditContextOf(actor, request));
+    const outcome = await this.admin.unlock(params.id, auditContextOf(actor, request));
+    if (outcome.kind !== 'done') throw adminProblem(outcome);
   }
 
   @Post(':id/revoke-sessions')
@@ -136,11 +145,12 @@ export class AdminUsersController {
   })
   @ApiNoContentResponse()
   @ApiProblems(ErrorCode.NOT_FOUND)
-  revokeSessions(
+  async revokeSessions(
     @Param() params: UserIdParams,
     @CurrentUser() actor: AuthenticatedUser,
     @Req() request: FastifyRequest,
   ): Promise<void> {
-    return this.admin.revokeSessions(params.id, auditContextOf(actor, request));
+    const outcome = await this.admin.revokeSessions(params.id, auditContextOf(actor, request));
+    if (outcome.kind !== 'done') throw adminProblem(outcome);
   }
 }

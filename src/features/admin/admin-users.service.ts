@@ -1,17 +1,23 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { Prisma } from '../../generated/prisma/client';
+import { Prisma, type User } from '../../generated/prisma/client';
 import { UserIdentities } from '../auth/identity/user-identities';
 import { LockoutService } from '../auth/lockout/lockout.service';
 import { RefreshTokenService } from '../auth/tokens/refresh-token.service';
 import { DuplicateEmailError, insertHashedUser, PublicUser, toPublicUser, UserRole } from '../users/user-records';
-import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
 
-export function lastAdmin(detail: string): ProblemException {
-  return problem(ErrorCode.LAST_ADMIN, detail);
-}
+/** What an admin action did, in admin terms; the controller maps each refusal to its problem. */
+export type AdminCreateOutcome = { kind: 'created'; user: PublicUser } | { kind: 'email-taken' };
+export type AdminUpdateOutcome =
+  | { kind: 'updated'; user: PublicUser }
+  | { kind: 'not-found' }
+  /** The caller's own account is no longer an enabled admin (changed since its token was checked). */
+  | { kind: 'actor-not-admin' }
+  /** The change would disable or demote the caller's own account, or the last enabled admin. */
+  | { kind: 'last-admin'; reason: 'own-account' | 'last-enabled-admin' };
+export type AdminUserActionOutcome = { kind: 'done' } | { kind: 'not-found' };
 
 /**
  * Admin actions on users. Each change and its audit record commit in one transaction (unlock is
@@ -28,8 +34,11 @@ export class AdminUsersService {
     private readonly identities: UserIdentities,
   ) {}
 
-  /** 409 CONFLICT if the (normalized) email is taken. The password is hashed before the transaction opens. */
-  async create(input: { email: string; password: string; role: UserRole }, context: AuditContext): Promise<PublicUser> {
+  /** `email-taken` if the (normalized) email is in use. The password is hashed before the transaction opens. */
+  async create(
+    input: { email: string; password: string; role: UserRole },
+    context: AuditContext,
+  ): Promise<AdminCreateOutcome> {
     const passwordHash = await this.hasher.hash(input.password);
     try {
       const user = await this.prisma.$transaction(async (tx) => {
@@ -42,17 +51,15 @@ export class AdminUsersService {
         });
         return created;
       });
-      return toPublicUser(user);
+      return { kind: 'created', user: toPublicUser(user) };
     } catch (error) {
-      if (error instanceof DuplicateEmailError) {
-        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
-      }
+      if (error instanceof DuplicateEmailError) return { kind: 'email-taken' };
       throw error;
     }
   }
 
   /**
-   * Changes role and/or disabled. Refuses (409 LAST_ADMIN) to disable or demote the caller's own
+   * Changes role and/or disabled. Refuses (`last-admin`) to disable or demote the caller's own
    * account, or the last enabled admin. Race-safe: the transaction first locks (FOR NO KEY UPDATE) every enabled admin
    * row (in id order, so two of these cannot deadlock), then checks that the caller is still one of
    * them and that one would remain. Two admins demoting each other serialize on those locks, and
@@ -62,54 +69,52 @@ export class AdminUsersService {
     id: string,
     changes: { role?: UserRole; disabled?: boolean },
     context: AuditContext,
-  ): Promise<PublicUser> {
-    const updated = await this.prisma.$transaction(
-      async (tx) => {
+  ): Promise<AdminUpdateOutcome> {
+    const outcome = await this.prisma.$transaction(
+      async (tx): Promise<Exclude<AdminUpdateOutcome, { kind: 'updated' }> | { kind: 'updated'; row: User }> => {
         const admins = await tx.$queryRaw<{ id: string }[]>`
           SELECT id FROM users WHERE role = 'admin' AND disabled = false ORDER BY id FOR NO KEY UPDATE`;
         const [target] = await tx.$queryRaw<{ id: string; role: UserRole; disabled: boolean }[]>`
           SELECT id, role, disabled FROM users WHERE id = ${id}::uuid FOR NO KEY UPDATE`;
-        if (!target) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
-        if (!admins.some((admin) => admin.id === context.actorId)) {
-          throw problem(ErrorCode.FORBIDDEN, 'Your account is no longer an enabled admin.');
-        }
+        // A refusal returns before any write: the transaction commits nothing and releases the locks.
+        if (!target) return { kind: 'not-found' };
+        if (!admins.some((admin) => admin.id === context.actorId)) return { kind: 'actor-not-admin' };
         const removesAdmin =
           target.role === 'admin' && !target.disabled && (changes.role === 'user' || changes.disabled === true);
-        if (removesAdmin && target.id === context.actorId) {
-          throw lastAdmin('An admin cannot disable or demote their own account; ask another admin.');
-        }
-        if (removesAdmin && admins.length <= 1) {
-          throw lastAdmin('This is the last enabled admin; promote or enable another admin first.');
-        }
-        const result = await tx.user.update({ where: { id }, data: changes });
-        for (const entry of auditEntries(target, result)) await this.audit.record(tx, context, entry);
-        return result;
+        if (removesAdmin && target.id === context.actorId) return { kind: 'last-admin', reason: 'own-account' };
+        if (removesAdmin && admins.length <= 1) return { kind: 'last-admin', reason: 'last-enabled-admin' };
+        const row = await tx.user.update({ where: { id }, data: changes });
+        for (const entry of auditEntries(target, row)) await this.audit.record(tx, context, entry);
+        return { kind: 'updated', row };
       },
       { isolationLevel: Prisma.TransactionIsolationLevel.ReadCommitted },
     );
+    if (outcome.kind !== 'updated') return outcome;
     // Every instance applies the change at the user's next request: disabling also ends every
     // session (refresh families and, through the session version, access tokens); a role change or
     // an enable only drops the cached identity.
-    if (updated.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
+    if (outcome.row.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
     else await this.identities.invalidate(id);
-    return toPublicUser(updated);
+    return { kind: 'updated', user: toPublicUser(outcome.row) };
   }
 
   /** Clears the lockout (Redis), then records it: a record only for an unlock that happened. */
-  async unlock(id: string, context: AuditContext): Promise<void> {
+  async unlock(id: string, context: AuditContext): Promise<AdminUserActionOutcome> {
     const user = await this.prisma.user.findUnique({ where: { id } });
-    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
+    if (!user) return { kind: 'not-found' };
     await this.lockout.clear(user.email);
     await this.audit.record(this.prisma, context, { targetId: id, action: 'user.unlock' });
+    return { kind: 'done' };
   }
 
   /** Revokes every refresh family of the user; the audit record is a statement of the same transaction. */
-  async revokeSessions(id: string, context: AuditContext): Promise<void> {
+  async revokeSessions(id: string, context: AuditContext): Promise<AdminUserActionOutcome> {
     const user = await this.prisma.user.findUnique({ where: { id } });
-    if (!user) throw problem(ErrorCode.NOT_FOUND, 'No user with this id.');
+    if (!user) return { kind: 'not-found' };
     await this.refreshTokens.revokeAllForUser(id, 'sessions_revoked', [
       this.audit.record(this.prisma, context, { targetId: id, action: 'user.revoke_sessions' }),
     ]);
+    return { kind: 'done' };
   }
 }
 

@@ -2,9 +2,11 @@ import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../../generated/prisma/client';
 import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { ErrorCode, problem } from '../../platform/problems';
 import { normalizeEmail } from '../auth/credentials/email';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
+
+/** What creating a user did: the new user, or nothing because the (normalized) email is in use. */
+export type UserCreation = { kind: 'created'; user: PublicUser } | { kind: 'email-taken' };
 
 export interface UserPage {
   items: PublicUser[];
@@ -28,14 +30,12 @@ export class UsersService {
     return this.prisma.user.findUnique({ where: { id } });
   }
 
-  /** Creates a user; 409 CONFLICT if the (normalized) email is taken. */
-  async create(input: { email: string; password: string; role: UserRole }): Promise<PublicUser> {
+  /** Creates a user, or answers `email-taken` when the (normalized) email is in use. */
+  async create(input: { email: string; password: string; role: UserRole }): Promise<UserCreation> {
     try {
-      return toPublicUser(await insertUser(this.prisma, this.hasher, input));
+      return { kind: 'created', user: toPublicUser(await insertUser(this.prisma, this.hasher, input)) };
     } catch (error) {
-      if (error instanceof DuplicateEmailError) {
-        throw problem(ErrorCode.CONFLICT, 'A user with this email already exists.');
-      }
+      if (error instanceof DuplicateEmailError) return { kind: 'email-taken' };
       throw error;
     }
   }
