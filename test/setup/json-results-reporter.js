@@ -1,4 +1,5 @@
 /* global module, process, require */
+/* eslint-disable @typescript-eslint/no-require-imports -- Jest loads reporters as CommonJS */
 /**
  * Writes the run's results as JSON (the shape of `jest --json`: totals, and each suite's tests by
  * full name and status) to `outputFile` (relative to the repository), so the run README documents
