@@ -162,7 +162,13 @@ describe('gate evidence mapping (docs/gate-1-evidence.json)', () => {
 
   it('in an evidence-only run, defers the scan and instance boxes (never ticks them) and checks the rest', () => {
     const ctx: GateContext = {
-      ...jestRun(boxes.map((b) => [`proof [gate:${b.id}]`, 'passed'] as [string, string])),
+      // As many passing proofs of each box as its evidence asks for.
+      ...jestRun(
+        boxes.flatMap((b) => {
+          const min = Math.max(1, ...mapping[b.id].evidence.map((e) => (e.kind === 'tagged' ? e.min : 1)));
+          return Array.from({ length: min }, (_, i) => [`proof ${i} [gate:${b.id}]`, 'passed'] as [string, string]);
+        }),
+      ),
       mode: 'evidence-only',
     };
     ctx.jest!.totals = {
