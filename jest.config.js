@@ -30,6 +30,11 @@ module.exports = {
   // A bound, not a speed target: spawned servers start slowly on a loaded 2-core machine.
   testTimeout: 60000,
   maxWorkers: 2,
-  reporters: ['default', '<rootDir>/test/setup/summary-reporter.js'],
+  // The JSON results are the evidence `npm run gate -- --evidence-only` reads (CI, after `npm test`).
+  reporters: [
+    'default',
+    '<rootDir>/test/setup/summary-reporter.js',
+    ['<rootDir>/test/setup/json-results-reporter.js', { outputFile: 'reports/jest/main.json' }],
+  ],
   verbose: false,
 };

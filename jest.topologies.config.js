@@ -8,4 +8,9 @@ module.exports = {
   // One topology at a time: each starts 5-6 redis-server processes and two gateways.
   maxWorkers: 1,
   testTimeout: 120000,
+  reporters: [
+    'default',
+    '<rootDir>/test/setup/summary-reporter.js',
+    ['<rootDir>/test/setup/json-results-reporter.js', { outputFile: 'reports/jest/topologies.json' }],
+  ],
 };

@@ -11,4 +11,9 @@ module.exports = {
   globalTeardown: undefined,
   testTimeout: 10000,
   maxWorkers: '50%',
+  reporters: [
+    'default',
+    '<rootDir>/test/setup/summary-reporter.js',
+    ['<rootDir>/test/setup/json-results-reporter.js', { outputFile: 'reports/jest/unit.json' }],
+  ],
 };

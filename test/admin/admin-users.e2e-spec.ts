@@ -108,7 +108,7 @@ describe('admin routes', () => {
       [{ email: 'x@example.test', password: 'long-enough-password' }, 'role'],
       [{ email: 'x@example.test', password: 'long-enough-password', role: 'user', disabled: false }, 'disabled'],
       [{ email: 'x@example.test', password: 'long-enough-password', role: 'user', passwordHash: 'x' }, 'passwordHash'],
-    ])('rejects %j with 400 naming %s', async (body, field) => {
+    ])('rejects %j with 400 naming %s [gate:1.4.2] [gate:1.4.3] [gate:1.4.7]', async (body, field) => {
       const res = await adminApi().post('', body);
       expectProblem(res, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(res)).toContain(field);
@@ -216,7 +216,7 @@ describe('admin routes', () => {
       [randomUUID(), { disabled: 1 }, 'disabled'],
       [randomUUID(), { email: 'new@example.test' }, 'email'],
       [randomUUID(), { role: 'user', passwordHash: 'x' }, 'passwordHash'],
-    ])('rejects PATCH /%s %j with 400 naming %s', async (id, body, field) => {
+    ])('rejects PATCH /%s %j with 400 naming %s [gate:1.4.2]', async (id, body, field) => {
       const res = await adminApi().patch(`/${encodeURIComponent(id)}`, body);
       expectProblem(res, 400, 'VALIDATION_FAILED');
       expect(fieldsOf(res)).toContain(field);

@@ -24,7 +24,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     await gw.close();
   });
 
-  it('locks after the threshold: 423 ACCOUNT_LOCKED with Retry-After, even with the right password', async () => {
+  it('locks after the threshold: 423 ACCOUNT_LOCKED with Retry-After, even with the right password [gate:1.3.3] [gate:1.3.5] [gate:1.3.7]', async () => {
     const user = await createUser(gw);
     for (let i = 0; i < 3; i += 1)
       expectProblem(await attempt(gw, user.email, 'wrong-password!'), 401, 'INVALID_CREDENTIALS');
@@ -38,7 +38,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expectProblem(await attempt(gw, user.email.toUpperCase(), user.password), 423, 'ACCOUNT_LOCKED');
   });
 
-  it('locks unknown emails the same way, with the same body as a known one', async () => {
+  it('locks unknown emails the same way, with the same body as a known one [gate:1.3.5]', async () => {
     const known = await createUser(gw);
     const unknown = randomEmail();
     const knownAnswers = [];
@@ -61,7 +61,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expect(unknownRetry).toBeGreaterThan(0);
   });
 
-  it('resets the counter on a successful login', async () => {
+  it('resets the counter on a successful login [gate:1.3.6] [gate:1.3.9]', async () => {
     const user = await createUser(gw);
     await attempt(gw, user.email, 'wrong-password!');
     await attempt(gw, user.email, 'wrong-password!');
@@ -71,7 +71,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expect((await attempt(gw, user.email, user.password)).status).toBe(200);
   });
 
-  it('keeps raw emails out of Redis key names and sets the counter with a TTL', async () => {
+  it('keeps raw emails out of Redis key names and sets the counter with a TTL [gate:1.3.1] [gate:1.3.2] [gate:1.3.4]', async () => {
     const user = await createUser(gw);
     await attempt(gw, user.email, 'wrong-password!');
     const keys = gw.app.get(LockoutService).keys.attempt(user.email, CLIENT);
@@ -94,7 +94,7 @@ describe('account lockout (threshold 3, 60 s)', () => {
     expect(names).not.toContain(CLIENT);
   });
 
-  it('lets a burst of 30 parallel guesses have at most the threshold (3) verified, the rest 423', async () => {
+  it('lets a burst of 30 parallel guesses have at most the threshold (3) verified, the rest 423 [gate:1.3.4]', async () => {
     const user = await createUser(gw);
     const results = await Promise.all(Array.from({ length: 30 }, () => attempt(gw, user.email, 'wrong-password!')));
     const statuses = results.map((r) => r.status);
@@ -134,7 +134,7 @@ describe('lockout expiry', () => {
   });
   afterAll(() => gw.close());
 
-  it('unlocks once the lock TTL has run out', async () => {
+  it('unlocks once the lock TTL has run out [gate:1.3.8]', async () => {
     const user = await createUser(gw);
     await attempt(gw, user.email, 'wrong-password!');
     await attempt(gw, user.email, 'wrong-password!');

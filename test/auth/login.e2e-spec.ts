@@ -12,7 +12,7 @@ describe('login and /auth/me', () => {
   });
   afterAll(() => gw.close());
 
-  it('logs in with the right password and returns the token pair shape', async () => {
+  it('logs in with the right password and returns the token pair shape [gate:1.2.5]', async () => {
     const res = await http(gw.url, 'POST', '/v1/auth/login', {
       body: { email: alice.email, password: alice.password },
     });

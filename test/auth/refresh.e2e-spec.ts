@@ -21,7 +21,7 @@ describe('refresh-token rotation and reuse detection', () => {
   });
   afterAll(() => gw.close());
 
-  it('rotation returns a new pair and retires the old token', async () => {
+  it('rotation returns a new pair and retires the old token [gate:1.2.6] [gate:1.2.9]', async () => {
     const first = await login(gw, await createUser(gw));
     const res = await refresh(gw, first.refreshToken);
     expect(res.status).toBe(200);
@@ -63,7 +63,7 @@ describe('refresh-token rotation and reuse detection', () => {
     expect(third.refreshExpiresIn).toBeLessThanOrEqual(gw.env.REFRESH_TOKEN_TTL_SECONDS);
   });
 
-  it('answers reuse of a retired token with 401 TOKEN_REUSED and kills the newest token of the family', async () => {
+  it('answers reuse of a retired token with 401 TOKEN_REUSED and kills the newest token of the family [gate:1.2.7] [gate:1.2.10]', async () => {
     const first = await login(gw, await createUser(gw));
     const second = (await refresh(gw, first.refreshToken)).body;
     const third = (await refresh(gw, second.refreshToken)).body;
@@ -114,7 +114,7 @@ describe('refresh-token rotation and reuse detection', () => {
     expect([400, 401]).toContain(res.status);
   });
 
-  it('of 50 concurrent refreshes of one token exactly one wins and the family never forks', async () => {
+  it('of 50 concurrent refreshes of one token exactly one wins and the family never forks [gate:1.2.6]', async () => {
     const first = await login(gw, await createUser(gw));
     const results = await Promise.all(Array.from({ length: 50 }, () => refresh(gw, first.refreshToken)));
     const statuses = results.map((r) => r.status);
@@ -211,7 +211,7 @@ describe('refresh reuse grace window (REFRESH_REUSE_GRACE_SECONDS > 0)', () => {
     expect(family).toHaveLength(2);
   });
 
-  it('still treats a retired token presented after the window as reuse', async () => {
+  it('still treats a retired token presented after the window as reuse [gate:1.2.10]', async () => {
     const first = await login(gw, await createUser(gw));
     await refresh(gw, first.refreshToken);
     const prisma = gw.app.get(PrismaService);
@@ -235,7 +235,7 @@ describe('refresh-token pepper rotation', () => {
     }
   }
 
-  it('still refreshes a token issued under the old pepper after rotating it', async () => {
+  it('still refreshes a token issued under the old pepper after rotating it [gate:1.5.4]', async () => {
     const { pepper: p1, pair } = await loginUnderPepper();
     const b = await startApp({ REFRESH_TOKEN_PEPPER: randomSecret(), REFRESH_TOKEN_PEPPER_PREVIOUS: p1 });
     try {

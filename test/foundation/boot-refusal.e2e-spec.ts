@@ -29,7 +29,7 @@ describe('the built server refuses to boot on bad configuration', () => {
     expect(run.output).toContain('successfully started');
   });
 
-  it.each(REQUIRED)('refuses to start without %s, naming it and printing no secret', async (name) => {
+  it.each(REQUIRED)('refuses to start without %s, naming it and printing no secret [gate:1.5.7]', async (name) => {
     const vars = await validVariables();
     delete vars[name];
     const run = await runBuiltServer(vars);
@@ -71,7 +71,7 @@ describe('the built server refuses to boot on bad configuration', () => {
     for (const secret of secretValuesOf(vars)) expect(run.output).not.toContain(secret);
   });
 
-  it('refuses a Redis URL without credentials in production', async () => {
+  it('refuses a Redis URL without credentials in production [gate:1.1.3]', async () => {
     const vars = await validVariables();
     vars.NODE_ENV = 'production';
     const run = await runBuiltServer(vars);
@@ -87,7 +87,7 @@ describe('the built server refuses to boot on bad configuration', () => {
     });
     afterAll(() => redis.destroy());
 
-    it('boots with the right password', async () => {
+    it('boots with the right password [gate:1.1.3]', async () => {
       const vars = await validVariables();
       vars.REDIS_URL = redis.url();
       const run = await runBuiltServer(vars, { untilOutput: /successfully started/ });
@@ -95,7 +95,7 @@ describe('the built server refuses to boot on bad configuration', () => {
       expect(run.output).not.toContain(password);
     });
 
-    it('refuses to boot with a wrong password, saying why and echoing no password', async () => {
+    it('refuses to boot with a wrong password, saying why and echoing no password [gate:1.1.3]', async () => {
       const vars = await validVariables();
       const wrong = randomSecret(18);
       vars.REDIS_URL = redis.url(wrong);
@@ -106,7 +106,7 @@ describe('the built server refuses to boot on bad configuration', () => {
       expect(run.output).not.toContain(password);
     });
 
-    it('refuses to boot without a password when Redis requires one', async () => {
+    it('refuses to boot without a password when Redis requires one [gate:1.1.3]', async () => {
       const vars = await validVariables();
       vars.REDIS_URL = redis.url('');
       const run = await runBuiltServer(vars);
@@ -114,7 +114,7 @@ describe('the built server refuses to boot on bad configuration', () => {
       expect(run.output).toMatch(/Redis check failed \(authentication failed\)/);
     });
 
-    it('refuses to boot when Redis is unreachable', async () => {
+    it('refuses to boot when Redis is unreachable [gate:1.1.5]', async () => {
       const vars = await validVariables();
       vars.REDIS_URL = `redis://127.0.0.1:${await freePort()}`;
       const run = await runBuiltServer(vars);

@@ -1,7 +1,7 @@
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { ProbeModule } from './probe.module';
 
-describe('one error format: application/problem+json for every failure', () => {
+describe('one error format: application/problem+json for every failure [gate:1.4.5] [gate:1.4.8]', () => {
   let gw: TestApp;
   beforeAll(async () => {
     gw = await startApp({ BODY_LIMIT_BYTES: '2048' }, { imports: [ProbeModule] });
@@ -16,7 +16,7 @@ describe('one error format: application/problem+json for every failure', () => {
     expect(res.body).toEqual(valid);
   });
 
-  it('answers malformed JSON with 400 VALIDATION_FAILED', async () => {
+  it('answers malformed JSON with 400 VALIDATION_FAILED [gate:1.4.6]', async () => {
     const res = await http(gw.url, 'POST', '/v1/probe', {
       rawBody: '{"amount": 5,',
       headers: { 'content-type': 'application/json' },
@@ -42,7 +42,7 @@ describe('one error format: application/problem+json for every failure', () => {
     expectProblem(await http(gw.url, 'DELETE', '/nothing/here'), 404, 'NOT_FOUND');
   });
 
-  it('rejects unknown fields at the top level and nested, naming their paths', async () => {
+  it('rejects unknown fields at the top level and nested, naming their paths [gate:1.4.3] [gate:1.4.4] [gate:1.4.7]', async () => {
     const res = await http(gw.url, 'POST', '/v1/probe', {
       body: { ...valid, admin: true, address: { line1: 'x', evil: 1 } },
     });
@@ -55,7 +55,7 @@ describe('one error format: application/problem+json for every failure', () => {
     );
   });
 
-  it('does not convert types implicitly ("5" is not an integer)', async () => {
+  it('does not convert types implicitly ("5" is not an integer) [gate:1.4.6]', async () => {
     const res = await http(gw.url, 'POST', '/v1/probe', { body: { ...valid, amount: '5' } });
     expectProblem(res, 400, 'VALIDATION_FAILED');
     expect(res.body.errors).toEqual(expect.arrayContaining([expect.objectContaining({ field: 'amount' })]));
@@ -64,7 +64,7 @@ describe('one error format: application/problem+json for every failure', () => {
   it.each([
     '{"__proto__": {"admin": true}, "amount": 5, "address": {"line1": "x"}}',
     '{"constructor": {"prototype": {"x": 1}}, "amount": 5}',
-  ])('rejects prototype-poisoning keys: %s', async (raw) => {
+  ])('rejects prototype-poisoning keys: %s [gate:1.4.6]', async (raw) => {
     const res = await http(gw.url, 'POST', '/v1/probe', {
       rawBody: raw,
       headers: { 'content-type': 'application/json' },

@@ -25,7 +25,7 @@ describe('health probes', () => {
       expect(urls.filter((u) => String(u).startsWith('/health/'))).toEqual([]);
     });
 
-    it('/health/ready answers 200 in terminus shape', async () => {
+    it('/health/ready answers 200 in terminus shape [gate:1.1.1] [gate:1.1.2] [gate:1.6.3]', async () => {
       const res = await http(gw.url, 'GET', '/health/ready');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } });
@@ -44,7 +44,7 @@ describe('health probes', () => {
       await redis.destroy();
     });
 
-    it('readiness is 503 with details while Redis is down, liveness stays 200, and both recover', async () => {
+    it('readiness is 503 with details while Redis is down, liveness stays 200, and both recover [gate:1.1.2]', async () => {
       await redis.stop();
       const down = await http(gw.url, 'GET', '/health/ready');
       expect(down.status).toBe(503);
@@ -76,7 +76,7 @@ describe('health probes', () => {
     });
     afterAll(() => gw.close());
 
-    it('readiness is 503 naming the database, liveness 200', async () => {
+    it('readiness is 503 naming the database, liveness 200 [gate:1.6.6]', async () => {
       const res = await http(gw.url, 'GET', '/health/ready');
       expect(res.status).toBe(503);
       expect(res.body).toMatchObject({ status: 'error', error: { database: { status: 'down' } } });

@@ -5,6 +5,7 @@ import type { AppModuleOptions } from '../../src/app.module';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import type { Env } from '../../src/platform/config/environment';
 import { testEnv } from './env';
+import { expectDocumented, registerGateway } from './openapi-contract';
 
 export interface TestApp {
   app: NestFastifyApplication;
@@ -39,6 +40,7 @@ export async function startApp(
   await app.get(PrismaService).$queryRaw`SELECT 1`.catch(() => undefined);
   const address = app.getHttpServer().address();
   const port = typeof address === 'object' && address ? address.port : 0;
+  registerGateway(`http://127.0.0.1:${port}`);
   return {
     app,
     env,
@@ -62,7 +64,12 @@ export interface HttpResult<T = Record<string, unknown>> {
   text: string;
 }
 
-/** A real HTTP request (no in-process injection): what a client on the network would see. */
+/**
+ * A real HTTP request (no in-process injection): what a client on the network would see. When
+ * `baseUrl` is a gateway under test, the response is checked against the OpenAPI document
+ * (test/helpers/openapi-contract.ts): an undocumented status or a body that does not match the
+ * documented schema fails the calling test.
+ */
 export async function http<T = Record<string, unknown>>(
   baseUrl: string,
   method: string,
@@ -85,6 +92,12 @@ export async function http<T = Record<string, unknown>>(
   } catch {
     // not JSON: callers look at `text`
   }
+  await expectDocumented(baseUrl, method, path, {
+    status: response.status,
+    contentType: response.headers.get('content-type'),
+    body: parsed,
+    text,
+  });
   return { status: response.status, headers: response.headers, body: parsed as T, text };
 }
 

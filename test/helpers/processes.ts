@@ -1,6 +1,7 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
 import { freePort, startProcess, waitFor } from '../../tools/harness';
+import { registerGateway } from './openapi-contract';
 
 export { freePort, PrivateRedis } from '../../tools/harness';
 
@@ -72,6 +73,7 @@ export async function startBuiltServer(
     ready: { probe: () => fetch(`${url}/health/live`).then((r) => r.ok) },
     timeoutMs,
   });
+  registerGateway(url);
   return {
     url,
     output: () => server.output(),

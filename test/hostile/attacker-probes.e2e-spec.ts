@@ -8,7 +8,7 @@ import { dbSnapshot } from '../helpers/db-snapshot';
  * What else an attacker tries after issue 12's reproductions: lookalike characters, duplicate
  * keys, charset tricks, huge numbers, query-string arrays. Each is a clear 4xx that changes nothing.
  */
-describe('attacker probes that must hold', () => {
+describe('attacker probes that must hold [gate:1.4.6]', () => {
   let gw: TestApp;
   let prisma: PrismaService;
   let alice: SignedInUser;

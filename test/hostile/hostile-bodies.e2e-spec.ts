@@ -60,7 +60,7 @@ describe('hostile request bodies (issue 12, items 1-4)', () => {
 
   const validPayment = () => ({ amount: 1250, currency: 'EUR', recipientId: randomUUID(), reference: 'inv 1' });
 
-  describe('1. nesting depth, array length and keys per object are bounded before anything recursive', () => {
+  describe('1. nesting depth, array length and keys per object are bounded before anything recursive [gate:1.4.6]', () => {
     it.each([
       ['/v1/auth/login', false],
       ['/v1/payments', true],
@@ -105,7 +105,7 @@ describe('hostile request bodies (issue 12, items 1-4)', () => {
     });
   });
 
-  describe('2. fields named like Object.prototype members are unknown fields, for every DTO and at every level', () => {
+  describe('2. fields named like Object.prototype members are unknown fields, for every DTO and at every level [gate:1.4.4] [gate:1.4.7]', () => {
     it.each(PROTOTYPE_NAMES)('login with valid credentials plus `%s` is 400, and no session starts', async (name) => {
       const res = await unchanged(() =>
         http(gw.url, 'POST', '/v1/auth/login', { body: { email: alice.email, password: alice.password, [name]: 1 } }),
@@ -169,7 +169,7 @@ describe('hostile request bodies (issue 12, items 1-4)', () => {
     });
   });
 
-  describe('3. error answers stay small whatever was sent', () => {
+  describe('3. error answers stay small whatever was sent [gate:1.4.8]', () => {
     it('a 13 KB body of unknown fields answers at most 20 errors plus truncated: true, in under 4 KB', async () => {
       const body = JSON.stringify(
         Object.fromEntries(Array.from({ length: 60 }, (_, i) => [`x${i}${'y'.repeat(200)}`, i])),
@@ -192,7 +192,7 @@ describe('hostile request bodies (issue 12, items 1-4)', () => {
     });
   });
 
-  describe('4. one clear message per field', () => {
+  describe('4. one clear message per field [gate:1.4.3]', () => {
     it('amount "100" answers one message that names the expected type', async () => {
       const res = await unchanged(() =>
         raw('POST', '/v1/payments', JSON.stringify({ ...validPayment(), amount: '100' }), alice.token),

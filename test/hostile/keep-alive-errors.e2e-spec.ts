@@ -89,7 +89,7 @@ function expectRawProblem(response: RawResponse | undefined, status: number, cod
 
 const FIRST = 'GET /health/live HTTP/1.1\r\nHost: x\r\nConnection: keep-alive\r\n\r\n';
 
-describe('errors on a reused keep-alive socket still answer problem+json (issue 12, item 5)', () => {
+describe('errors on a reused keep-alive socket still answer problem+json (issue 12, item 5) [gate:1.4.8]', () => {
   let gw: TestApp;
   let prisma: PrismaService;
   let userIds: string[];

@@ -91,7 +91,7 @@ describe('payments ledger under provider chaos and a SIGKILLed gateway (built se
     await db?.drop();
   });
 
-  it('keeps the provider ledger and the payments in agreement: one charge = one succeeded payment, nothing unknown, no 500', async () => {
+  it('keeps the provider ledger and the payments in agreement: one charge = one succeeded payment, nothing unknown, no 500 [gate:1.7.4] [gate:1.7.5] [gate:1.7.7]', async () => {
     try {
       await chaosRun();
     } catch (error) {

@@ -149,7 +149,7 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       ['an extra userId field', { userId: randomUUID() }, 'userId'],
     ];
 
-    it.each(cases)('rejects %s', async (_name, patch, field) => {
+    it.each(cases)('rejects %s [gate:1.4.1] [gate:1.4.3] [gate:1.4.7]', async (_name, patch, field) => {
       const before = await paymentRows();
       const res = await pay(alice.token, { ...validBody(), ...patch });
       expectProblem(res, 400, 'VALIDATION_FAILED');
@@ -178,7 +178,7 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       expect(await paymentRows()).toBe(before);
     });
 
-    it('rejects a body that is not a JSON object', async () => {
+    it('rejects a body that is not a JSON object [gate:1.4.1] [gate:1.4.3] [gate:1.4.6]', async () => {
       for (const raw of ['[]', '"x"', '42', 'null']) {
         const res = await http(gw.url, 'POST', '/v1/payments', {
           rawBody: raw,
@@ -190,7 +190,7 @@ describe('POST/GET /v1/payments over HTTP (real auth, database and provider stan
       }
     });
 
-    it('property: arbitrary JSON bodies never cause a 5xx, every 4xx is problem+json, and a 4xx writes nothing', async () => {
+    it('property: arbitrary JSON bodies never cause a 5xx, every 4xx is problem+json, and a 4xx writes nothing [gate:1.4.6]', async () => {
       const anyValue = fc.oneof(
         fc.integer(),
         fc.double(),

@@ -168,7 +168,7 @@ describe('PaymentsService with the real database and a real HTTP provider stand-
     expect(await rowsFor(alice.id, key)).toBe(1);
   });
 
-  it('answers 502 UPSTREAM_FAILED after the retries and keeps the payment unknown until a replay resolves it', async () => {
+  it('answers 502 UPSTREAM_FAILED after the retries and keeps the payment unknown until a replay resolves it [gate:1.7.7]', async () => {
     provider.behave({ kind: 'error', httpStatus: 500 });
     const key = newKey();
     const input = body();

@@ -9,7 +9,7 @@ describe('the real auth routes carry the stricter auth limit', () => {
   });
   afterAll(() => gw.close());
 
-  it('refuses the 4th login from one client with 429 even for different accounts, before any password work', async () => {
+  it('refuses the 4th login from one client with 429 even for different accounts, before any password work [gate:1.1.8]', async () => {
     for (let i = 0; i < 3; i++) {
       const res = await http(gw.url, 'POST', '/v1/auth/login', {
         body: { email: `${randomUUID()}@example.test`, password: 'wrong-password-123' },

@@ -7,7 +7,7 @@ const randomIp = (): string => [10, ...randomBytes(3)].join('.');
 const get = (gw: TestApp, xff?: string): Promise<HttpResult> =>
   http(gw.url, 'GET', '/v1/limited', xff ? { headers: { 'x-forwarded-for': xff } } : {});
 
-describe('who counts as the client', () => {
+describe('who counts as the client [gate:1.1.11]', () => {
   describe('with TRUST_PROXY unset (no proxy trusted)', () => {
     let gw: TestApp;
     beforeAll(async () => {

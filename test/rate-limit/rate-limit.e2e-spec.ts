@@ -8,7 +8,7 @@ function expectRateLimitHeaders(res: HttpResult, policy: string, limit: number, 
   expect(res.headers.get('ratelimit')).toMatch(new RegExp(`"${policy}";r=${remaining};t=\\d+`));
 }
 
-describe('rate limits', () => {
+describe('rate limits [gate:1.1.11]', () => {
   describe('global limit on an ordinary route', () => {
     let gw: TestApp;
     beforeAll(async () => {
@@ -27,7 +27,7 @@ describe('rate limits', () => {
       }
     });
 
-    it('answers 429 RATE_LIMITED problem+json with Retry-After in whole seconds once the budget is spent', async () => {
+    it('answers 429 RATE_LIMITED problem+json with Retry-After in whole seconds once the budget is spent [gate:1.1.7]', async () => {
       const res = await http(gw.url, 'GET', '/v1/limited');
       expectProblem(res, 429, 'RATE_LIMITED');
       const retryAfter = res.headers.get('retry-after') ?? '';
@@ -44,7 +44,7 @@ describe('rate limits', () => {
       for (let i = 0; i < 5; i++) expectProblem(await http(gw.url, 'GET', '/v1/limited'), 429, 'RATE_LIMITED');
     });
 
-    it('never limits the health routes, even for a client whose budget is spent (regression)', async () => {
+    it('never limits the health routes, even for a client whose budget is spent (regression) [gate:1.1.9] [gate:1.1.12]', async () => {
       for (let i = 0; i < 12; i++) {
         const live = await http(gw.url, 'GET', '/health/live');
         const ready = await http(gw.url, 'GET', '/health/ready');
@@ -59,7 +59,7 @@ describe('rate limits', () => {
       });
     });
 
-    it('never limits a route marked @SkipRateLimit(), even for a client whose budget is spent', async () => {
+    it('never limits a route marked @SkipRateLimit(), even for a client whose budget is spent [gate:1.1.9]', async () => {
       for (let i = 0; i < 8; i++) {
         const res = await http(gw.url, 'GET', '/v1/limited/exempt');
         expect(res.status).toBe(200);
@@ -84,7 +84,7 @@ describe('rate limits', () => {
       expect(res.headers.get('x-ratelimit-remaining')).toBe('2');
     });
 
-    it('refuses the credential routes after the stricter auth budget, shared by all of them', async () => {
+    it('refuses the credential routes after the stricter auth budget, shared by all of them [gate:1.1.8]', async () => {
       const me = await http(gw.url, 'GET', '/v1/auth/probe-me');
       expect(me.status).toBe(200);
       expect(me.headers.get('ratelimit-policy')).toBe('"global";q=20;w=60');
@@ -118,7 +118,7 @@ describe('rate limits', () => {
       await b.close();
     });
 
-    it('enforce one shared limit, not one per instance', async () => {
+    it('enforce one shared limit, not one per instance [gate:1.1.7]', async () => {
       const statuses: number[] = [];
       for (let i = 0; i < 8; i++) statuses.push((await http(i % 2 ? b.url : a.url, 'GET', '/v1/limited')).status);
       expect(statuses).toEqual([200, 200, 200, 200, 429, 429, 429, 429]);

@@ -38,7 +38,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     });
     afterAll(() => gw.close());
 
-    it('answers 503 with Retry-After after the pool wait, while both connections are still held, then recovers', async () => {
+    it('answers 503 with Retry-After after the pool wait, while both connections are still held, then recovers [gate:1.6.1] [gate:1.6.5]', async () => {
       // Both pool connections wait on an advisory lock the observer holds: they stay busy until the
       // test lets go, however long the steps in between take on a loaded machine.
       const lock = randomInt(1, 2 ** 31);
@@ -73,7 +73,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
       expect(after.status).toBe(200);
     });
 
-    it('reports the database ready again once the load has dropped', async () => {
+    it('reports the database ready again once the load has dropped [gate:1.6.1] [gate:1.6.6]', async () => {
       const ready = await http(gw.url, 'GET', '/health/ready');
       expect(ready.status).toBe(200);
     });
@@ -89,7 +89,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     /** Far longer than the timeout and than the wait below: only a cancellation ends it in time. */
     const SLEEP_SECONDS = 30;
 
-    it('is cancelled by PostgreSQL itself: 503 with Retry-After, and the backend no longer runs it', async () => {
+    it('is cancelled by PostgreSQL itself: 503 with Retry-After, and the backend no longer runs it [gate:1.6.2] [gate:1.6.6]', async () => {
       const started = Date.now();
       const res = await http(gw.url, 'GET', `/v1/db-probe/sleep/${SLEEP_SECONDS}`);
       const tookMs = Date.now() - started;
@@ -109,7 +109,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
       expect((await http(gw.url, 'GET', '/v1/db-probe/users')).status).toBe(200);
     });
 
-    it('cancels an ordinary model query stuck behind a lock the same way', async () => {
+    it('cancels an ordinary model query stuck behind a lock the same way [gate:1.6.6]', async () => {
       const locker = new Client({ connectionString: ownerDatabaseUrl() });
       await locker.connect();
       try {

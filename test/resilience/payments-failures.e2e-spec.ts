@@ -51,7 +51,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     });
     afterAll(() => env.gw.close());
 
-    it('answers 504 UPSTREAM_TIMEOUT when every attempt times out, keeps the payment as unknown, and a replay charges once', async () => {
+    it('answers 504 UPSTREAM_TIMEOUT when every attempt times out, keeps the payment as unknown, and a replay charges once [gate:1.7.7]', async () => {
       provider.behave({ kind: 'hang' });
       const key = `fail-${randomUUID()}`;
       const b = body();
@@ -69,7 +69,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
       expect(provider.charges.size).toBe(1);
     });
 
-    it('answers 502 UPSTREAM_FAILED after the retries for 5xx and connection resets', async () => {
+    it('answers 502 UPSTREAM_FAILED after the retries for 5xx and connection resets [gate:1.7.7]', async () => {
       provider.behave({ kind: 'error', httpStatus: 503 });
       expectProblem(await env.pay(body()), 502, 'UPSTREAM_FAILED');
       expect(provider.requestCount).toBe(2);
@@ -99,7 +99,7 @@ describe('payments when the provider fails (HTTP, real stand-in provider)', () =
     });
     afterAll(() => env.gw.close());
 
-    it('answers 503 CIRCUIT_OPEN with Retry-After without touching the provider, and readiness stays 200', async () => {
+    it('answers 503 CIRCUIT_OPEN with Retry-After without touching the provider, and readiness stays 200 [gate:1.7.8]', async () => {
       provider.behave({ kind: 'hang' });
       const timedOut = [await env.pay(body()), await env.pay(body())];
       for (const r of timedOut) expectProblem(r, 504, 'UPSTREAM_TIMEOUT');

@@ -81,7 +81,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(request.body).toEqual(charge);
   });
 
-  it('aborts an attempt that exceeds the per-attempt timeout and reports a timeout after the retries', async () => {
+  it('aborts an attempt that exceeds the per-attempt timeout and reports a timeout after the retries [gate:1.7.4]', async () => {
     const { client: c, resilience } = client({ PAYMENT_PROVIDER_RETRIES: '1' });
     provider.behave({ kind: 'hang' });
     const error = await rejectionOf(c.charge(charge, nextKey()));
@@ -91,7 +91,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(toProblem(resilience, error)?.getStatus()).toBe(504);
   });
 
-  it('retries 5xx exactly PAYMENT_PROVIDER_RETRIES times with growing gaps, then reports an upstream failure', async () => {
+  it('retries 5xx exactly PAYMENT_PROVIDER_RETRIES times with growing gaps, then reports an upstream failure [gate:1.7.5]', async () => {
     const { client: c, resilience } = client({ PAYMENT_PROVIDER_RETRIES: '3' });
     provider.behave({ kind: 'error', httpStatus: 503 });
     const error = await rejectionOf(c.charge(charge, nextKey()));
@@ -110,7 +110,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(toProblem(resilience, error)?.getStatus()).toBe(502);
   });
 
-  it('retries connection resets and 429 and succeeds once the provider recovers, charging once', async () => {
+  it('retries connection resets and 429 and succeeds once the provider recovers, charging once [gate:1.7.7]', async () => {
     const { client: c } = client();
     const k = nextKey();
     provider.failThen(1, { kind: 'reset' }, { kind: 'succeed' });
@@ -147,7 +147,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
   });
 
   describe('circuit breaker', () => {
-    it('opens after CIRCUIT_FAILURE_THRESHOLD failed attempts and then fails fast without reaching the provider', async () => {
+    it('opens after CIRCUIT_FAILURE_THRESHOLD failed attempts and then fails fast without reaching the provider [gate:1.7.6] [gate:1.7.8]', async () => {
       const { client: c, resilience } = client({ CIRCUIT_FAILURE_THRESHOLD: '3', PAYMENT_PROVIDER_RETRIES: '0' });
       provider.behave({ kind: 'error', httpStatus: 500 });
       for (let i = 0; i < 2; i++) await rejectionOf(c.charge(charge, nextKey()));
@@ -190,7 +190,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
       expect(resilience.snapshot().opened).toBe(1);
     });
 
-    it('lets one probe through after CIRCUIT_HALF_OPEN_AFTER_MS and closes when it succeeds', async () => {
+    it('lets one probe through after CIRCUIT_HALF_OPEN_AFTER_MS and closes when it succeeds [gate:1.7.8]', async () => {
       const { client: c, resilience } = client({ CIRCUIT_FAILURE_THRESHOLD: '2', PAYMENT_PROVIDER_RETRIES: '0' });
       provider.behave({ kind: 'error', httpStatus: 500 });
       await rejectionOf(c.charge(charge, nextKey()));
@@ -205,7 +205,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
       expect(await c.charge(charge, nextKey())).toMatchObject({ kind: 'charged' });
     });
 
-    it('re-opens when the half-open probe fails, without letting other calls through', async () => {
+    it('re-opens when the half-open probe fails, without letting other calls through [gate:1.7.8]', async () => {
       const { client: c, resilience } = client({ CIRCUIT_FAILURE_THRESHOLD: '1', PAYMENT_PROVIDER_RETRIES: '0' });
       provider.behave({ kind: 'error', httpStatus: 500 });
       await rejectionOf(c.charge(charge, nextKey()));

@@ -45,7 +45,7 @@ describe('provider breaker in /health/ready and in the logs', () => {
     });
   });
 
-  it('keeps the gateway ready with an open breaker, shows it as open, and logs each transition once', async () => {
+  it('keeps the gateway ready with an open breaker, shows it as open, and logs each transition once [gate:1.7.8]', async () => {
     provider.behave({ kind: 'error', httpStatus: 500 });
     const failingFrom = Date.now();
     await Promise.allSettled([

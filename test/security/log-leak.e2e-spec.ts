@@ -31,7 +31,7 @@ function expectNoValueLogged(gw: TestApp, inPlay: Set<string>): void {
   expect(leaked.map((v) => `${v.slice(0, 4)}… (${v.length} chars)`)).toEqual([]);
 }
 
-describe('logs never contain a secret, password or token', () => {
+describe('logs never contain a secret, password or token [gate:1.5.6] [gate:1.5.8] [gate:1.6.4]', () => {
   let gw: TestApp;
   let redis: PrivateRedis;
   const inPlay = new Set<string>();
@@ -154,7 +154,7 @@ describe('logs never contain a secret, password or token', () => {
  * instance at LOG_LEVEL=trace, with every password and token the flow touches registered as a value
  * that must never reach a log line.
  */
-describe('logs never contain a secret, password or token across the whole API flow', () => {
+describe('logs never contain a secret, password or token across the whole API flow [gate:1.5.8]', () => {
   let gw: TestApp;
   let provider: Server;
   let charges = 0;

@@ -15,6 +15,7 @@ import {
   runId,
   runtimeUrl,
 } from '../../tools/harness';
+import { prepareOpenApiDocument } from '../helpers/openapi-contract';
 import { BASE_DATABASE_URL, BASE_REDIS_URL } from './run-context';
 
 /**
@@ -46,6 +47,8 @@ export default async function globalSetup(): Promise<void> {
   process.env.TEST_DATABASE_URL = runtimeUrl(ownerUrl, login);
   process.env.TEST_REDIS_URL = await redisUrl();
   process.env.TEST_REDIS_PREFIX = keyPrefix('gwtest', id);
+  // The OpenAPI document every e2e response is checked against (test/helpers/openapi-contract.ts).
+  await prepareOpenApiDocument();
 }
 
 async function adminDatabaseUrl(): Promise<string> {

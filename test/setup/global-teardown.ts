@@ -1,7 +1,9 @@
 import { rmSync } from 'node:fs';
 import { deleteKeysWithPrefix, dropDatabase, dropRole, stopProcessGroup, withClient } from '../../tools/harness';
+import { removeOpenApiDocument } from '../helpers/openapi-contract';
 
 export default async function globalTeardown(): Promise<void> {
+  removeOpenApiDocument();
   const { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME, TEST_RUNTIME_ROLE, TEST_REDIS_URL, TEST_REDIS_PREFIX } =
     process.env;
   const embeddedPid = Number(process.env.TEST_EMBEDDED_PG_PID);

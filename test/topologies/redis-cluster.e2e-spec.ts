@@ -59,7 +59,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     return { client, master };
   }
 
-  it('behaves as in an outage while a SIGKILLed master has no replacement, then heals without a restart once its replica takes over', async () => {
+  it('behaves as in an outage while a SIGKILLed master has no replacement, then heals without a restart once its replica takes over [gate:1.1.2]', async () => {
     const { topology: cluster, a, b } = pair;
     const { client, master: victim } = await clientOnSomeMaster();
     const user = await userWithLockoutOn(a, (key) => cluster.masterOf(key), victim);
@@ -74,7 +74,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     });
   });
 
-  it('heals both instances without a restart when a master is SIGKILLed mid-traffic and its replica takes over at once; shared limit and lockout after', async () => {
+  it('heals both instances without a restart when a master is SIGKILLed mid-traffic and its replica takes over at once; shared limit and lockout after [gate:1.1.2] [gate:1.1.7]', async () => {
     const { topology: cluster, a, b } = pair;
     await cluster.waitHealthy();
     let victim: number | undefined;

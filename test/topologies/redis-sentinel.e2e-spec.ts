@@ -29,7 +29,7 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels, on loopback)', () =>
     readyWhen: 'talking to the master the sentinels name',
   });
 
-  it('behaves as in an outage while the SIGKILLed primary has no replacement, then heals without a restart once the replica is promoted', async () => {
+  it('behaves as in an outage while the SIGKILLed primary has no replacement, then heals without a restart once the replica is promoted [gate:1.1.2]', async () => {
     const { topology, a, b } = pair;
     const user = await createUser(a);
     const client = newClient();
@@ -48,7 +48,7 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels, on loopback)', () =>
     await topology.waitHealthy();
   });
 
-  it('heals both instances without a restart when the primary is SIGKILLed mid-traffic and promoted at once; shared limit and lockout after', async () => {
+  it('heals both instances without a restart when the primary is SIGKILLed mid-traffic and promoted at once; shared limit and lockout after [gate:1.1.2] [gate:1.1.7]', async () => {
     const { topology, a, b } = pair;
     const user = await createUser(a);
     const client = newClient();

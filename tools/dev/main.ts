@@ -46,6 +46,7 @@ import {
 } from '../harness';
 import { startStubProvider, StubProvider } from '../provider/stub-provider';
 import { banner } from './banner';
+import { createLogFormatter, devLogFormat } from './log-format';
 import { DEV_ADMIN_EMAIL, DevAdmin, ensureDevDir, loadOrCreateSecrets, readAdmin, writeAdmin } from './dev-env';
 
 const say = (line: string): void => void process.stdout.write(`dev: ${line}\n`);
@@ -210,6 +211,8 @@ async function run(dir: string, watch: boolean, started: Started): Promise<void>
       : secrets.PAYMENT_PROVIDER_WEBHOOK_SECRET,
   };
   const url = `http://127.0.0.1:${port}`;
+  // The gateway logs JSON; a terminal gets one readable line per entry (tools/dev/log-format.ts).
+  const showLog = createLogFormatter(devLogFormat(process.stdout));
   say(
     watch
       ? 'starting the gateway in watch mode (nest start --watch; the first compile takes a while)'
@@ -223,7 +226,7 @@ async function run(dir: string, watch: boolean, started: Started): Promise<void>
     env,
     ready: { probe: () => fetch(`${url}/health/ready`).then((r) => r.status === 200) },
     timeoutMs: 300_000,
-    onOutput: (chunk) => process.stdout.write(chunk),
+    onOutput: (chunk) => process.stdout.write(showLog(chunk)),
   });
 
   let admin = readAdmin(dir);

@@ -1,4 +1,5 @@
-import { resolve } from 'node:path';
+import { join, resolve } from 'node:path';
+import { ROOT } from '../harness';
 import { DEFAULT_CHECKLIST, DEFAULT_EVIDENCE, DEFAULT_OFFLINE_ENGINE, GateOptions, parseGateArgs } from './args';
 
 const optionsOf = (argv: string[], env: NodeJS.ProcessEnv = {}): GateOptions => {
@@ -10,6 +11,8 @@ const optionsOf = (argv: string[], env: NodeJS.ProcessEnv = {}): GateOptions => 
 describe('gate arguments', () => {
   it('defaults to the committed checklist and evidence and the offline engine beside the repository', () => {
     expect(optionsOf([])).toEqual({
+      evidenceOnly: false,
+      jestResults: [join(ROOT, 'reports/jest/main.json'), join(ROOT, 'reports/jest/topologies.json')],
       jestArgs: [],
       skipTests: false,
       skipScan: false,
@@ -53,5 +56,14 @@ describe('gate arguments', () => {
     expect(() => parseGateArgs(['--fast'], {})).toThrow(/--fast/);
     expect(() => parseGateArgs(['now'], {})).toThrow();
     expect(parseGateArgs(['-h'], {})).toEqual({ kind: 'help' });
+  });
+
+  it('reads --evidence-only and the Jest results it checks (a flag, else GATE_JEST_RESULTS)', () => {
+    expect(optionsOf(['--evidence-only'])).toMatchObject({ evidenceOnly: true });
+    expect(optionsOf(['--jest-results', 'a.json,b.json'], { GATE_JEST_RESULTS: 'c.json' }).jestResults).toEqual([
+      resolve('a.json'),
+      resolve('b.json'),
+    ]);
+    expect(optionsOf([], { GATE_JEST_RESULTS: 'c.json' }).jestResults).toEqual([resolve('c.json')]);
   });
 });

@@ -1,6 +1,7 @@
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { ROOT } from '../harness';
+import { DEFAULT_JEST_RESULTS } from './jest-run';
 
 /** The checklist the gate ticks: the seed's Phase 1 task list, committed as is. */
 export const DEFAULT_CHECKLIST = join(ROOT, 'docs/gate-1-checklist.md');
@@ -10,6 +11,10 @@ export const DEFAULT_EVIDENCE = join(ROOT, 'docs/gate-1-evidence.json');
 export const DEFAULT_OFFLINE_ENGINE = join(ROOT, '../shared/tools/prisma-offline/schema-engine');
 
 export interface GateOptions {
+  /** Check the evidence of finished Jest runs only (CI): no build, no tests, no scan. */
+  evidenceOnly: boolean;
+  /** The Jest JSON results --evidence-only reads. */
+  jestResults: string[];
   /** Extra Jest arguments; any makes the run PARTIAL (it can never pass). */
   jestArgs: string[];
   skipTests: boolean;
@@ -26,6 +31,12 @@ export type GateCommand = { kind: 'help' } | { kind: 'gate'; options: GateOption
 
 export const GATE_USAGE = `usage: npm run gate [-- [--checklist FILE] [--evidence FILE] [--offline-engine PATH]
                          [--archive DIR] [--jest-args="<paths/patterns>"] [--skip-tests] [--skip-scan]]
+       npm run gate -- --evidence-only [--jest-results FILE,FILE]
+  --evidence-only         check the evidence of the Jest runs that already happened (CI, after npm test
+                          and npm run test:topologies): no build, no tests, no scan; scan and instance
+                          evidence is reported as deferred to the full gate. Exit 1 on any open box.
+  --jest-results FILES    comma-separated Jest JSON results for --evidence-only (GATE_JEST_RESULTS;
+                          default reports/jest/main.json,reports/jest/topologies.json)
   --checklist FILE        the checklist to tick (GATE_CHECKLIST; default docs/gate-1-checklist.md)
   --evidence FILE         box -> evidence mapping (GATE_EVIDENCE; default docs/gate-1-evidence.json)
   --offline-engine PATH   Prisma schema engine used when PRISMA_SCHEMA_ENGINE_BINARY is unset and PATH
@@ -42,6 +53,8 @@ export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
       'jest-args': { type: 'string', default: '' },
       'skip-tests': { type: 'boolean', default: false },
       'skip-scan': { type: 'boolean', default: false },
+      'evidence-only': { type: 'boolean', default: false },
+      'jest-results': { type: 'string' },
       'offline-engine': { type: 'string' },
       checklist: { type: 'string' },
       evidence: { type: 'string' },
@@ -55,6 +68,11 @@ export function parseGateArgs(argv: string[], env: NodeJS.ProcessEnv = process.e
   return {
     kind: 'gate',
     options: {
+      evidenceOnly: values['evidence-only'],
+      jestResults: (values['jest-results'] ?? env.GATE_JEST_RESULTS)
+        ?.split(',')
+        .filter(Boolean)
+        .map((p) => resolve(p)) ?? [...DEFAULT_JEST_RESULTS],
       jestArgs: values['jest-args'].split(/\s+/).filter(Boolean),
       skipTests: values['skip-tests'],
       skipScan: values['skip-scan'],

@@ -2,7 +2,7 @@ import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import { basename, join, relative } from 'node:path';
 import { ROOT } from '../harness';
 import { SeverityCounts } from '../scan/findings';
-import { Box } from './checklist';
+import { Box, gateTag, tagsOf } from './checklist';
 import { GateContext } from './context';
 import { Evidence } from './evidence';
 import { globFiles } from './files';
@@ -10,6 +10,8 @@ import { globFiles } from './files';
 /** One evidence item's verdict, with the figures that justify it. */
 export interface Check {
   pass: boolean;
+  /** Not checked in this mode (evidence-only): the full gate checks it. Never a pass. */
+  deferred?: boolean;
   text: string;
 }
 
@@ -17,7 +19,9 @@ export interface Check {
 export interface BoxScope {
   box: Box;
   boxes: readonly Box[];
+  /** Ids of the boxes ticked so far, and of those deferred to the full gate. */
   ticked: ReadonlySet<string>;
+  deferred: ReadonlySet<string>;
 }
 
 const rel = (p: string): string => relative(ROOT, p);
@@ -25,20 +29,29 @@ const rel = (p: string): string => relative(ROOT, p);
 export const formatSeverities = (c: SeverityCounts): string =>
   `CRITICAL ${c.CRITICAL}, HIGH ${c.HIGH}, MEDIUM ${c.MEDIUM}, LOW ${c.LOW}, INFO ${c.INFO}`;
 
-/** At least one test whose full name matches ran, and every one of them passed. */
-function checkTest(pattern: string, ctx: GateContext): Check {
-  if (!ctx.jest?.ran) return { pass: false, text: `test /${pattern}/: the test suites did not run` };
-  const re = new RegExp(pattern, 'i');
-  const matches = ctx.jest.tests.filter((t) => re.test(t.name));
-  const [first] = matches;
-  if (!first) return { pass: false, text: `test /${pattern}/: no test with a matching name ran` };
+/** At least `min` tests tagged `[gate:<id>]` ran, and every one of them passed. */
+function checkTagged(id: string, min: number, ctx: GateContext): Check {
+  const tag = gateTag(id);
+  if (!ctx.jest?.ran)
+    return { pass: false, text: `tests ${tag}: the test suites did not run (${ctx.jest?.missing ?? 'no results'})` };
+  const matches = ctx.jest.tests.filter((t) => tagsOf(t.name).includes(id));
+  if (matches.length === 0)
+    return { pass: false, text: `tests ${tag}: NO test tagged ${tag} ran (deleted or renamed away?)` };
   const failed = matches.filter((t) => t.status !== 'passed');
   const shown = (failed.length ? failed : matches).slice(0, 3).map((t) => `"${t.name}" ${t.status}`);
   const more = matches.length > 3 ? ` (+${matches.length - 3} more)` : '';
-  const count = failed.length
-    ? `${failed.length} of ${matches.length} matching tests not passed`
-    : `${matches.length} matching test(s) passed`;
-  return { pass: failed.length === 0, text: `${count}: ${shown.join('; ')}${more} [${first.file}]` };
+  const files = [...new Set(matches.map((t) => t.file))].join(', ');
+  if (failed.length)
+    return {
+      pass: false,
+      text: `tests ${tag}: ${failed.length} of ${matches.length} not passed: ${shown.join('; ')}${more} [${files}]`,
+    };
+  if (matches.length < min)
+    return {
+      pass: false,
+      text: `tests ${tag}: only ${matches.length} ran, the evidence expects at least ${min}: ${shown.join('; ')} [${files}]`,
+    };
+  return { pass: true, text: `tests ${tag}: ${matches.length} passed: ${shown.join('; ')}${more} [${files}]` };
 }
 
 function checkFile(path: string, contains: string | undefined): Check {
@@ -52,7 +65,14 @@ function checkFile(path: string, contains: string | undefined): Check {
     : { pass: false, text: `file ${path}: does not contain /${contains}/` };
 }
 
+const deferred = (what: string): Check => ({
+  pass: false,
+  deferred: true,
+  text: `${what}: deferred to the full gate (npm run gate), not checked in the evidence-only run`,
+});
+
 function checkScan(item: Extract<Evidence, { kind: 'scan' }>, ctx: GateContext): Check {
+  if (ctx.mode === 'evidence-only') return deferred(`scan ${item.check}`);
   const s = ctx.scan?.summary;
   if (!ctx.scan || !s) return { pass: false, text: `scan ${item.check}: no scan ran in this gate run` };
   const { outDir } = ctx.scan;
@@ -115,6 +135,7 @@ function checkScan(item: Extract<Evidence, { kind: 'scan' }>, ctx: GateContext):
 }
 
 function checkInstance(item: Extract<Evidence, { kind: 'instance' }>, ctx: GateContext): Check {
+  if (ctx.mode === 'evidence-only') return deferred(`instance ${item.check}`);
   const i = ctx.instance;
   if (!i) return { pass: false, text: `instance ${item.check}: no instance was started in this gate run` };
   switch (item.check) {
@@ -136,12 +157,14 @@ function checkInstance(item: Extract<Evidence, { kind: 'instance' }>, ctx: GateC
 
 function checkJest(ctx: GateContext): Check {
   const t = ctx.jest?.totals;
-  if (!ctx.jest || !t) return { pass: false, text: 'the test suites did not run' };
+  if (!ctx.jest || !t)
+    return { pass: false, text: `the test suites did not run (${ctx.jest?.missing ?? 'no results'})` };
   const { partial } = ctx.jest;
-  const pass = !partial && t.failed === 0 && t.failedSuites === 0 && t.suitesWithRuntimeErrors === 0;
+  const pass = ctx.jest.ran && !partial && t.failed === 0 && t.failedSuites === 0 && t.suitesWithRuntimeErrors === 0;
+  const sources = ctx.jest.sources?.length ? ` [${ctx.jest.sources.join(', ')}]` : '';
   return {
     pass,
-    text: `jest: ${t.passed}/${t.tests} tests passed, ${t.failed} failed, ${t.skipped} skipped, ${t.suites} suites (${t.failedSuites} failed)${partial ? '; PARTIAL run' : ''}`,
+    text: `jest: ${t.passed}/${t.tests} tests passed, ${t.failed} failed, ${t.skipped} skipped, ${t.suites} suites (${t.failedSuites} failed)${partial ? '; PARTIAL run' : ''}${ctx.jest.ran ? '' : `; MISSING ${ctx.jest.missing}`}${sources}`,
   };
 }
 
@@ -158,23 +181,26 @@ function groupOf(item: Extract<Evidence, { kind: 'boxes' }>, { box, boxes }: Box
 
 function checkBoxes(item: Extract<Evidence, { kind: 'boxes' }>, scope: BoxScope): Check {
   const group = groupOf(item, scope);
-  const open = group.filter((b) => !scope.ticked.has(b.text));
-  const shown = open
-    .slice(0, 6)
-    .map((b) => `"${b.text}"`)
-    .join(', ');
-  return {
-    pass: open.length === 0,
-    text: `${group.length - open.length}/${group.length} boxes ticked${open.length ? `; open: ${shown}${open.length > 6 ? ', …' : ''}` : ''}`,
-  };
+  const waiting = group.filter((b) => !scope.ticked.has(b.id));
+  const open = waiting.filter((b) => !scope.deferred.has(b.id));
+  const list = (some: Box[]): string =>
+    some
+      .slice(0, 6)
+      .map((b) => `${b.id} "${b.text}"`)
+      .join(', ') + (some.length > 6 ? ', …' : '');
+  const text = `${group.length - waiting.length}/${group.length} boxes ticked${open.length ? `; open: ${list(open)}` : ''}${
+    waiting.length > open.length ? `; deferred to the full gate: ${list(waiting.filter((b) => !open.includes(b)))}` : ''
+  }`;
+  if (open.length === 0 && waiting.length > 0) return { pass: false, deferred: true, text };
+  return { pass: open.length === 0, text };
 }
 
 /** The verdict of one evidence item, its note appended. */
 export function checkEvidence(item: Evidence, scope: BoxScope, ctx: GateContext): Check {
   const result = ((): Check => {
     switch (item.kind) {
-      case 'test':
-        return checkTest(item.pattern, ctx);
+      case 'tagged':
+        return checkTagged(item.id, item.min, ctx);
       case 'file':
         return checkFile(item.path, item.contains);
       case 'scan':

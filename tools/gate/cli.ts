@@ -16,24 +16,30 @@
  *
  * --jest-args/--skip-tests/--skip-scan exist for iterating on the gate itself; boxes whose evidence
  * did not run stay unticked, so such a run can never pass.
+ *
+ * --evidence-only (CI, after `npm test` and `npm run test:topologies`): reads the JSON results those
+ * runs' reporter wrote (reports/jest/), checks every box whose evidence is tests or documents, and
+ * reports the boxes that need the scan or the gate's own instance as deferred to the full gate.
+ * Exit 1 when any box is open (not ticked and not deferred) or a test carries an unknown tag.
  */
 import { copyFileSync, existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
-import { join, relative } from 'node:path';
+import { basename, join, relative } from 'node:path';
 import { ROOT } from '../harness';
 import { instanceOptionsFrom } from '../instance/options';
 import { GATE_USAGE, GateOptions, parseGateArgs } from './args';
 import { parseChecklist } from './checklist';
 import { GateContext } from './context';
-import { evaluate } from './evaluate';
+import { evaluate, unknownTags, Verdict } from './evaluate';
 import { readMapping } from './evidence';
 import { runInstanceAndScan } from './instance-scan';
-import { runJest } from './jest-run';
+import { JEST_RESULTS, readJestResults, runJest } from './jest-run';
 import { archiveScan, evidenceJson, render } from './report';
 import { runStreaming } from './run';
 import { collectVersions, gitCommit, Signoff } from './signoff';
 
 const GATE_DIR = join(ROOT, 'reports/gate');
 const REPORT = join(ROOT, 'reports/gate-1.md');
+const EVIDENCE_ONLY_REPORT = join(GATE_DIR, 'evidence-only.md');
 
 const log = (line: string): void => void process.stderr.write(`gate: ${line}\n`);
 
@@ -42,10 +48,11 @@ async function gate(opts: GateOptions): Promise<number> {
   const checklist = readFileSync(opts.checklist, 'utf8');
   const mapping = readMapping(readFileSync(opts.evidence, 'utf8'));
   const boxes = parseChecklist(checklist);
-  const unknown = Object.keys(mapping).filter((k) => !boxes.some((b) => b.text === k));
-  if (unknown.length) log(`evidence mapped to lines not in the checklist: ${unknown.join('; ')}`);
+  const unknown = Object.keys(mapping).filter((id) => !boxes.some((b) => b.id === id));
+  if (unknown.length) log(`evidence mapped to box ids not in the checklist: ${unknown.join(', ')}`);
 
   mkdirSync(GATE_DIR, { recursive: true });
+  if (opts.evidenceOnly) return evidenceOnly(opts, checklist, boxes, mapping);
   mkdirSync(join(ROOT, 'reports/security'), { recursive: true });
   if (!process.env.PRISMA_SCHEMA_ENGINE_BINARY && existsSync(opts.offlineEngine)) {
     process.env.PRISMA_SCHEMA_ENGINE_BINARY = opts.offlineEngine;
@@ -60,18 +67,19 @@ async function gate(opts: GateOptions): Promise<number> {
   }
 
   const instanceOptions = instanceOptionsFrom(process.env, { outliveParent: false });
-  const ctx: GateContext = {};
-  if (!opts.skipTests) ctx.jest = await runJest(opts.jestArgs, GATE_DIR, log);
+  const ctx: GateContext = { mode: 'full' };
+  if (!opts.skipTests) ctx.jest = await runJest(opts.jestArgs, log);
   if (!opts.skipScan) Object.assign(ctx, await runInstanceAndScan(instanceOptions, log));
   ctx.hadArchive = existsSync(join(GATE_DIR, 'dast-summary.json')); // a scan archived by an earlier gate run
   ctx.archive = archiveScan(ctx.scan, GATE_DIR);
 
   const results = evaluate(boxes, mapping, ctx);
+  const orphans = unknownTags(boxes, ctx);
   const tickedCount = [...results.values()].filter((r) => r.ticked).length;
   const signoff: Signoff = {
     date: new Date().toISOString(),
     commit: gitCommit(),
-    passed: tickedCount === boxes.length,
+    passed: tickedCount === boxes.length && orphans.length === 0,
     tickedCount,
     versions: await collectVersions(ctx, instanceOptions.adminDatabaseUrl),
   };
@@ -84,20 +92,71 @@ async function gate(opts: GateOptions): Promise<number> {
   process.stdout.write(
     `\nGate 1: ${tickedCount}/${boxes.length} boxes ticked in ${seconds} s -> ${relative(ROOT, REPORT)}\n`,
   );
-  for (const b of boxes.filter((box) => !results.get(box.text)?.ticked)) {
-    process.stdout.write(`  [ ] ${b.task?.split(' — ')[0]}: ${b.text}\n`);
-  }
+  printOpen(boxes, results, orphans);
   process.stdout.write(signoff.passed ? 'GATE 1 PASSED\n' : 'GATE 1 NOT PASSED\n');
   return signoff.passed ? 0 : 1;
+}
+
+function printOpen(
+  boxes: ReturnType<typeof parseChecklist>,
+  results: Map<string, Verdict>,
+  orphans: ReturnType<typeof unknownTags>,
+): void {
+  for (const b of boxes) {
+    const v = results.get(b.id);
+    if (!v || v.ticked) continue;
+    process.stdout.write(
+      `  [${v.deferred ? '~' : ' '}] ${b.id} ${b.text}${v.deferred ? ' (deferred to the full gate)' : ''}\n`,
+    );
+    if (!v.deferred)
+      for (const e of v.evidence.filter((x) => !x.pass && !x.deferred)) process.stdout.write(`        ${e.text}\n`);
+  }
+  for (const o of orphans) process.stdout.write(`  unknown tag ${o.tag} (no such box): ${o.test}\n`);
+}
+
+/** CI: the evidence of the Jest runs that already happened; the scan and instance boxes are deferred. */
+async function evidenceOnly(
+  opts: GateOptions,
+  checklist: string,
+  boxes: ReturnType<typeof parseChecklist>,
+  mapping: ReturnType<typeof readMapping>,
+): Promise<number> {
+  const ctx: GateContext = { mode: 'evidence-only', jest: readJestResults(opts.jestResults) };
+  const results = evaluate(boxes, mapping, ctx);
+  const orphans = unknownTags(boxes, ctx);
+  const all = [...results.values()];
+  const tickedCount = all.filter((r) => r.ticked).length;
+  const deferredCount = all.filter((r) => r.deferred).length;
+  const openCount = boxes.length - tickedCount - deferredCount;
+  const signoff: Signoff = {
+    date: new Date().toISOString(),
+    commit: gitCommit(),
+    passed: false, // never a gate verdict: the scan has not run
+    tickedCount,
+    versions: await collectVersions(ctx, instanceOptionsFrom(process.env, { outliveParent: false }).adminDatabaseUrl),
+  };
+  writeFileSync(EVIDENCE_ONLY_REPORT, render(checklist, boxes, results, ctx, signoff, opts));
+  writeFileSync(join(GATE_DIR, 'evidence-only.json'), evidenceJson(boxes, results, ctx, signoff));
+  const ok = openCount === 0 && orphans.length === 0;
+  process.stdout.write(
+    `\nGate 1 evidence (tests and documents of ${ctx.jest?.sources?.join(', ') || 'no Jest results'}): ` +
+      `${tickedCount} ticked, ${deferredCount} deferred to the full gate (DAST scan, gate instance), ${openCount} open` +
+      ` -> ${relative(ROOT, EVIDENCE_ONLY_REPORT)}\n`,
+  );
+  printOpen(boxes, results, orphans);
+  process.stdout.write(ok ? 'GATE 1 EVIDENCE OK (scan boxes deferred to npm run gate)\n' : 'GATE 1 EVIDENCE FAILED\n');
+  return ok ? 0 : 1;
 }
 
 /** `--archive DIR`: the report and the evidence it cites, copied as they are (the sign-off is inside). */
 function archiveReport(dir: string): void {
   const files: [string, string][] = [[REPORT, 'gate-1.md']];
-  for (const name of ['evidence.json', 'jest.json', 'dast-summary.json', 'dast-report.md']) {
+  for (const name of ['evidence.json', 'dast-summary.json', 'dast-report.md']) {
     files.push([join(GATE_DIR, name), join('gate', name)]);
   }
+  for (const results of Object.values(JEST_RESULTS)) files.push([results, join('jest', basename(results))]);
   mkdirSync(join(dir, 'gate'), { recursive: true });
+  mkdirSync(join(dir, 'jest'), { recursive: true });
   for (const [from, to] of files) if (existsSync(from)) copyFileSync(from, join(dir, to));
   log(`archived the signed-off report to ${relative(process.cwd(), dir) || dir}`);
 }

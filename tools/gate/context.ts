@@ -19,8 +19,11 @@ export interface JestTotals {
 }
 
 export interface JestRun {
-  /** Jest wrote its JSON report. */
+  /** Every Jest run expected wrote its JSON report. */
   ran: boolean;
+  /** The reports read (relative paths), and which expected one was missing. */
+  sources?: string[];
+  missing?: string;
   exitCode: number | null;
   seconds: number;
   /** Run with --jest-args: not every suite ran. */
@@ -60,8 +63,13 @@ export interface Archive {
   sha256: string;
 }
 
-/** What this gate run collected; a part that did not run is absent, and evidence needing it fails. */
+/**
+ * What this gate run collected; a part that did not run is absent, and evidence needing it fails.
+ * `evidence-only` (CI): tests and documents are checked, and scan and instance evidence is
+ * reported as deferred to the full gate, never as passed.
+ */
 export interface GateContext {
+  mode?: 'full' | 'evidence-only';
   jest?: JestRun;
   scan?: ScanRun;
   instance?: InstanceRun;

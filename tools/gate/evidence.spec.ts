@@ -4,14 +4,19 @@ import { GateContext } from './context';
 import { Evidence, parseEvidence, parseMapping } from './evidence';
 import { evaluate } from './evaluate';
 
-const box: Box = { text: 'A box', task: 'TASK 1.1', subsection: 'Verification', index: 0 };
-const scope = { box, boxes: [box], ticked: new Set<string>() };
+const box: Box = { id: '1.1.9', text: 'A box', task: 'TASK 1.1', subsection: 'Verification', index: 0 };
+const scope = { box, boxes: [box], ticked: new Set<string>(), deferred: new Set<string>() };
 
 describe('gate evidence kinds', () => {
   it('reads each JSON shape of the evidence file as its kind', () => {
     const cases: [unknown, Evidence][] = [
-      [{ test: 'locks after' }, { kind: 'test', pattern: 'locks after' }],
+      [{ tagged: '1.3.5' }, { kind: 'tagged', id: '1.3.5', min: 1 }],
+      [
+        { tagged: '1.completion.2', min: 3 },
+        { kind: 'tagged', id: '1.completion.2', min: 3 },
+      ],
       [{ file: 'README.md' }, { kind: 'file', path: 'README.md' }],
+      [{ file: 'docs/running.md' }, { kind: 'file', path: 'docs/running.md' }],
       [
         { file: 'README.md', contains: 'x\\|y' },
         { kind: 'file', path: 'README.md', contains: 'x\\|y' },
@@ -38,8 +43,17 @@ describe('gate evidence kinds', () => {
       [{ instance: 'fast' }, 'unknown instance check fast'],
       [{ boxes: 'some' }, 'unknown boxes group some'],
       [{ jest: 'most-passed' }, 'unknown jest check most-passed'],
-      [{ test: '(' }, 'bad test pattern ('],
-      [{ file: 'a', contains: '[' }, 'bad contains pattern ['],
+      [
+        { test: 'locks after' },
+        'a test title is not evidence (locks after): tag the test [gate:<id>] and map {"tagged": "<id>"}',
+      ],
+      [{ tagged: 'Lockout enforced' }, 'bad box id Lockout enforced'],
+      [{ tagged: '1.3.5', min: 0 }, 'bad min 0'],
+      [
+        { file: 'src/platform/database/prisma.service.ts', contains: 'max' },
+        'file evidence names documents only (docs/, README.md, security/), not src/platform/database/prisma.service.ts: prove code with a tagged test',
+      ],
+      [{ file: 'docs/a', contains: '[' }, 'bad contains pattern ['],
       [{ url: 'x' }, 'unknown evidence {"url":"x"}'],
       ['test', 'unknown evidence "test"'],
     ];
@@ -54,9 +68,14 @@ describe('gate evidence kinds', () => {
   it('fails an invalid item with its reason and note, so its box stays unticked', () => {
     const item = parseEvidence({ instance: 'fast', note: 'typo' });
     expect(checkEvidence(item, scope, {})).toEqual({ pass: false, text: 'unknown instance check fast (typo)' });
-    const results = evaluate([box], parseMapping({ 'A box': [{ file: 'README.md' }, { instance: 'fast' }] }), {});
-    expect(results.get('A box')).toEqual({
+    const results = evaluate(
+      [box],
+      parseMapping({ '1.1.9': { box: 'A box', evidence: [{ file: 'README.md' }, { instance: 'fast' }] } }),
+      {},
+    );
+    expect(results.get('1.1.9')).toEqual({
       ticked: false,
+      deferred: false,
       evidence: [
         { pass: true, text: 'file README.md exists' },
         { pass: false, text: 'unknown instance check fast' },
@@ -65,8 +84,8 @@ describe('gate evidence kinds', () => {
   });
 
   it('never ticks a box with no evidence mapped', () => {
-    expect(evaluate([box], {}, {}).get('A box')?.ticked).toBe(false);
-    expect(evaluate([box], { 'A box': [] }, {}).get('A box')?.ticked).toBe(false);
+    expect(evaluate([box], {}, {}).get('1.1.9')?.ticked).toBe(false);
+    expect(evaluate([box], { '1.1.9': { box: 'A box', evidence: [] } }, {}).get('1.1.9')?.ticked).toBe(false);
   });
 
   it('fails instance and jest evidence for the part of the run that did not happen', () => {

@@ -1,8 +1,13 @@
 /**
  * The evidence kinds a checklist box can be mapped to, as a tagged union on `kind`. The evidence
- * file (docs/gate-1-evidence.json) keeps its terse JSON shapes ({test: regex}, {file, contains?},
- * {scan}, {instance}, {jest}, {boxes}); parseEvidence turns each into one of these, and anything it
- * cannot read into `invalid`, which fails its box instead of stopping the gate.
+ * file (docs/gate-1-evidence.json) keeps its terse JSON shapes ({tagged: id, min?}, {file,
+ * contains?}, {scan}, {instance}, {jest}, {boxes}); parseEvidence turns each into one of these, and
+ * anything it cannot read into `invalid`, which fails its box instead of stopping the gate.
+ *
+ * A box's tests are named by identity, never by title: `{tagged: "1.6.2", min: 2}` is "at least two
+ * tests whose name carries `[gate:1.6.2]` ran, and all of them passed". A title pattern (`{test}`)
+ * is refused, and `file` evidence may only name documents (docs/, README.md, security/), never
+ * source code: code is proven by tests that exercise it.
  */
 export const SCAN_CHECKS = [
   'executed',
@@ -32,7 +37,7 @@ interface Noted {
 
 export type Evidence = Noted &
   (
-    | { kind: 'test'; pattern: string }
+    | { kind: 'tagged'; id: string; min: number }
     | { kind: 'file'; path: string; contains?: string }
     | { kind: 'scan'; check: ScanCheck; requireEngine?: Engine }
     | { kind: 'instance'; check: InstanceCheck }
@@ -56,6 +61,12 @@ function validRegex(source: unknown): source is string {
   }
 }
 
+/** Box ids as tools/gate/checklist.ts derives them: `1.1.4`, `1.completion.2`. */
+export const BOX_ID = /^\d+(\.(\d+|completion))+$/;
+
+/** The documents `file` evidence may name: documentation and committed scanner configuration, not code. */
+export const DOCUMENT_PATH = /^(docs\/|security\/|README\.md$)/;
+
 /** One raw item of the evidence file as a typed Evidence (an unreadable one as `invalid`, with why). */
 export function parseEvidence(raw: unknown): Evidence {
   if (typeof raw !== 'object' || raw === null)
@@ -64,12 +75,23 @@ export function parseEvidence(raw: unknown): Evidence {
   const note = typeof item.note === 'string' ? { note: item.note } : {};
   const invalid = (reason: string): Evidence => ({ kind: 'invalid', reason, ...note });
   if (item.test !== undefined) {
-    return validRegex(item.test)
-      ? { kind: 'test', pattern: item.test, ...note }
-      : invalid(`bad test pattern ${String(item.test)}`);
+    return invalid(
+      `a test title is not evidence (${String(item.test)}): tag the test [gate:<id>] and map {"tagged": "<id>"}`,
+    );
+  }
+  if (item.tagged !== undefined) {
+    if (typeof item.tagged !== 'string' || !BOX_ID.test(item.tagged))
+      return invalid(`bad box id ${String(item.tagged)}`);
+    const min = item.min ?? 1;
+    if (typeof min !== 'number' || !Number.isInteger(min) || min < 1) return invalid(`bad min ${String(item.min)}`);
+    return { kind: 'tagged', id: item.tagged, min, ...note };
   }
   if (item.file !== undefined) {
     if (typeof item.file !== 'string') return invalid(`bad file ${JSON.stringify(item.file)}`);
+    if (!DOCUMENT_PATH.test(item.file))
+      return invalid(
+        `file evidence names documents only (docs/, README.md, security/), not ${item.file}: prove code with a tagged test`,
+      );
     if (item.contains === undefined) return { kind: 'file', path: item.file, ...note };
     return validRegex(item.contains)
       ? { kind: 'file', path: item.file, contains: item.contains, ...note }
@@ -100,16 +122,31 @@ export function parseEvidence(raw: unknown): Evidence {
   return invalid(`unknown evidence ${JSON.stringify(raw)}`);
 }
 
-export type EvidenceMapping = Record<string, Evidence[]>;
-
-/** The `boxes` of an evidence file (box text -> raw items) as typed evidence. */
-export function parseMapping(boxes: Record<string, readonly unknown[]>): EvidenceMapping {
-  return Object.fromEntries(Object.entries(boxes).map(([box, items]) => [box, items.map(parseEvidence)]));
+/** One box of the evidence file: the checklist text it was written for, and its evidence. */
+export interface MappedBox {
+  box: string;
+  evidence: Evidence[];
 }
 
-/** Reads an evidence file's text: `{ "_about": ..., "boxes": { box text: [items] } }`. */
+/** Box id -> its mapped evidence. */
+export type EvidenceMapping = Record<string, MappedBox>;
+
+/** The `boxes` of an evidence file (box id -> {box, evidence: raw items}) as typed evidence. */
+export function parseMapping(boxes: Record<string, { box?: unknown; evidence?: readonly unknown[] }>): EvidenceMapping {
+  return Object.fromEntries(
+    Object.entries(boxes).map(([id, entry]) => [
+      id,
+      {
+        box: typeof entry?.box === 'string' ? entry.box : '',
+        evidence: Array.isArray(entry?.evidence) ? entry.evidence.map(parseEvidence) : [],
+      },
+    ]),
+  );
+}
+
+/** Reads an evidence file's text: `{ "_about": ..., "boxes": { id: { box: text, evidence: [items] } } }`. */
 export function readMapping(text: string): EvidenceMapping {
-  const parsed = JSON.parse(text) as { boxes?: Record<string, unknown[]> };
+  const parsed = JSON.parse(text) as { boxes?: Record<string, { box?: unknown; evidence?: unknown[] }> };
   if (typeof parsed.boxes !== 'object' || parsed.boxes === null)
     throw new Error('the evidence file has no "boxes" object');
   return parseMapping(parsed.boxes);

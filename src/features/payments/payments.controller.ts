@@ -80,8 +80,10 @@ export class PaymentsController {
   @Get()
   @ApiOperation({
     summary: 'List your payments',
-    description: 'Newest first, cursor-paginated (`limit` at most 100), optional `status`; admins may add `userId`.',
+    description:
+      'Newest first, cursor-paginated (`limit` at most 100), optional `status`; admins may add `userId` (403 for anyone else naming another user).',
   })
+  @ApiProblems(ErrorCode.FORBIDDEN)
   @ApiOkResponse({ type: PaymentPageView, description: "The caller's payments, newest first" })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQuery): Promise<PaymentPageView> {
     const userId = query.userId?.toLowerCase() ?? user.id;

@@ -59,7 +59,7 @@ describe('loadEnvironment', () => {
     }
   });
 
-  it('names every missing required variable at once and treats empty as missing', () => {
+  it('names every missing required variable at once and treats empty as missing [gate:1.5.5]', () => {
     const problems = problemsOf({ DATABASE_URL: '', REDIS_URL: '  ' });
     expect(problems.map((p) => p.variable)).toEqual([
       'DATABASE_URL',

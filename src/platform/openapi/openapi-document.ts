@@ -140,8 +140,11 @@ export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject 
     const hasBody = operation.requestBody !== undefined;
     const hasInput = hasBody || ((operation.parameters as unknown[] | undefined) ?? []).length > 0;
     const secured = ((operation.security as unknown[] | undefined) ?? []).length > 0;
+    const pathParams = ((operation.parameters as Json[] | undefined) ?? []).some((p) => p.in === 'path');
     const shared: ErrorCode[] = [];
     if (hasInput) shared.push(ErrorCode.VALIDATION_FAILED);
+    // A path parameter longer than the router's limit is refused before any route code runs.
+    if (pathParams) shared.push(ErrorCode.URI_TOO_LONG);
     if (secured) shared.push(ErrorCode.UNAUTHORIZED);
     if (hasBody) shared.push(ErrorCode.PAYLOAD_TOO_LARGE, ErrorCode.UNSUPPORTED_MEDIA_TYPE);
     addProblems(responses, shared);

@@ -8,7 +8,7 @@ import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
-describe('FallbackThrottlerStorage on a real Redis', () => {
+describe('FallbackThrottlerStorage on a real Redis [gate:1.1.6] [gate:1.1.10]', () => {
   const prefix = `${process.env.TEST_REDIS_PREFIX ?? 'gwtest:'}unit-${randomBytes(4).toString('hex')}:`;
   let redis: Redis;
   let raw: Redis; // no key prefix: sees the keys exactly as stored
@@ -137,7 +137,7 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
   });
 });
 
-describe('FallbackThrottlerStorage while Redis is unreachable', () => {
+describe('FallbackThrottlerStorage while Redis is unreachable [gate:1.1.10]', () => {
   let redis: Redis;
   let storage: FallbackThrottlerStorage;
   let warn: jest.SpyInstance;

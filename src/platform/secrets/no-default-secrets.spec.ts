@@ -43,7 +43,7 @@ function urlHasPassword(value: string): boolean {
   }
 }
 
-describe('no default secrets', () => {
+describe('no default secrets [gate:1.5.3]', () => {
   it('gives no inventoried secret a default value in the validated environment', () => {
     const defaults = new Environment() as unknown as Record<string, unknown>;
     for (const secret of SECRET_VARIABLES) {
@@ -67,7 +67,7 @@ describe('no default secrets', () => {
     expect(offenders).toEqual([]);
   });
 
-  it('the server reads secrets only through the validated environment, never process.env directly', () => {
+  it('the server reads secrets only through the validated environment, never process.env directly [gate:1.5.5]', () => {
     // Entry points hand process.env to a validator: the server (main.ts) and operator CLIs (*/cli/*).
     const offenders = serverSources
       .filter(({ file }) => file !== 'src/main.ts' && !/\/cli\//.test(file))

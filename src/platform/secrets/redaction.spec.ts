@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { REDACTED, secretValueRedactor } from './redaction';
 
-describe('secretValueRedactor', () => {
+describe('secretValueRedactor [gate:1.5.6]', () => {
   const jwt = randomBytes(32).toString('base64url');
   const dbPassword = 'p@ss/' + randomBytes(8).toString('hex');
   const env = {

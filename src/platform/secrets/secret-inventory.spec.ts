@@ -17,7 +17,7 @@ function dotenv(text: string): Record<string, string> {
 }
 
 describe('secret inventory', () => {
-  it('README secrets table lists exactly the inventory', () => {
+  it('README secrets table lists exactly the inventory [gate:1.5.1]', () => {
     const section =
       (readme.split('### Secrets')[1] ?? '').split('\n\n').find((block) => block.includes('| secret |')) ?? '';
     const names = [...section.matchAll(/^\| `([A-Z_]+)` \|/gm)].map((m) => m[1]);
@@ -29,7 +29,7 @@ describe('secret inventory', () => {
     for (const name of Object.keys(new Environment())) expect(configuration).toContain(`\`${name}\``);
   });
 
-  it('.env.example mentions every variable, and the server refuses every secret placeholder in it', () => {
+  it('.env.example mentions every variable, and the server refuses every secret placeholder in it [gate:1.5.3]', () => {
     for (const name of Object.keys(new Environment())) expect(envExample).toContain(name);
     let problems: string[] = [];
     try {
@@ -48,7 +48,7 @@ describe('secret inventory', () => {
     }
   });
 
-  it('flags template words and low-entropy values, not random ones', () => {
+  it('flags template words and low-entropy values, not random ones [gate:1.5.3]', () => {
     expect(isKnownPlaceholder('replace-me')).toBe(true);
     expect(isKnownPlaceholder('0000000000000000000000000000000000000')).toBe(true);
     expect(isKnownPlaceholder('Vq3n8T1xZr5kLw0pYb7sHd2mCf9jNg4e')).toBe(false);

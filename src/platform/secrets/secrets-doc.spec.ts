@@ -27,7 +27,7 @@ describe('docs/secrets.md', () => {
     },
   );
 
-  it('lists no secret the inventory does not know', () => {
+  it('lists no secret the inventory does not know [gate:1.5.1]', () => {
     const documented = [...doc.matchAll(/^### `([A-Z_]+)`/gm)].map((m) => m[1]);
     expect(documented).toEqual(SECRET_VARIABLES.map((s) => s.name));
   });
@@ -38,7 +38,7 @@ describe('docs/secrets.md', () => {
     expect(paths.filter((p) => !existsSync(join(root, p)))).toEqual([]);
   });
 
-  it('documents a no-downtime rotation for the rotation variables and both connection credentials', () => {
+  it('documents a no-downtime rotation for the rotation variables and both connection credentials [gate:1.5.1] [gate:1.5.4]', () => {
     expect(sectionOf('JWT_ACCESS_PREVIOUS_SECRETS')).toMatch(
       /JWT_ACCESS_SECRET=<new>.*JWT_ACCESS_PREVIOUS_SECRETS=<old>/,
     );

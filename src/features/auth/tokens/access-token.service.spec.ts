@@ -130,7 +130,7 @@ describe('AccessTokenService', () => {
     await expect(service.verify(token)).resolves.toMatchObject({ role: 'user' });
   });
 
-  it('verifies tokens signed with a previous key, and signs only with the current one', async () => {
+  it('verifies tokens signed with a previous key, and signs only with the current one [gate:1.5.4]', async () => {
     const old = envWith();
     const oldToken = (await serviceFor(old).issue({ id: randomUUID(), role: 'user', sessionVersion: 0 })).token;
     const rotated = serviceFor(

@@ -14,7 +14,7 @@ import {
 
 const pepper = (): string => randomBytes(32).toString('base64url');
 
-describe('refresh-token hashing', () => {
+describe('refresh-token hashing [gate:1.2.8]', () => {
   it('generates opaque 256-bit base64url tokens that are all different', () => {
     const tokens = new Set(Array.from({ length: 1000 }, generateRefreshToken));
     expect(tokens.size).toBe(1000);
@@ -24,7 +24,7 @@ describe('refresh-token hashing', () => {
     }
   });
 
-  it('is deterministic for one pepper', () => {
+  it('is deterministic for one pepper [gate:1.2.4]', () => {
     const p = pepper();
     const token = generateRefreshToken();
     expect(hashRefreshToken(token, p)).toBe(hashRefreshToken(token, p));

@@ -9,7 +9,8 @@ export const MAX_REFERENCE_LENGTH = 140;
  * separators, and no bidirectional overrides (which can make a reference display as something
  * else in a back office).
  */
-const PRINTABLE = /^[^\p{Cc}\p{Cs}\p{Zl}\p{Zp}\u202A-\u202E\u2066-\u2069]*$/u;
+export const PRINTABLE_PATTERN = '^[^\\p{Cc}\\p{Cs}\\p{Zl}\\p{Zp}\\u202A-\\u202E\\u2066-\\u2069]*$';
+const PRINTABLE = new RegExp(PRINTABLE_PATTERN, 'u');
 
 /**
  * Body of POST /v1/payments. The global pipe is strict: unknown fields are rejected and nothing is
@@ -44,7 +45,13 @@ export class CreatePaymentDto {
   @IsUUID('all', { message: 'must be a UUID' })
   recipientId!: string;
 
-  @ApiPropertyOptional({ type: String, maxLength: MAX_REFERENCE_LENGTH, pattern: '^[ -~]*$', nullable: true })
+  @ApiPropertyOptional({
+    type: String,
+    maxLength: MAX_REFERENCE_LENGTH,
+    pattern: PRINTABLE_PATTERN,
+    nullable: true,
+    description: 'Printable Unicode: no control characters, line separators or bidirectional overrides',
+  })
   @IsOptional()
   @IsString()
   @MaxLength(MAX_REFERENCE_LENGTH)

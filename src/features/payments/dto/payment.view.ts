@@ -1,6 +1,7 @@
 import { ApiProperty } from '@nestjs/swagger';
 import type { Payment } from '../../../generated/prisma/client';
 import { PaymentReceipt, receiptOf } from '../payment-receipt';
+import { MAX_REFERENCE_LENGTH, PRINTABLE_PATTERN } from './create-payment.dto';
 
 /** What the API answers for a payment (POST 201, GET 200). */
 export class PaymentView {
@@ -9,7 +10,8 @@ export class PaymentView {
   @ApiProperty({ type: 'integer', format: 'int32', minimum: 1, maximum: 100000000 }) amount!: number;
   @ApiProperty({ pattern: '^[A-Z]{3}$', minLength: 3, maxLength: 3 }) currency!: string;
   @ApiProperty({ format: 'uuid' }) recipientId!: string;
-  @ApiProperty({ type: String, nullable: true, maxLength: 140, pattern: '^[ -~]*$' }) reference!: string | null;
+  @ApiProperty({ type: String, nullable: true, maxLength: MAX_REFERENCE_LENGTH, pattern: PRINTABLE_PATTERN })
+  reference!: string | null;
   @ApiProperty({ format: 'date-time' }) createdAt!: string;
 }
 
