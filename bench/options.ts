@@ -10,6 +10,7 @@ export const SCENARIO_IDS = [
   'flood',
   'metrics',
   'propagation',
+  'webhooks',
   'outage',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
