@@ -14,4 +14,7 @@ COPY --from=build /app/prisma ./prisma
 COPY --from=build /app/prisma.config.ts /app/package.json ./
 USER node
 EXPOSE 3000
-CMD ["sh", "-c", "npx prisma migrate deploy && node dist/main.js"]
+# The gateway runs as a least-privilege role that cannot migrate: run the migrations first, as the
+# table owner, with this image's `npx prisma migrate deploy` (the `migrate` service of
+# docker-compose.yml; docs/deployment.md, "Database roles").
+CMD ["node", "dist/main.js"]

@@ -18,14 +18,18 @@ import { parseArgs } from 'node:util';
 import Redis from 'ioredis';
 import {
   createDatabase,
+  createRuntimeLogin,
   DEFAULT_ADMIN_DATABASE_URL,
   dropDatabase,
+  dropRole,
   freePort,
   ManagedProcess,
   migrate,
   PrivateRedis,
   randomToken,
   ROOT,
+  runtimeUrl,
+  RuntimeLogin,
   startProcess,
   stopAll,
   withClient,
@@ -113,14 +117,17 @@ async function main(): Promise<void> {
   let redis: PrivateRedis | undefined;
   let monitor: Redis | undefined;
   let role: string | undefined;
+  let runtime: RuntimeLogin | undefined;
   const dir = mkdtempSync(join(os.tmpdir(), 'gw-cap-pgb-'));
   try {
     await migrate(dbUrl(db));
+    // Production refuses the owner: the gateway runs as a login role in gateway_runtime.
+    runtime = await createRuntimeLogin(dbUrl('postgres'), `gw_cap_rt_${randomBytes(3).toString('hex')}`);
     redis = await PrivateRedis.start({ password: redisPassword });
     const env: Record<string, string> = {
       NODE_ENV: 'production',
       LOG_LEVEL: 'info',
-      DATABASE_URL: dbUrl(db),
+      DATABASE_URL: runtimeUrl(dbUrl(db), runtime),
       // Production mode wants credentials on Redis: the private server's password.
       REDIS_URL: `redis://default:${encodeURIComponent(redisPassword)}@127.0.0.1:${redis.port}`,
       JWT_ACCESS_SECRET: randomToken(),
@@ -226,15 +233,14 @@ async function main(): Promise<void> {
         )[0].n,
       );
     await drive(400, 40, types['GET /v1/payments/:id (404)']);
-    const direct = await connectionsOf('postgres');
+    const direct = await connectionsOf(runtime.role);
     await gw.process.stop();
 
     // Through PgBouncer: two instances x DB_POOL_MAX=10 clients, pool of 4 server connections.
     role = `gw_cap_${randomBytes(3).toString('hex')}`;
     await sql(
       dbUrl(db),
-      `CREATE ROLE "${role}" LOGIN; GRANT USAGE ON SCHEMA public TO "${role}";
-      GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "${role}";
+      `CREATE ROLE "${role}" LOGIN; GRANT gateway_runtime TO "${role}";
       ALTER ROLE "${role}" SET statement_timeout = '5000ms';
       ALTER ROLE "${role}" SET idle_in_transaction_session_timeout = '10000ms'`,
     );
@@ -303,6 +309,7 @@ async function main(): Promise<void> {
     rmSync(dir, { recursive: true, force: true });
     if (role) await sql(dbUrl(db), `DROP OWNED BY "${role}"; DROP ROLE "${role}"`).catch(() => undefined);
     await dropDatabase(dbUrl('postgres'), db);
+    if (runtime) await dropRole(dbUrl('postgres'), runtime.role);
   }
 }
 

@@ -1,13 +1,16 @@
 import { join } from 'node:path';
 import {
   createDatabase,
+  createRuntimeLogin,
   DEFAULT_ADMIN_DATABASE_URL,
   DEFAULT_REDIS_URL,
   deleteKeysWithPrefix,
   dropDatabase,
+  dropRole,
   freePort,
   migrate,
   ROOT,
+  runtimeUrl,
   startProcess,
 } from '../../tools/harness';
 import { onCleanup } from './cleanup';
@@ -23,17 +26,25 @@ export const GATEWAY_SCRIPT = join(ROOT, 'dist/main.js');
 
 export interface Database {
   name: string;
+  /** As the run's login role, a member of gateway_runtime: what the gateways and peers connect with. */
   url: string;
+  /** As the table owner (for the bench's own scratch tables). */
+  ownerUrl: string;
 }
 
-/** Creates `gw_bench_<id>`, migrates it with `prisma migrate deploy`, and registers its drop. */
+/**
+ * Creates `gw_bench_<id>`, migrates it with `prisma migrate deploy` as the owner, creates the
+ * run's login role `gw_bench_<id>_rt` (member of gateway_runtime), and registers both drops.
+ */
 export async function freshDatabase(runId: string): Promise<Database> {
   const name = `gw_bench_${runId}`;
-  const url = await createDatabase(BASE_DATABASE_URL, name);
+  const ownerUrl = await createDatabase(BASE_DATABASE_URL, name);
   onCleanup(`drop database ${name}`, () => dropDatabase(BASE_DATABASE_URL, name));
   // PRISMA_SCHEMA_ENGINE_BINARY (and anything else Prisma reads) comes from the caller's environment.
-  await migrate(url);
-  return { name, url };
+  await migrate(ownerUrl);
+  const login = await createRuntimeLogin(BASE_DATABASE_URL, `${name}_rt`);
+  onCleanup(`drop role ${login.role}`, () => dropRole(BASE_DATABASE_URL, login.role));
+  return { name, url: runtimeUrl(ownerUrl, login), ownerUrl };
 }
 
 /** Registers removal of every key under `prefix` on the shared Redis. */

@@ -65,7 +65,7 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
   const refreshUrl = `${gateway.url}/v1/auth/refresh`;
 
   const poolSize = Number(gatewayEnv.DB_POOL_MAX ?? 10);
-  const floorPool = new Pool({ connectionString: database.url, max: poolSize });
+  const floorPool = new Pool({ connectionString: database.ownerUrl, max: poolSize });
   await floorPool.query('CREATE TABLE IF NOT EXISTS bench_floor (id int PRIMARY KEY, n bigint NOT NULL DEFAULT 0)');
   await floorPool.query('INSERT INTO bench_floor (id) SELECT generate_series(1, $1) ON CONFLICT DO NOTHING', [
     CONCURRENCY,

@@ -1,8 +1,10 @@
 import { randomUUID } from 'node:crypto';
+import { Client } from 'pg';
 import { AUDIT_ACTIONS, type AuditRecordView } from '../../src/features/admin/audit/admin-audit.repository';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { createSignedInUser, createUser, login, randomEmail, randomPassword, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { ownerDatabaseUrl } from '../helpers/database';
 import { dbSnapshot } from '../helpers/db-snapshot';
 
 type Actor = SignedInUser;
@@ -199,18 +201,47 @@ describe('admin audit trail (issue 12, item 8)', () => {
     expectProblem(await audit('', (await newActor()).token), 403, 'FORBIDDEN');
   });
 
-  it('is append-only in the database itself: UPDATE, DELETE and TRUNCATE are refused', async () => {
+  it('is append-only in the database itself: the runtime role may not UPDATE, DELETE, TRUNCATE or disable the trigger', async () => {
     const target = await createUser(gw);
     expect((await adminCall('POST', `/${target.id}/revoke-sessions`)).status).toBe(204);
     const before = await dbSnapshot(prisma, [target.id]);
     expect((before.audit as unknown[]).length).toBe(1);
+    // The gateway's own connection (a member of gateway_runtime: INSERT and SELECT only).
     await expect(
       prisma.$executeRaw`UPDATE admin_audit SET action = 'x' WHERE target_id = ${target.id}::uuid`,
-    ).rejects.toThrow(/append-only/);
+    ).rejects.toThrow(/permission denied for table admin_audit/);
     await expect(prisma.$executeRaw`DELETE FROM admin_audit WHERE target_id = ${target.id}::uuid`).rejects.toThrow(
-      /append-only/,
+      /permission denied for table admin_audit/,
     );
-    await expect(prisma.$executeRawUnsafe('TRUNCATE admin_audit')).rejects.toThrow(/append-only/);
+    await expect(prisma.$executeRawUnsafe('TRUNCATE admin_audit')).rejects.toThrow(
+      /permission denied for table admin_audit/,
+    );
+    await expect(prisma.$executeRawUnsafe('ALTER TABLE admin_audit DISABLE TRIGGER ALL')).rejects.toThrow(
+      /must be owner of table admin_audit/,
+    );
+    await expect(
+      prisma.$executeRawUnsafe('ALTER TABLE admin_audit DISABLE TRIGGER admin_audit_no_update_delete'),
+    ).rejects.toThrow(/must be owner of table admin_audit/);
+    expect(await dbSnapshot(prisma, [target.id])).toEqual(before);
+  });
+
+  it('is append-only for the table owner too, as long as the trigger is enabled: UPDATE, DELETE and TRUNCATE raise', async () => {
+    const target = await createUser(gw);
+    expect((await adminCall('POST', `/${target.id}/revoke-sessions`)).status).toBe(204);
+    const before = await dbSnapshot(prisma, [target.id]);
+    const owner = new Client({ connectionString: ownerDatabaseUrl() });
+    await owner.connect();
+    try {
+      await expect(
+        owner.query(`UPDATE admin_audit SET action = 'x' WHERE target_id = $1::uuid`, [target.id]),
+      ).rejects.toThrow(/append-only/);
+      await expect(owner.query(`DELETE FROM admin_audit WHERE target_id = $1::uuid`, [target.id])).rejects.toThrow(
+        /append-only/,
+      );
+      await expect(owner.query('TRUNCATE admin_audit')).rejects.toThrow(/append-only/);
+    } finally {
+      await owner.end();
+    }
     expect(await dbSnapshot(prisma, [target.id])).toEqual(before);
   });
 

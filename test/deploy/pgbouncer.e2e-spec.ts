@@ -5,6 +5,7 @@ import { PrismaService } from '../../src/platform/database/prisma.service';
 import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
 import { createUser, login } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { ownerDatabaseUrl } from '../helpers/database';
 import { testVariables } from '../helpers/env';
 import { PgBouncer } from '../helpers/pgbouncer';
 import { runBuiltServer } from '../helpers/processes';
@@ -13,8 +14,10 @@ import { ProviderStandIn } from '../helpers/provider-stand-in';
 /**
  * The gateway behind a real PgBouncer in transaction mode (deploy/pgbouncer.ini), which ignores
  * the timeout startup parameters as operators configure it. Two login roles on this run's
- * database: one carrying the timeouts as role defaults (what docs/deployment.md asks for), one
- * bare (what an operator gets by just pointing DATABASE_URL at the pooler).
+ * database, both members of gateway_runtime only (the runtime grants, as docs/deployment.md sets
+ * them up): one carrying the timeouts as role defaults (what docs/deployment.md asks for), one
+ * bare (what an operator gets by just pointing DATABASE_URL at the pooler). The roles are set up,
+ * and the table is locked, as the owner.
  */
 const STATEMENT_TIMEOUT_MS = 1500;
 const suffix = randomBytes(4).toString('hex');
@@ -23,7 +26,7 @@ const BARE = `gw_pgb_bare_${suffix}`;
 const DATABASE = process.env.TEST_DATABASE_NAME!;
 
 async function withAdmin<T>(fn: (db: Client) => Promise<T>): Promise<T> {
-  const db = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+  const db = new Client({ connectionString: ownerDatabaseUrl() });
   await db.connect();
   try {
     return await fn(db);
@@ -36,9 +39,7 @@ async function createRoles(): Promise<void> {
   await withAdmin(async (db) => {
     for (const role of [BOUNDED, BARE]) {
       await db.query(`CREATE ROLE "${role}" LOGIN`);
-      await db.query(`GRANT USAGE ON SCHEMA public TO "${role}"`);
-      await db.query(`GRANT SELECT, INSERT, UPDATE, DELETE ON ALL TABLES IN SCHEMA public TO "${role}"`);
-      await db.query(`GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO "${role}"`);
+      await db.query(`GRANT gateway_runtime TO "${role}"`);
     }
     await db.query(`ALTER ROLE "${BOUNDED}" SET statement_timeout = '${STATEMENT_TIMEOUT_MS}ms'`);
     await db.query(`ALTER ROLE "${BOUNDED}" SET idle_in_transaction_session_timeout = '10000ms'`);
@@ -127,7 +128,7 @@ describe('through PgBouncer in transaction mode', () => {
     it('answers a login and a token check with a bounded 503 while the users table is locked, then recovers', async () => {
       const user = await createUser(gw);
       const { accessToken } = await login(gw, user);
-      const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      const locker = new Client({ connectionString: ownerDatabaseUrl() });
       await locker.connect();
       const started = Date.now();
       let answers: (HttpResult | 'no answer')[];

@@ -35,6 +35,9 @@ describe('npm run dev (no variables set)', () => {
     const admin = /^Admin: (\S+) \/ (.+)$/m.exec(output);
     expect(url).toBe(`http://127.0.0.1:${port}`);
     expect(admin).not.toBeNull();
+    // As in production: migrated as the owner, served as a fresh member of gateway_runtime.
+    expect(output).toMatch(/the gateway runs as role gw_dev_[0-9a-f]{8} \(member of gateway_runtime/);
+    expect(output).not.toContain('least-privilege');
     return { url: url!, email: admin![1], password: admin![2], output };
   };
 

@@ -3,6 +3,7 @@ import { Client } from 'pg';
 import { waitFor } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { createSignedInUser } from '../auth/fixtures';
+import { ownerDatabaseUrl } from '../helpers/database';
 import { DbProbeModule } from './db-probe.module';
 
 /** Active statements of this test database running `fn` (other than our own observer). */
@@ -18,9 +19,10 @@ async function running(observer: Client, fn: 'pg_sleep' | 'pg_advisory_xact_lock
 const runningSleeps = (observer: Client): Promise<number> => running(observer, 'pg_sleep');
 
 describe('database limits: bounded pool and server-side statement timeout', () => {
+  // The observer and the lockers are the owner: they hold locks and read every session's activity.
   let observer: Client;
   beforeAll(async () => {
-    observer = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    observer = new Client({ connectionString: ownerDatabaseUrl() });
     await observer.connect();
   });
   afterAll(() => observer.end());
@@ -108,7 +110,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
     });
 
     it('cancels an ordinary model query stuck behind a lock the same way', async () => {
-      const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      const locker = new Client({ connectionString: ownerDatabaseUrl() });
       await locker.connect();
       try {
         await locker.query('BEGIN');
@@ -125,7 +127,7 @@ describe('database limits: bounded pool and server-side statement timeout', () =
       const { token: accessToken } = await createSignedInUser(gw);
       const read = (): Promise<HttpResult> =>
         http(gw.url, 'GET', '/v1/payments/6f1c2a9e-4b7d-4c1e-9a3f-2d5e8b7c1a00', { token: accessToken });
-      const locker = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+      const locker = new Client({ connectionString: ownerDatabaseUrl() });
       await locker.connect();
       try {
         await locker.query('BEGIN');

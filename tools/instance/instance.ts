@@ -4,7 +4,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import {
   createDatabase,
+  createRuntimeLogin,
   dropDatabase,
+  dropRole,
   freePorts,
   isAlive,
   keyPrefix,
@@ -14,6 +16,7 @@ import {
   redisServerAvailable,
   ROOT,
   runId,
+  runtimeUrl,
   startProcess,
   stopProcessGroup,
 } from '../harness';
@@ -97,12 +100,17 @@ async function login(url: string, email: string, password: string): Promise<Part
 export async function launchInstance(state: InstanceState, options: InstanceOptions, log: Log): Promise<void> {
   const { dir, id } = state;
   const [redisPort, providerPort, port] = await freePorts(3);
-  const databaseUrl = await createDatabase(state.adminDatabaseUrl, state.database);
+  const ownerUrl = await createDatabase(state.adminDatabaseUrl, state.database);
   writeState(state);
-  await migrate(databaseUrl);
+  await migrate(ownerUrl);
   state.migrated = true;
   writeState(state);
-  log(`database ${state.database} created and migrated`);
+  // The gateway runs as its own login role, a member of gateway_runtime only (as in production,
+  // where the boot check refuses the owner); it is dropped with the database.
+  state.runtimeRole = `${state.database}_rt`;
+  writeState(state);
+  const databaseUrl = runtimeUrl(ownerUrl, await createRuntimeLogin(state.adminDatabaseUrl, state.runtimeRole));
+  log(`database ${state.database} created and migrated; the gateway runs as role ${state.runtimeRole}`);
 
   let redisUrl = options.fallbackRedisUrl;
   let nodeEnv: 'production' | 'development' = 'production';
@@ -208,8 +216,11 @@ export async function stopInstance(
     if (pid && isAlive(pid)) await stopProcessGroup(pid, 'SIGTERM', 10_000);
   }
   await dropDatabase(state.adminDatabaseUrl, state.database);
+  if (state.runtimeRole) await dropRole(state.adminDatabaseUrl, state.runtimeRole);
   if (state.redisDir) rmSync(state.redisDir, { recursive: true, force: true });
   if (keepLogs) rmSync(stateFile(dir), { force: true });
   else rmSync(dir, { recursive: true, force: true });
-  log(`stopped instance ${state.id} and dropped ${state.database}${keepLogs ? `; logs kept in ${dir}` : ''}`);
+  log(
+    `stopped instance ${state.id} and dropped ${state.database}${state.runtimeRole ? ` and ${state.runtimeRole}` : ''}${keepLogs ? `; logs kept in ${dir}` : ''}`,
+  );
 }

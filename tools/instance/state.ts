@@ -25,6 +25,8 @@ export interface InstanceState {
   /** Process-group leaders, stopped gateway first. */
   pids: { gateway?: number; provider?: number; redis?: number };
   redisDir?: string;
+  /** The gateway's login role (member of gateway_runtime), dropped with the database. */
+  runtimeRole?: string;
   /** The fresh database was migrated with `prisma migrate deploy`. */
   migrated: boolean;
   /** Set once the gateway was started. */

@@ -188,10 +188,12 @@ export class PaymentsRepository {
   /**
    * The provider was never called for this freshly created payment (breaker or bulkhead refused):
    * remove it and its key, as if the request had not happened, so the refusal (503) is the whole
-   * truth and a retry with the same key starts over. Only while it is still `unknown`.
+   * truth and a retry with the same key starts over. The gateway's role may not DELETE payments:
+   * the owner's function does it, and only while the payment has never been anything but
+   * `unknown` (no charge, no stored answer, no reconciliation attempt; see its migration).
    */
   async abandon(payment: Payment): Promise<void> {
-    await this.prisma.payment.deleteMany({ where: { id: payment.id, status: PaymentStatus.unknown } });
+    await this.prisma.$queryRaw`SELECT gateway_discard_unsent_payment(${payment.id}::uuid)`;
   }
 
   /**

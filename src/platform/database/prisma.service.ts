@@ -16,6 +16,14 @@ import {
   startupParameters,
   unboundedReason,
 } from './query-bounds';
+import {
+  OBSERVE_PRIVILEGES_SQL,
+  ObservedPrivilegesRow,
+  privilegeFindings,
+  PrivilegeFindings,
+  privilegeProblem,
+  RUNTIME_GRANTS,
+} from './runtime-privileges';
 
 /**
  * The Prisma client on a bounded pg pool: at most DB_POOL_MAX connections, a wait for a free one
@@ -32,6 +40,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   private readonly logger = new Logger(PrismaService.name);
   private readonly bounds: QueryBounds;
   private readonly mode: PoolMode;
+  private readonly production: boolean;
   /**
    * The pool under the adapter, for the few hot reads that skip Prisma's query compiler (see
    * PaymentsRepository.find). Same bounds: DB_POOL_MAX, DB_POOL_TIMEOUT_MS, statement_timeout.
@@ -61,6 +70,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     this.pool = pool;
     this.bounds = expectedBounds(config.statementTimeoutMs);
     this.mode = config.poolMode;
+    this.production = config.production;
     metrics.watchDbPool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
@@ -81,20 +91,37 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     return unboundedReason(await this.observeBounds(), this.bounds, this.mode);
   }
 
+  /** What the connection's role may do beyond, or short of, what the gateway needs (one round trip). */
+  async privilegeFindings(): Promise<PrivilegeFindings> {
+    const rows = await this.$queryRawUnsafe<ObservedPrivilegesRow[]>(OBSERVE_PRIVILEGES_SQL, [
+      ...RUNTIME_GRANTS.functions,
+    ]);
+    return privilegeFindings(rows[0]);
+  }
+
   /**
    * Refuses to start when the database answers but would run queries without the configured
-   * timeouts. An unreachable database does not stop the start (readiness reports it, and keeps
-   * checking the bounds once it answers).
+   * timeouts, and, with NODE_ENV=production, when the role is not a least-privilege runtime role
+   * (superuser, owner, missing or extra grants; elsewhere that is one warning). An unreachable
+   * database does not stop the start (readiness reports it, and keeps checking the bounds once it
+   * answers).
    */
   async onModuleInit(): Promise<void> {
     let reason: string | undefined;
     try {
       reason = await this.unboundedReason();
     } catch {
-      this.logger.warn('Could not verify the database timeouts at start (database unreachable); readiness will.');
+      this.logger.warn(
+        'Could not verify the database timeouts and role at start (database unreachable); readiness will check the timeouts.',
+      );
       return;
     }
     if (reason !== undefined) throw new Error(`Refusing to start: ${reason}`);
+    // The database answered a moment ago: a failure here is not an outage, and is not waved through.
+    const privileges = privilegeProblem(await this.privilegeFindings());
+    if (privileges === undefined) return;
+    if (this.production) throw new Error(`Refusing to start: ${privileges}`);
+    this.logger.warn(`${privileges} With NODE_ENV=production the gateway refuses to start.`);
   }
 
   /** After the HTTP server has closed (in-flight requests still need the pool), not before. */
