@@ -30,6 +30,9 @@ export default tseslint.config(
       '@typescript-eslint/require-await': 'error',
       '@typescript-eslint/await-thenable': 'error',
       '@typescript-eslint/return-await': ['error', 'in-try-catch'],
+      // A switch over a union names every member (or has a default): a new outcome kind is a lint
+      // error at every edge that maps outcomes, not a silent fall-through.
+      '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
     },
   },
   {

@@ -230,9 +230,11 @@ async function main(): Promise<void> {
             dbUrl(db),
             `SELECT count(*) AS n FROM pg_stat_activity WHERE datname = current_database() AND usename = '${role}' AND pid <> pg_backend_pid()`,
           )
-        )[0].n,
+        )[0]?.n,
       );
-    await drive(400, 40, types['GET /v1/payments/:id (404)']);
+    const paymentNotFound = types['GET /v1/payments/:id (404)'];
+    if (!paymentNotFound) throw new Error('no load type for the payment read');
+    await drive(400, 40, paymentNotFound);
     const direct = await connectionsOf(runtime.role);
     await gw.process.stop();
 
@@ -265,7 +267,7 @@ async function main(): Promise<void> {
     });
     started.push(bouncer);
     const pooledEnv = { ...env, DATABASE_URL: dbUrl(db, role, bouncerPort), DB_POOL_MODE: 'transaction' };
-    const pair = [await startInstance(pooledEnv), await startInstance(pooledEnv)];
+    const pair = [await startInstance(pooledEnv), await startInstance(pooledEnv)] as const;
     started.push(...pair.map((p) => p.process));
     const pooledRole = role;
     let maxServer = 0;
@@ -277,7 +279,9 @@ async function main(): Promise<void> {
       }
     })();
     const pooledStatuses = await drive(1000, 40, (i) =>
-      fetch(`${pair[i % 2].url}/v1/payments/${randomUUID()}`, { headers: { authorization: `Bearer ${token}` } }),
+      fetch(`${(i % 2 ? pair[1] : pair[0]).url}/v1/payments/${randomUUID()}`, {
+        headers: { authorization: `Bearer ${token}` },
+      }),
     );
     sampling = false;
     await sampler;

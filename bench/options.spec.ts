@@ -1,13 +1,14 @@
 import { parseBenchOptions, SCENARIO_IDS, UsageError } from './options';
 
 describe('bench options', () => {
-  it('defaults to every scenario, 5 s runs, 3 rounds, 20 connections, 2 s warm-up', () => {
+  it('defaults to every scenario, 5 s runs, 3 rounds, 20 connections, 2 s warm-up, a 120 s soak', () => {
     const options = parseBenchOptions([], {});
     expect(options.settings).toEqual({
       duration: 5,
       rounds: 3,
       connections: 20,
       warmup: 2,
+      soakSeconds: 120,
       only: [],
       profile: false,
     });
@@ -24,6 +25,7 @@ describe('bench options', () => {
       BENCH_ROUNDS: '1',
       BENCH_CONNECTIONS: '8',
       BENCH_WARMUP: '0',
+      BENCH_SOAK: '30',
       BENCH_PROFILE: '1',
       BENCH_LOG_LEVEL: 'warn',
       BENCH_GATEWAY_ENV: '{"PASSWORD_HASH_CONCURRENCY":"1","DB_POOL_MAX":4}',
@@ -34,6 +36,7 @@ describe('bench options', () => {
       rounds: 1,
       connections: 8,
       warmup: 0,
+      soakSeconds: 30,
       only: ['metrics', 'flood'],
       profile: true,
     });

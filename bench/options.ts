@@ -11,6 +11,7 @@ export const SCENARIO_IDS = [
   'metrics',
   'propagation',
   'webhooks',
+  'soak',
   'outage',
 ] as const;
 export type ScenarioId = (typeof SCENARIO_IDS)[number];
@@ -39,6 +40,7 @@ Each option also reads a variable (the option wins when both are given):
   --log-level <level>   BENCH_LOG_LEVEL     the gateway's LOG_LEVEL (default info)
   --gateway-env <json>  BENCH_GATEWAY_ENV   extra gateway variables, e.g. '{"PASSWORD_HASH_CONCURRENCY":"1"}'
   --node-args <flags>   BENCH_NODE_ARGS     extra node flags for the gateway, e.g. '--require ./monitor.js'
+  --soak <s>            BENCH_SOAK          seconds of the soak scenario's load (default 120)
   --profile             BENCH_PROFILE=1     run the gateway under --cpu-prof and print its top frames
   --help                                    this text
 Servers: DATABASE_URL and REDIS_URL (default postgresql://postgres@127.0.0.1:5432/postgres, redis://127.0.0.1:6379).`;
@@ -97,6 +99,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
         duration: { type: 'string' },
         rounds: { type: 'string' },
         warmup: { type: 'string' },
+        soak: { type: 'string' },
         connections: { type: 'string' },
         'log-level': { type: 'string' },
         'gateway-env': { type: 'string' },
@@ -117,6 +120,7 @@ export function parseBenchOptions(argv: string[], env: NodeJS.ProcessEnv): Bench
         min: 1,
       }),
       warmup: number('--warmup / BENCH_WARMUP', values.warmup ?? env.BENCH_WARMUP, 2, { min: 0 }),
+      soakSeconds: number('--soak / BENCH_SOAK', values.soak ?? env.BENCH_SOAK, 120, { min: 1 }),
       only: scenarioIds(values.only ?? env.BENCH_ONLY),
       profile: values.profile ?? env.BENCH_PROFILE === '1',
     },

@@ -8,11 +8,12 @@ import { parseArgs } from 'node:util';
 import { byPackage, inclusiveByPackage, readProfile, topFrames } from './lib/profile';
 
 const { positionals } = parseArgs({ allowPositionals: true, strict: true, options: {} });
-if (positionals.length !== 1) {
+const [file] = positionals;
+if (positionals.length !== 1 || file === undefined) {
   process.stderr.write('usage: node --import tsx bench/profile.ts <file.cpuprofile>\n');
   process.exit(2);
 }
-const profile = readProfile(positionals[0]);
+const profile = readProfile(file);
 console.table(topFrames(profile, 25));
 console.table(byPackage(profile));
 console.table(inclusiveByPackage(profile));

@@ -9,23 +9,18 @@
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { keyPrefix, randomToken, runId as newRunId } from '../tools/harness';
+import { keyPrefix, runId as newRunId } from '../tools/harness';
 import { cleanUpOnSignals, onCleanup, runCleanups } from './lib/cleanup';
-import type { BenchContext, GatewayEnv, RunResult, Scenario, StoredScenario } from './lib/context';
+import type { BenchContext, RunGatewayEnv, RunResult, Scenario, StoredScenario } from './lib/context';
 import { createUser, login, routeExists } from './lib/gateway';
+import { benchGatewayEnv } from './lib/gateway-env';
+import { rssMiB } from './lib/load';
 import { machineInfo } from './lib/machine';
 import { byPackage, newestProfile, readProfile, topFrames } from './lib/profile';
 import { startHangingProvider } from './lib/provider';
 import { printTable } from './lib/report';
 import { redactSecrets, runJson, RUNS_DIR, RUNS_LATEST, stampOf } from './lib/results';
-import {
-  BASE_REDIS_URL,
-  cleanRedisPrefixOnExit,
-  freshDatabase,
-  GATEWAY_SCRIPT,
-  ROOT,
-  spawnServer,
-} from './lib/servers';
+import { cleanRedisPrefixOnExit, freshDatabase, GATEWAY_SCRIPT, ROOT, spawnServer } from './lib/servers';
 import { parseBenchOptions, ScenarioId, SCENARIO_IDS, UsageError, USAGE } from './options';
 import { loginFlood } from './scenarios/login-flood';
 import { metrics } from './scenarios/metrics';
@@ -36,6 +31,7 @@ import { propagation } from './scenarios/propagation';
 import { redisRoundTrips } from './scenarios/redis-round-trips';
 import { refresh } from './scenarios/refresh';
 import { webhooks } from './scenarios/webhooks';
+import { soak } from './scenarios/soak';
 
 /** Every scenario with its title; a run takes them in SCENARIO_IDS order (outage last: it leaves the breaker open). */
 const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
@@ -47,6 +43,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
   propagation: ['Admin changes across instances (two gateways)', propagation],
   webhooks: ['Provider webhooks: handling cost, and change -> settled by webhook and by status query', webhooks],
+  soak: ['Memory under the soak load (RSS)', soak],
   outage: ['Outage latency (breaker open)', outage],
 };
 
@@ -83,34 +80,13 @@ async function main(): Promise<void> {
   const provider = await startHangingProvider();
   onCleanup('close stand-in provider', () => provider.close());
 
-  const gatewayEnv: GatewayEnv = {
-    NODE_ENV: 'development',
-    LOG_LEVEL: options.logLevel,
-    DOCS_ENABLED: 'false',
-    DATABASE_URL: database.url,
-    REDIS_URL: BASE_REDIS_URL,
-    REDIS_KEY_PREFIX: prefix,
-    JWT_ACCESS_SECRET: randomToken(),
-    JWT_ISSUER: 'hardened-gateway',
-    JWT_AUDIENCE: 'hardened-gateway-api',
-    REFRESH_TOKEN_PEPPER: randomToken(),
-    PAYMENT_PROVIDER_URL: provider.url,
-    PAYMENT_PROVIDER_API_KEY: randomToken(24),
-    PAYMENT_PROVIDER_TIMEOUT_MS: '2000',
-    PAYMENT_PROVIDER_RETRIES: '2',
-    CIRCUIT_FAILURE_THRESHOLD: '5',
-    // The outage scenario measures the open breaker; no half-open probe may land inside it.
-    CIRCUIT_HALF_OPEN_AFTER_MS: '600000',
-    // Budgets high enough never to trip: the limiter still counts every request in Redis.
-    RATE_LIMIT_GLOBAL_LIMIT: '1000000000',
-    RATE_LIMIT_GLOBAL_TTL_SECONDS: '60',
-    RATE_LIMIT_AUTH_LIMIT: '1000000000',
-    RATE_LIMIT_AUTH_TTL_SECONDS: '60',
-    LOCKOUT_THRESHOLD: '1000',
-    DB_POOL_MAX: '10',
-    // For ablations: --gateway-env / BENCH_GATEWAY_ENV, e.g. '{"PASSWORD_HASH_CONCURRENCY":"1"}'.
-    ...options.gatewayEnv,
-  };
+  const gatewayEnv: RunGatewayEnv = benchGatewayEnv({
+    databaseUrl: database.url,
+    prefix,
+    providerUrl: provider.url,
+    logLevel: options.logLevel,
+    extra: options.gatewayEnv,
+  });
   const profileDir = join(ROOT, 'bench/results/profiles', runId);
   const gateway = await spawnServer({
     label: 'gateway',
@@ -119,7 +95,9 @@ async function main(): Promise<void> {
     readyPath: '/health/ready',
     nodeArgs: [...(settings.profile ? ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] : []), ...options.nodeArgs],
   });
-  log(`gateway pid ${gateway.pid} at ${gateway.url}`);
+  // Resident memory once the gateway answers ready, before any load (the soak scenario measures it under load).
+  const gatewayBootRssMiB = rssMiB(gateway.pid);
+  log(`gateway pid ${gateway.pid} at ${gateway.url}, RSS after boot ${gatewayBootRssMiB} MiB`);
 
   const routes = {
     login: await routeExists(gateway.url, 'POST', '/v1/auth/login'),
@@ -136,6 +114,7 @@ async function main(): Promise<void> {
     provider,
     gateway,
     gatewayEnv,
+    gatewayBootRssMiB,
     routes,
     log,
     authMissing: 'auth routes (POST /v1/auth/login, GET /v1/auth/me, POST /v1/auth/refresh) are not on this branch yet',
@@ -195,6 +174,7 @@ async function main(): Promise<void> {
     machine,
     settings: { ...settings, gateway: redactSecrets(gatewayEnv) },
     routesPresent: routes,
+    ...(gatewayBootRssMiB !== undefined ? { gatewayBootRssMiB } : {}),
     scenarios,
     ...(profile ? { profile } : {}),
   };

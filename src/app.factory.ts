@@ -8,6 +8,7 @@ import { registerAccessLog } from './platform/http/access-log';
 import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
+import { authErrorToProblem } from './features/auth/auth-problems';
 import { registerHttpMetrics } from './platform/metrics/http-metrics';
 import { MetricsService } from './platform/metrics/metrics.service';
 import { clientErrorHandler, frameworkErrorHandler } from './platform/problems/framework-errors';
@@ -58,6 +59,13 @@ export function applyRoutePrefix(app: INestApplication): void {
     ],
   });
 }
+
+/**
+ * Errors from feature infrastructure and libraries that the problem filter maps to problems, first
+ * match wins: the features' own errors first (a lockout store error may carry a driver message
+ * such as ECONNREFUSED that the database mapper would also claim).
+ */
+export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem];
 
 /** Builds the application exactly as production runs it; tests call this too. */
 export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
@@ -139,7 +147,7 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
 
   applyRoutePrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter([databaseErrorToProblem]));
+  app.useGlobalFilters(new ProblemDetailsFilter(ERROR_MAPPERS));
   app.enableShutdownHooks();
 
   if (docsEnabled(env)) {

@@ -12,6 +12,8 @@ export interface Settings {
   connections: number;
   /** Seconds of the discarded warm-up run of each variant. */
   warmup: number;
+  /** Seconds of the soak scenario's load. */
+  soakSeconds: number;
   /** Scenario ids to run; empty: all. */
   only: string[];
   /** Run the gateway under --cpu-prof. */
@@ -19,6 +21,23 @@ export interface Settings {
 }
 
 export type GatewayEnv = Record<string, string>;
+
+/** What every run sets (bench/run.ts) and the scenarios read by name. */
+export type RunGatewayEnv = GatewayEnv &
+  Record<
+    | 'DATABASE_URL'
+    | 'REDIS_URL'
+    | 'REDIS_KEY_PREFIX'
+    | 'JWT_ACCESS_SECRET'
+    | 'JWT_ISSUER'
+    | 'JWT_AUDIENCE'
+    | 'RATE_LIMIT_GLOBAL_LIMIT'
+    | 'RATE_LIMIT_GLOBAL_TTL_SECONDS'
+    | 'RATE_LIMIT_AUTH_LIMIT'
+    | 'RATE_LIMIT_AUTH_TTL_SECONDS'
+    | 'DB_POOL_MAX',
+    string
+  >;
 
 /** Which routes the build serves (a scenario whose routes are missing is skipped, never estimated). */
 export interface RoutesPresent {
@@ -38,7 +57,9 @@ export interface BenchContext {
   database: Database;
   provider: HangingProvider;
   gateway: Server;
-  gatewayEnv: GatewayEnv;
+  gatewayEnv: RunGatewayEnv;
+  /** The gateway's RSS once it answered ready, in MiB. */
+  gatewayBootRssMiB?: number;
   routes: RoutesPresent;
   log: (line: string) => void;
   authMissing: string;
@@ -82,6 +103,8 @@ export interface RunResult {
   machine: Machine;
   settings: Settings & { gateway: GatewayEnv };
   routesPresent: RoutesPresent;
+  /** The gateway's RSS once it answered ready, before any load, in MiB. */
+  gatewayBootRssMiB?: number;
   scenarios: Record<string, StoredScenario>;
   profile?: { file: string; topFrames: unknown[]; byPackage: unknown[] };
 }

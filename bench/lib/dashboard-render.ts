@@ -76,7 +76,7 @@ const PALETTE = ['#1f77b4', '#d62728', '#2ca02c', '#ff7f0e', '#9467bd', '#8c564b
 
 const ENTITIES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' };
 
-export const escape = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c]);
+export const escape = (s: unknown): string => String(s).replace(/[&<>"']/g, (c) => ENTITIES[c] ?? c);
 
 /** A value as the panel's Grafana unit shows it (s, bytes, percentunit, reqps, or plain). */
 export function formatValue(value: number, unit: string | undefined): string {
@@ -138,7 +138,7 @@ export function chart(
       if (segment.length > 1) {
         parts.push(`<polyline fill="none" stroke="${color}" stroke-width="1.6" points="${segment.join(' ')}"/>`);
       } else if (segment.length === 1) {
-        const [px, py] = segment[0].split(',');
+        const [px, py] = (segment[0] ?? '').split(',');
         parts.push(`<circle cx="${px}" cy="${py}" r="1.8" fill="${color}"/>`);
       }
       segment = [];

@@ -48,7 +48,9 @@ export async function createUser(
       `INSERT INTO users (id, email, password_hash, role, updated_at) VALUES ($1, $2, $3, $4, now()) RETURNING id`,
       [randomUUID(), email.trim().toLowerCase(), passwordHash, role],
     );
-    return rows[0].id;
+    const [row] = rows;
+    if (!row) throw new Error('creating the bench user returned no row');
+    return row.id;
   });
   return { id, email, password };
 }

@@ -7,8 +7,18 @@ const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 /** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
 export function cpuMicros(pid: number): number | undefined {
   try {
-    const fields = readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1].split(' ');
+    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
     return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+  } catch {
+    return undefined;
+  }
+}
+
+/** A process's resident set size now (VmRSS), in MiB; undefined off Linux. */
+export function rssMiB(pid: number): number | undefined {
+  try {
+    const match = /^VmRSS:\s+(\d+) kB$/m.exec(readFileSync(`/proc/${pid}/status`, 'utf8'));
+    return match ? Math.round(Number(match[1]) / 102.4) / 10 : undefined;
   } catch {
     return undefined;
   }
@@ -19,6 +29,8 @@ export type StatusCodeStats = Record<string, { count?: number }>;
 /** The figures of one measured run (autocannon or closed loop). */
 export interface Run {
   serverCpuMicrosPerRequest?: number;
+  /** The server's RSS at the end of the run, in MiB. */
+  serverRssMiB?: number;
   requestsPerSecond: number;
   p50: number;
   p99: number;
@@ -37,6 +49,7 @@ export interface Medians {
   p50: number;
   p99: number;
   serverCpuMicrosPerRequest?: number;
+  serverRssMiB?: number;
   non2xx: number;
   unexpected: number;
   errors: number;
@@ -55,12 +68,14 @@ export async function cannon(
   const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
   const result = await autocannon({ connections: 20, duration: 5, ...options });
   const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const rss = cpuPid ? rssMiB(cpuPid) : undefined;
   const total = result.requests.total;
   const statusCodes: StatusCodeStats | undefined = result.statusCodeStats;
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined && total > 0
       ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / total) }
       : {}),
+    ...(rss !== undefined ? { serverRssMiB: rss } : {}),
     requestsPerSecond: round(total / (result.duration || Number(options.duration) || 5), 1),
     p50: result.latency.p50,
     p99: result.latency.p99,
@@ -92,6 +107,9 @@ export function mediansOf(list: Run[]): Medians {
     p99: round(median(list.map((x) => x.p99)), 3),
     ...(list[0]?.serverCpuMicrosPerRequest !== undefined
       ? { serverCpuMicrosPerRequest: Math.round(median(list.map((x) => x.serverCpuMicrosPerRequest ?? NaN))) }
+      : {}),
+    ...(list[0]?.serverRssMiB !== undefined
+      ? { serverRssMiB: round(median(list.map((x) => x.serverRssMiB ?? NaN)), 1) }
       : {}),
     non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
     unexpected: list.reduce((sum, x) => sum + (x.unexpected ?? 0), 0),

@@ -30,7 +30,8 @@ function git(args: string[]): string {
 export async function machineInfo(): Promise<Machine> {
   const postgres = await withClient(
     BASE_DATABASE_URL,
-    async (pg) => (await pg.query<{ server_version: string }>('SHOW server_version')).rows[0].server_version,
+    async (pg) =>
+      (await pg.query<{ server_version: string }>('SHOW server_version')).rows[0]?.server_version ?? 'unknown',
   );
   const redis = new Redis(BASE_REDIS_URL, { lazyConnect: true, maxRetriesPerRequest: 1 });
   await redis.connect();

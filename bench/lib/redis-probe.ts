@@ -101,7 +101,7 @@ export function keysOf(name: string, args: string[]): string[] {
     return args.slice(3, 3 + count);
   }
   if (['MULTI', 'EXEC', 'PING', 'INFO', 'SCRIPT', 'AUTH', 'CLIENT', 'SELECT', 'HELLO'].includes(name)) return [];
-  return args.length > 1 ? [args[1]] : [];
+  return args.slice(1, 2);
 }
 
 /** Incremental parser of RESP arrays of bulk strings (what clients send). */

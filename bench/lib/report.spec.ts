@@ -56,15 +56,18 @@ describe('bench report', () => {
     );
   });
 
-  it('summarises the peer comparison against both peers', () => {
+  it('summarises the peer comparison against the floor and both peers', () => {
     const f = {
       gatewayPayment: medians(600, 500),
+      floorPayment: medians(1000, 300),
       fairPayment: medians(300, 900),
       naivePayment: medians(200, 1200),
       gatewayMe: medians(800, 400),
       fairMe: medians(500, 700),
       naiveMe: medians(250, 1100),
       ratios: {
+        paymentVsFloor: range(0.6, 0.55, 0.65),
+        paymentVsFloorByCpu: range(0.6, 0.5, 0.7),
         paymentVsFair: range(2, 1.9, 2.1),
         paymentVsNaive: range(3, 2.9, 3.1),
         meVsFair: range(1.6, 1.5, 1.7),
@@ -74,13 +77,37 @@ describe('bench report', () => {
       },
     };
     const line = summary('peer', scenario(f));
-    expect(line).toContain('gateway payment 600 req/s p99 9 ms 500 µs CPU/req; fair peer payment 300 req/s');
+    expect(line).toContain(
+      'gateway payment 600 req/s p99 9 ms 500 µs CPU/req; floor payment 1000 req/s p99 9 ms 300 µs CPU/req; fair peer payment 300 req/s',
+    );
     expect(line).toContain('naive peer /me 250 req/s p99 9 ms 1100 µs CPU/req; ');
     expect(line).toContain(
-      'payment vs fair 2 (1.9-2.1) (by CPU 1.8 (1.7-1.9)), vs naive 3 (2.9-3.1); ' +
+      'payment vs floor 0.6 (0.55-0.65) (by CPU 0.6 (0.5-0.7)), vs fair 2 (1.9-2.1) (by CPU 1.8 (1.7-1.9)), vs naive 3 (2.9-3.1); ' +
         '/me vs fair 1.6 (1.5-1.7) (by CPU 1.75 (1.65-1.85)), vs naive 3.2 (3.1-3.3)',
     );
     expect(summary('peer', scenario(undefined, { status: 'skipped' }))).toBe('');
+  });
+
+  it('summarises the soak with boot RSS and RSS under load', () => {
+    expect(
+      summary(
+        'soak',
+        scenario({
+          seconds: 120,
+          connections: 50,
+          bootRssMiB: 150,
+          rssBeforeMiB: 160,
+          rssMaxMiB: 190.5,
+          rssLateMedianMiB: 185,
+          rssLastMiB: 184,
+          requestsPerSecond: 900,
+          p99: 80,
+          serverCpuMicrosPerRequest: 400,
+        }),
+      ),
+    ).toBe(
+      'RSS boot 150 MiB, before 160, under load max 190.5 / late median 185 / last 184 MiB; 120 s at 50 connections, 900 req/s, p99 80 ms, 400 µs CPU/req',
+    );
   });
 
   it('summarises round trips, refresh, flood and outage the way docs/performance.md quotes them', () => {

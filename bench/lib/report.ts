@@ -6,6 +6,7 @@ import type { PropagationFigures } from '../scenarios/propagation';
 import type { RedisFigures } from '../scenarios/redis-round-trips';
 import type { RefreshFigures } from '../scenarios/refresh';
 import type { WebhookFigures } from '../scenarios/webhooks';
+import type { SoakFigures } from '../scenarios/soak';
 import type { RunResult, StoredScenario, Target } from './context';
 import type { Medians } from './load';
 import type { RatioRange } from './stats';
@@ -46,12 +47,13 @@ export function summary(id: string, s: StoredScenario): string {
       const r = f.ratios;
       return [
         row('gateway payment', f.gatewayPayment),
+        row('floor payment', f.floorPayment),
         row('fair peer payment', f.fairPayment),
         row('naive peer payment', f.naivePayment),
         row('gateway /me', f.gatewayMe),
         row('fair peer /me', f.fairMe),
         row('naive peer /me', f.naiveMe),
-        `payment vs fair ${range(r.paymentVsFair)} (by CPU ${range(r.paymentVsFairByCpu)}), vs naive ${range(r.paymentVsNaive)}; /me vs fair ${range(r.meVsFair)} (by CPU ${range(r.meVsFairByCpu)}), vs naive ${range(r.meVsNaive)}`,
+        `payment vs floor ${range(r.paymentVsFloor)} (by CPU ${range(r.paymentVsFloorByCpu)}), vs fair ${range(r.paymentVsFair)} (by CPU ${range(r.paymentVsFairByCpu)}), vs naive ${range(r.paymentVsNaive)}; /me vs fair ${range(r.meVsFair)} (by CPU ${range(r.meVsFairByCpu)}), vs naive ${range(r.meVsNaive)}`,
       ].join('; ');
     }
     case 'redis': {
@@ -83,7 +85,7 @@ export function summary(id: string, s: StoredScenario): string {
       const f = figures as Partial<FloodFigures>;
       if (!f.healthDuringFlood || !f.healthQuiet || !f.controlQuiet || !f.controlDuringFlood || !f.flood) return '';
       const codes = Object.fromEntries(Object.entries(f.flood.statusCodes ?? {}).map(([k, v]) => [k, v.count]));
-      return `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms (control server: ${f.controlQuiet.p99} / ${f.controlDuringFlood.p99} ms); flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(codes)}`;
+      return `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms (control server: ${f.controlQuiet.p99} / ${f.controlDuringFlood.p99} ms); flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(codes)}${f.eventLoopDelay ? `; gateway event-loop delay p99/max quiet ${f.eventLoopDelay.quiet.p99}/${f.eventLoopDelay.quiet.max} ms, flood ${f.eventLoopDelay.flood.p99}/${f.eventLoopDelay.flood.max} ms` : ''}`;
     }
     case 'propagation': {
       const f = figures as Partial<PropagationFigures>;
@@ -103,6 +105,12 @@ export function summary(id: string, s: StoredScenario): string {
         `max ${range(s.byWebhook.max)} ms; by status query (interval ${s.byStatusQuery.intervalMs} ms) p50 ${range(s.byStatusQuery.p50)} ms, ` +
         `max ${range(s.byStatusQuery.max)} ms (bound ${s.byStatusQuery.boundMs} ms); load ${f.loadAverage?.start.join(' ')} -> ${f.loadAverage?.end.join(' ')}`
       );
+    }
+    case 'soak': {
+      const f = figures as Partial<SoakFigures>;
+      return f.rssMaxMiB !== undefined
+        ? `RSS boot ${fmt(f.bootRssMiB)} MiB, before ${fmt(f.rssBeforeMiB)}, under load max ${f.rssMaxMiB} / late median ${f.rssLateMedianMiB} / last ${f.rssLastMiB} MiB; ${f.seconds} s at ${f.connections} connections, ${f.requestsPerSecond} req/s, p99 ${f.p99} ms, ${fmt(f.serverCpuMicrosPerRequest)} µs CPU/req`
+        : '';
     }
     case 'outage': {
       const f = figures as Partial<OutageFigures>;

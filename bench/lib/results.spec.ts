@@ -47,13 +47,13 @@ describe('bench results', () => {
     });
     const plan = promotion(r);
     expect(plan.copies).toEqual([{ from: file, to: TRACKED_DASHBOARD }]);
-    const promoted = JSON.parse(plan.writes[1].text) as RunResult;
-    expect(promoted.scenarios.metrics.figures).toEqual({
+    const promoted = JSON.parse(plan.writes[1]?.text ?? '{}') as RunResult;
+    expect(promoted.scenarios.metrics?.figures).toEqual({
       ratio: 0.97,
       dashboard: { status: 'ok', file: TRACKED_DASHBOARD },
     });
     // The run itself is left as it was.
-    expect((r.scenarios.metrics.figures as { dashboard: { file: string } }).dashboard.file).toBe(file);
+    expect((r.scenarios.metrics?.figures as { dashboard: { file: string } }).dashboard.file).toBe(file);
   });
 
   it('copies no dashboard when the render failed, or when the run names the tracked page already', () => {

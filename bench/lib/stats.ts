@@ -3,7 +3,8 @@ export function median(values: number[]): number {
   const sorted = values.filter((v) => Number.isFinite(v)).sort((a, b) => a - b);
   if (sorted.length === 0) return NaN;
   const mid = Math.floor(sorted.length / 2);
-  return sorted.length % 2 ? sorted[mid] : (sorted[mid - 1] + sorted[mid]) / 2;
+  const upper = sorted[mid] ?? NaN;
+  return sorted.length % 2 ? upper : ((sorted[mid - 1] ?? NaN) + upper) / 2;
 }
 
 /** The q-quantile (0..1) of raw samples, nearest-rank. */
@@ -11,7 +12,7 @@ export function quantile(samples: number[], q: number): number {
   if (samples.length === 0) return NaN;
   const sorted = Float64Array.from(samples).sort();
   const rank = Math.min(sorted.length - 1, Math.max(0, Math.ceil(q * sorted.length) - 1));
-  return sorted[rank];
+  return sorted[rank] ?? NaN;
 }
 
 export function round(value: number, digits = 2): number {
@@ -53,7 +54,13 @@ export function ratioRange<Run extends { requestsPerSecond: number }>(
   b: string,
   pick: (run: Run) => number = (run) => run.requestsPerSecond,
 ): RatioRange {
-  const values = runs[a].map((run, i) => pick(run) / pick(runs[b][i])).filter((v) => Number.isFinite(v));
+  const others = runs[b] ?? [];
+  const values = (runs[a] ?? [])
+    .map((run, i) => {
+      const other = others[i];
+      return other === undefined ? NaN : pick(run) / pick(other);
+    })
+    .filter((v) => Number.isFinite(v));
   return {
     median: round(median(values), 3),
     min: round(values.length ? Math.min(...values) : NaN, 3),

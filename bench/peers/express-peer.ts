@@ -69,21 +69,21 @@ function limiter(name: string, limit: string | undefined, ttlSeconds: string | u
     handler: (_req, res) => problem(res, 429, 'RATE_LIMITED', 'Too many requests'),
   });
 }
-const limiters: Record<string, RequestHandler> = {
+const limiters: Record<'global' | 'auth', RequestHandler> = {
   global: limiter('global', env.RATE_LIMIT_GLOBAL_LIMIT, env.RATE_LIMIT_GLOBAL_TTL_SECONDS),
   auth: limiter('auth', env.RATE_LIMIT_AUTH_LIMIT, env.RATE_LIMIT_AUTH_TTL_SECONDS),
 };
 const meLimits = (env.PEER_ME_LIMITS || 'global,auth')
   .split(',')
-  .filter((name) => limiters[name])
+  .filter((name): name is keyof typeof limiters => Object.hasOwn(limiters, name))
   .map((name) => limiters[name]);
 
 function requireBearer(req: Request, res: Response, next: NextFunction): void {
   const header = req.get('authorization') ?? '';
-  const match = /^Bearer ([^\s]+)$/i.exec(header);
-  if (!match) return problem(res, 401, 'UNAUTHORIZED', 'Unauthorized');
+  const token = /^Bearer ([^\s]+)$/i.exec(header)?.[1];
+  if (token === undefined) return problem(res, 401, 'UNAUTHORIZED', 'Unauthorized');
   try {
-    res.locals.claims = jwt.verify(match[1], secret, verifyOptions);
+    res.locals.claims = jwt.verify(token, secret, verifyOptions);
     return next();
   } catch {
     return problem(res, 401, 'TOKEN_INVALID', 'Unauthorized');

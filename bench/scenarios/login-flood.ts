@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import type { BenchContext, ScenarioResult } from '../lib/context';
 import { cannon, StatusCodeStats } from '../lib/load';
 import { startProbe } from '../lib/probe';
-import { spawnServer } from '../lib/servers';
+import { freePort } from '../../tools/harness';
+import { GATEWAY_SCRIPT, spawnServer } from '../lib/servers';
 import { LatencySummary, latencySummary } from '../lib/stats';
 
 const PROBE_RATE = 20;
@@ -15,6 +16,26 @@ export interface FloodFigures {
   controlQuiet: LatencySummary;
   controlDuringFlood: LatencySummary;
   flood: { requestsPerSecond: number; p50: number; p99: number; statusCodes?: StatusCodeStats };
+  /** gateway_event_loop_delay_seconds of the flooded gateway, in ms: over the quiet probe, and over the flood. */
+  eventLoopDelay?: { quiet: LoopDelay; flood: LoopDelay };
+}
+
+export interface LoopDelay {
+  p50: number;
+  p99: number;
+  max: number;
+}
+
+/** The gateway's event-loop delay since the previous scrape (a scrape starts a new window). */
+async function scrapeLoopDelay(metricsUrl: string): Promise<LoopDelay> {
+  const text = await (await fetch(metricsUrl)).text();
+  const at = (quantile: string): number => {
+    const line = text
+      .split('\n')
+      .find((l) => l.startsWith(`gateway_event_loop_delay_seconds{quantile="${quantile}"} `));
+    return line ? Math.round(Number(line.split(' ')[1]) * 1e5) / 100 : NaN;
+  };
+  return { p50: at('0.5'), p99: at('0.99'), max: at('1') };
 }
 
 /**
@@ -27,8 +48,17 @@ export interface FloodFigures {
  * gateway.
  */
 export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<FloodFigures>> {
-  const { gateway, settings, log } = ctx;
+  const { settings, log } = ctx;
   if (!ctx.routes.login) return { status: 'skipped', reason: ctx.authMissing };
+  // Its own gateway with the metrics listener on, to read its event-loop delay during the flood.
+  const metricsPort = await freePort();
+  const gateway = await spawnServer({
+    label: 'flood gateway',
+    script: GATEWAY_SCRIPT,
+    env: { ...ctx.gatewayEnv, METRICS_PORT: String(metricsPort), METRICS_HOST: '127.0.0.1' },
+    readyPath: '/health/ready',
+  });
+  const metricsUrl = `http://127.0.0.1:${metricsPort}/metrics`;
   const durationMs = settings.duration * 1000;
   const liveUrl = `${gateway.url}/health/live`;
 
@@ -44,7 +74,9 @@ export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<Floo
     startProbe(liveUrl, quietMs, PROBE_RATE),
     startProbe(`${control.url}/`, quietMs, PROBE_RATE),
   ]);
-  const [quiet, quietControl] = await Promise.all(quietProbes.map((p) => p.go()));
+  await scrapeLoopDelay(metricsUrl);
+  const [quiet, quietControl] = await Promise.all([quietProbes[0].go(), quietProbes[1].go()]);
+  const loopQuiet = await scrapeLoopDelay(metricsUrl);
   const floodProbes = await Promise.all([
     startProbe(liveUrl, durationMs, PROBE_RATE),
     startProbe(`${control.url}/`, durationMs, PROBE_RATE),
@@ -71,11 +103,13 @@ export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<Floo
     floodProbes[0].go(),
     floodProbes[1].go(),
   ]);
+  const loopFlood = await scrapeLoopDelay(metricsUrl);
   await control.stop();
+  await gateway.stop();
   const during = latencySummary(loaded.samples);
   const controlDuring = latencySummary(loadedControl.samples);
   log(
-    `  flood ${flood.requestsPerSecond} req/s ${JSON.stringify(flood.statusCodes)}; /health/live p99 ${during.p99} ms, control p99 ${controlDuring.p99} ms`,
+    `  flood ${flood.requestsPerSecond} req/s ${JSON.stringify(flood.statusCodes)}; /health/live p99 ${during.p99} ms, control p99 ${controlDuring.p99} ms; event-loop delay p99/max ${loopFlood.p99}/${loopFlood.max} ms (quiet ${loopQuiet.p99}/${loopQuiet.max})`,
   );
   return {
     status: 'ok',
@@ -92,6 +126,7 @@ export async function loginFlood(ctx: BenchContext): Promise<ScenarioResult<Floo
         p99: flood.p99,
         statusCodes: flood.statusCodes,
       },
+      eventLoopDelay: { quiet: loopQuiet, flood: loopFlood },
     },
     target: { text: '/health/live p99 during the flood < 50 ms', value: during.p99, met: during.p99 < 50 },
     valid: loaded.failures === 0,

@@ -71,7 +71,7 @@ const load = (): number[] => os.loadavg().map((x) => round(x, 2));
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
 /**
- * 9. Webhooks. (a) Handling cost: signed `charge.updated` events for existing pending payments,
+ * 10. Webhooks. (a) Handling cost: signed `charge.updated` events for existing pending payments,
  * half of them delivered twice (the second answers `duplicate`), sent by 10 workers back to back;
  * latency per delivery (p99, overall and per outcome) and the gateway's CPU per delivery, per round,
  * over `rounds` rounds (fresh payments each round). (b) Time from the provider's change to a
@@ -95,7 +95,7 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult<Webhoo
     PAYMENT_PROVIDER_URL: `http://127.0.0.1:${providerPort}`,
     CIRCUIT_HALF_OPEN_AFTER_MS: '1000',
   };
-  const apiKey = ctx.gatewayEnv.PAYMENT_PROVIDER_API_KEY;
+  const apiKey = ctx.gatewayEnv.PAYMENT_PROVIDER_API_KEY ?? '';
   let provider: StubProvider | undefined;
   const startProvider = async (options: Partial<Parameters<typeof startStubProvider>[0]>): Promise<StubProvider> => {
     await provider?.close();
@@ -138,8 +138,9 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult<Webhoo
     });
     const byWebhook: SettleRound[] = [];
     for (let round = 0; round < settings.rounds; round++) {
-      byWebhook.push(await settleRound(gateway, token, provider!, database.url, 30_000));
-      log(`  by webhook, round ${round + 1}: change -> settled ${JSON.stringify(byWebhook[round].changeToSettled)} ms`);
+      const settled = await settleRound(gateway, token, provider!, database.url, 30_000);
+      byWebhook.push(settled);
+      log(`  by webhook, round ${round + 1}: change -> settled ${JSON.stringify(settled.changeToSettled)} ms`);
     }
     gatewayStopped = true;
     await gateway.stop();
@@ -160,10 +161,9 @@ export async function webhooks(ctx: BenchContext): Promise<ScenarioResult<Webhoo
     try {
       const statusToken = (await login(statusGateway.url, user)).accessToken;
       for (let round = 0; round < settings.rounds; round++) {
-        byStatus.push(await settleRound(statusGateway, statusToken, provider!, database.url, boundMs + 30_000));
-        log(
-          `  by status query, round ${round + 1}: change -> settled ${JSON.stringify(byStatus[round].changeToSettled)} ms`,
-        );
+        const settled = await settleRound(statusGateway, statusToken, provider!, database.url, boundMs + 30_000);
+        byStatus.push(settled);
+        log(`  by status query, round ${round + 1}: change -> settled ${JSON.stringify(settled.changeToSettled)} ms`);
       }
     } finally {
       await statusGateway.stop();
@@ -272,15 +272,15 @@ async function handlingRound(
   // Every event once, then a share of them again (already recorded: `duplicate`).
   const duplicates = bodies.filter((_, i) => i % Math.round(1 / DUPLICATE_SHARE) === 0);
   const queue = [...bodies, ...duplicates];
-  const samples: Record<string, number[]> = { all: [], applied: [], duplicate: [] };
+  const all: number[] = [];
+  const samples: Record<string, number[]> = {};
   const outcomes: Record<string, number> = {};
   let next = 0;
   const cpuBefore = cpuMicros(gateway.pid);
   const t0 = process.hrtime.bigint();
   await Promise.all(
     Array.from({ length: CONCURRENCY }, async () => {
-      while (next < queue.length) {
-        const body = queue[next++];
+      for (let body = queue[next++]; body !== undefined; body = queue[next++]) {
         const signature = signatureHeader([secret], Math.floor(Date.now() / 1000), Buffer.from(body));
         const started = process.hrtime.bigint();
         const res = await fetch(`${gateway.url}${WEBHOOK_PATH}`, {
@@ -293,7 +293,7 @@ async function handlingRound(
         let outcome = `HTTP ${res.status}`;
         if (res.status === 200) outcome = (JSON.parse(text) as { outcome: string }).outcome;
         outcomes[outcome] = (outcomes[outcome] ?? 0) + 1;
-        samples.all.push(ms);
+        all.push(ms);
         (samples[outcome] ??= []).push(ms);
       }
     }),
@@ -304,9 +304,9 @@ async function handlingRound(
     events: queue.length,
     duplicates: duplicates.length,
     eventsPerSecond: round(queue.length / seconds, 1),
-    all: latencySummary(samples.all),
-    applied: latencySummary(samples.applied),
-    duplicate: latencySummary(samples.duplicate),
+    all: latencySummary(all),
+    applied: latencySummary(samples.applied ?? []),
+    duplicate: latencySummary(samples.duplicate ?? []),
     ...(cpuBefore !== undefined && cpuAfter !== undefined
       ? { serverCpuMicrosPerEvent: Math.round((cpuAfter - cpuBefore) / queue.length) }
       : {}),

@@ -258,7 +258,7 @@ describe('admin audit trail (issue 12, item 8)', () => {
       expect(res.status).toBe(204);
       const [row] = await prisma.adminAudit.findMany({ where: { targetId: target.id } });
       // The trusted hop (127.0.0.1) vouches for the right-most address only.
-      expect(row.clientIp).toBe('203.0.113.7');
+      expect(row?.clientIp).toBe('203.0.113.7');
     } finally {
       await proxied.close();
     }
@@ -268,6 +268,6 @@ describe('admin audit trail (issue 12, item 8)', () => {
       headers: { 'x-forwarded-for': '203.0.113.7' },
     });
     const [row] = await prisma.adminAudit.findMany({ where: { targetId: target.id } });
-    expect(row.clientIp).toBe('127.0.0.1');
+    expect(row?.clientIp).toBe('127.0.0.1');
   });
 });

@@ -3,6 +3,8 @@ import type { TestApp } from '../helpers/app';
 import { http } from '../helpers/app';
 import { UsersService, type UserCreation } from '../../src/features/users/users.service';
 import type { PublicUser } from '../../src/features/users/user-records';
+import { refreshProblem } from '../../src/features/auth/auth-problems';
+import type { IssuedRefreshToken, RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
 
 export interface TestUser {
   id: string;
@@ -64,4 +66,14 @@ export function stableProblem(body: Record<string, unknown>): Record<string, unk
   delete rest.requestId;
   delete rest.instance;
   return rest;
+}
+
+/**
+ * RefreshTokenService.rotate as the refresh route experiences it: the successor, or the refusal
+ * thrown as the problem the route answers (TOKEN_INVALID, TOKEN_REUSED).
+ */
+export async function rotateOrThrow(tokens: RefreshTokenService, token: string): Promise<IssuedRefreshToken> {
+  const rotation = await tokens.rotate(token);
+  if (rotation.kind === 'refused') throw refreshProblem(rotation);
+  return rotation.token;
 }

@@ -31,20 +31,20 @@ describe('OpenAPI document (/docs-json) of the auth and admin routes', () => {
         '/v1/admin/audit',
       ]),
     );
-    expect(doc.paths['/v1/auth/me'].get.security).toEqual([{ bearer: [] }]);
-    expect(doc.paths['/v1/admin/users'].post.security).toEqual([{ bearer: [] }]);
-    expect(Object.keys(doc.components.schemas.LoginDto.properties ?? {})).toEqual(['email', 'password']);
-    expect(Object.keys(doc.components.schemas.CreateUserDto.properties ?? {})).toEqual(['email', 'password', 'role']);
-    const page = doc.paths['/v1/admin/users'].get.parameters?.find((p) => p.name === 'pageSize');
+    expect(doc.paths['/v1/auth/me']?.get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/admin/users']?.post?.security).toEqual([{ bearer: [] }]);
+    expect(Object.keys(doc.components.schemas.LoginDto?.properties ?? {})).toEqual(['email', 'password']);
+    expect(Object.keys(doc.components.schemas.CreateUserDto?.properties ?? {})).toEqual(['email', 'password', 'role']);
+    const page = doc.paths['/v1/admin/users']?.get?.parameters?.find((p) => p.name === 'pageSize');
     expect(page?.schema).toEqual(expect.objectContaining({ type: 'integer', maximum: 100 }));
-    expect(doc.paths['/v1/admin/audit'].get.security).toEqual([{ bearer: [] }]);
-    expect(doc.paths['/v1/admin/audit'].get.parameters?.map((p) => p.name).sort()).toEqual([
+    expect(doc.paths['/v1/admin/audit']?.get?.security).toEqual([{ bearer: [] }]);
+    expect(doc.paths['/v1/admin/audit']?.get?.parameters?.map((p) => p.name).sort()).toEqual([
       'action',
       'actor',
       'cursor',
       'limit',
       'target',
     ]);
-    expect(Object.keys(doc.components.schemas.AuditPageResponse.properties ?? {})).toEqual(['items', 'nextCursor']);
+    expect(Object.keys(doc.components.schemas.AuditPageResponse?.properties ?? {})).toEqual(['items', 'nextCursor']);
   });
 });

@@ -3,7 +3,7 @@ import { PrismaService } from '../../src/platform/database/prisma.service';
 import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
 import { ProblemException } from '../../src/platform/problems';
 import { startApp, TestApp } from '../helpers/app';
-import { createUser } from './fixtures';
+import { createUser, rotateOrThrow } from './fixtures';
 
 /**
  * Rotation racing revocation, at the service level so that both calls really overlap in the
@@ -47,7 +47,7 @@ describe('refresh-token rotation racing revocation', () => {
   /** True if `token` can still be rotated (it must not, after a revocation). */
   async function stillWorks(token: string): Promise<boolean> {
     try {
-      await tokens.rotate(token);
+      await rotateOrThrow(tokens, token);
       return true;
     } catch {
       return false;
@@ -62,7 +62,7 @@ describe('refresh-token rotation racing revocation', () => {
       const issued = await tokens.issue(user.id);
       const [rotated] = await race(
         trial,
-        () => tokens.rotate(issued.token),
+        () => rotateOrThrow(tokens, issued.token),
         () => tokens.revokeAllForUser(user.id, 'sessions_revoked'),
       );
       if (rotated.status === 'fulfilled') rotationsWon += 1;
@@ -83,11 +83,11 @@ describe('refresh-token rotation racing revocation', () => {
     let thiefRotations = 0;
     for (let trial = 0; trial < TRIALS; trial += 1) {
       const t1 = await tokens.issue(user.id);
-      const t2 = await tokens.rotate(t1.token);
+      const t2 = await rotateOrThrow(tokens, t1.token);
       const [reuse, thief] = await race(
         trial,
-        () => tokens.rotate(t1.token),
-        () => tokens.rotate(t2.token),
+        () => rotateOrThrow(tokens, t1.token),
+        () => rotateOrThrow(tokens, t2.token),
       );
       expect(reuse.status === 'rejected' && problemCode(reuse.reason)).toBe('TOKEN_REUSED');
       if (thief.status === 'fulfilled') {
@@ -107,7 +107,7 @@ describe('refresh-token rotation racing revocation', () => {
       const issued = await tokens.issue(user.id);
       const [rotated] = await race(
         trial,
-        () => tokens.rotate(issued.token),
+        () => rotateOrThrow(tokens, issued.token),
         () => tokens.revokeFamilyOf(issued.token),
       );
       const successorWorks = rotated.status === 'fulfilled' && (await stillWorks(rotated.value.token));

@@ -38,9 +38,9 @@ describe('refresh-token rotation and reuse detection', () => {
 
     const family = await familyOf(gw, res.body.refreshToken);
     expect(family).toHaveLength(2);
-    expect(family[0].usedAt).not.toBeNull();
-    expect(family[1].parentId).toBe(family[0].id);
-    expect(family[1].usedAt).toBeNull();
+    expect(family[0]?.usedAt).not.toBeNull();
+    expect(family[1]?.parentId).toBe(family[0]?.id);
+    expect(family[1]?.usedAt).toBeNull();
   });
 
   it('stores only the keyed hash, never the token', async () => {
@@ -124,7 +124,7 @@ describe('refresh-token rotation and reuse detection', () => {
     // The presented token plus at most one successor; with the default grace of 0 the losers'
     // presentations are reuse, so the whole family ends revoked.
     expect(family).toHaveLength(2);
-    expect(family.filter((t) => t.parentId === family[0].id)).toHaveLength(1);
+    expect(family.filter((t) => t.parentId === family[0]?.id)).toHaveLength(1);
     expect(family.filter((t) => t.usedAt === null && t.revokedAt === null)).toHaveLength(0);
   });
 
@@ -243,7 +243,7 @@ describe('refresh-token pepper rotation', () => {
       expect(res.status).toBe(200);
       // The successor is stored under the new pepper.
       const family = await familyOf(b, res.body.refreshToken);
-      expect(family[1].tokenHash).toBe(hashRefreshToken(res.body.refreshToken, b.env.REFRESH_TOKEN_PEPPER));
+      expect(family[1]?.tokenHash).toBe(hashRefreshToken(res.body.refreshToken, b.env.REFRESH_TOKEN_PEPPER));
       // Reuse detection works across peppers too.
       expectProblem(await refresh(b, pair.refreshToken), 401, 'TOKEN_REUSED');
     } finally {

@@ -4,6 +4,7 @@ import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
 import { waitFor } from '../../tools/harness';
 import { createUser, TestUser } from './fixtures';
+import { must } from '../helpers/must';
 
 const loginOnce = (gw: TestApp, user: TestUser) =>
   http(gw.url, 'POST', '/v1/auth/login', { body: { email: user.email, password: user.password } });
@@ -20,7 +21,9 @@ describe('password-hashing bulkhead (concurrency 1, queue 0)', () => {
     // counted when it begins, so 5 parallel logins of one user could lock it (423) before any ends.
     const users: TestUser[] = [];
     for (let i = 0; i < 6; i += 1) users.push(await createUser(gw)); // sequential: the bulkhead admits one hash
-    const results = await Promise.all(Array.from({ length: 24 }, (_, i) => loginOnce(gw, users[i % users.length])));
+    const results = await Promise.all(
+      Array.from({ length: 24 }, (_, i) => loginOnce(gw, must(users[i % users.length], 'a user'))),
+    );
     const statuses = results.map((r) => r.status);
     expect(statuses.every((s) => s === 200 || s === 503)).toBe(true);
     expect(statuses).toContain(200);
@@ -31,7 +34,7 @@ describe('password-hashing bulkhead (concurrency 1, queue 0)', () => {
       expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
     }
     // Once the burst is over, logins work again.
-    expect((await loginOnce(gw, users[0])).status).toBe(200);
+    expect((await loginOnce(gw, must(users[0], 'a user'))).status).toBe(200);
   });
 
   it('counts only verified wrong passwords as failures, never a refused (503) attempt', async () => {

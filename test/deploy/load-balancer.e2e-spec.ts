@@ -91,7 +91,7 @@ describe('two instances behind HAProxy', () => {
     const before = await proxy.stats();
     const attempt = (localAddress: string, headers: Record<string, string> = {}) =>
       send(proxy.url, 'POST', '/v1/auth/refresh', { localAddress, headers, body: { refreshToken: 'x'.repeat(43) } });
-    const statuses: Record<string, number[]> = { honest: [], spoofing: [] };
+    const statuses: { honest: number[]; spoofing: number[] } = { honest: [], spoofing: [] };
     for (let i = 0; i < AUTH_LIMIT + 2; i++) {
       statuses.honest.push((await attempt('127.0.0.2')).status);
       // A new made-up address on every request, and one pretending to be the honest client.

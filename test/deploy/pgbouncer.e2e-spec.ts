@@ -3,7 +3,7 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { Client } from 'pg';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
-import { createUser, login } from '../auth/fixtures';
+import { createUser, login, rotateOrThrow } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { ownerDatabaseUrl } from '../helpers/database';
 import { testVariables } from '../helpers/env';
@@ -166,7 +166,7 @@ describe('through PgBouncer in transaction mode', () => {
       const prisma = gw.app.get(PrismaService);
       const user = await createUser(gw);
       const stillWorks = (token: string) =>
-        tokens.rotate(token).then(
+        rotateOrThrow(tokens, token).then(
           () => true,
           () => false,
         );
@@ -177,7 +177,7 @@ describe('through PgBouncer in transaction mode', () => {
         const issued = await tokens.issue(user.id);
         const stagger = sleep(trial % 4);
         const [rotated] = await Promise.allSettled([
-          trial % 2 ? stagger.then(() => tokens.rotate(issued.token)) : tokens.rotate(issued.token),
+          trial % 2 ? stagger.then(() => rotateOrThrow(tokens, issued.token)) : rotateOrThrow(tokens, issued.token),
           trial % 2
             ? tokens.revokeAllForUser(user.id, 'sessions_revoked')
             : stagger.then(() => tokens.revokeAllForUser(user.id, 'sessions_revoked')),

@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import { descendants, freePort, isAlive, ManagedProcess, startProcess, waitFor } from '../../tools/harness';
 import { http } from '../helpers/app';
 import { ROOT } from '../helpers/processes';
+import { must } from '../helpers/must';
 
 /**
  * `npm run dev` end to end, with no DATABASE_URL and no REDIS_URL: embedded PostgreSQL, a private
@@ -32,13 +33,17 @@ describe('npm run dev (no variables set)', () => {
     });
     const output = dev.output();
     const url = /^Gateway: (http:\/\/127\.0\.0\.1:\d+)$/m.exec(output)?.[1];
-    const admin = /^Admin: (\S+) \/ (.+)$/m.exec(output);
+    const [, email, password] = /^Admin: (\S+) \/ (.+)$/m.exec(output) ?? [];
     expect(url).toBe(`http://127.0.0.1:${port}`);
-    expect(admin).not.toBeNull();
     // As in production: migrated as the owner, served as a fresh member of gateway_runtime.
     expect(output).toMatch(/the gateway runs as role gw_dev_[0-9a-f]{8} \(member of gateway_runtime/);
     expect(output).not.toContain('least-privilege');
-    return { url: url!, email: admin![1], password: admin![2], output };
+    return {
+      url: must(url, 'the Gateway line'),
+      email: must(email, "the dev admin's email"),
+      password: must(password, "the dev admin's password"),
+      output,
+    };
   };
 
   /** SIGINT to the dev process alone (as Ctrl-C would); everything it started must go with it. */

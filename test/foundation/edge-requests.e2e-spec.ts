@@ -21,7 +21,7 @@ function raw(url: string, request: string, waitMs = 5000): Promise<string> {
 }
 
 function parseRaw(answer: string): { status: number; type: string; body: Record<string, unknown> } {
-  const [head, body] = answer.split('\r\n\r\n');
+  const [head = '', body = ''] = answer.split('\r\n\r\n');
   return {
     status: Number(/^HTTP\/1\.1 (\d+)/.exec(head)?.[1]),
     type: /content-type: ([^\r\n]+)/i.exec(head)?.[1] ?? '',

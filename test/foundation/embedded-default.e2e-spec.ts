@@ -2,6 +2,7 @@ import { execFileSync, spawn } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../helpers/processes';
+import { must } from '../helpers/must';
 
 /** Runs `argv` in a fresh network namespace where nothing listens on 127.0.0.1 (Linux, root). */
 function runIsolated(
@@ -65,7 +66,7 @@ describe('the test suite with no PostgreSQL or Redis running', () => {
       expect(Number(summary?.[1])).toBeGreaterThan(0);
 
       // Teardown stopped the cluster and removed its folder.
-      const dir = /embedded PostgreSQL on port \d+ in (\S+)/.exec(run.output)![1];
+      const dir = must(/embedded PostgreSQL on port \d+ in (\S+)/.exec(run.output)?.[1], 'the embedded folder');
       expect(existsSync(dir)).toBe(false);
       expect(() => execFileSync('pgrep', ['-f', dir])).toThrow();
     },

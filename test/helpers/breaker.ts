@@ -6,7 +6,7 @@ export async function breakerReadiness(gw: TestApp): Promise<{ status: number; b
   const res = await http(gw.url, 'GET', '/health/ready');
   return {
     status: res.status,
-    breaker: (res.body.details as Record<string, Record<string, unknown>>).paymentProvider,
+    breaker: (res.body.details as Record<string, Record<string, unknown> | undefined>).paymentProvider ?? {},
   };
 }
 

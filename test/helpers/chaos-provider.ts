@@ -181,7 +181,7 @@ export class ChaosProvider {
   private pick(): ChaosMove {
     const r = this.random();
     if (r < 0.4) return 'answer';
-    return CHAOS_MOVES[1 + Math.min(4, Math.floor((r - 0.4) / 0.12))];
+    return CHAOS_MOVES[1 + Math.min(4, Math.floor((r - 0.4) / 0.12))] ?? 'answer';
   }
 
   private charge(key: string, body: Record<string, unknown>): LedgerCharge {

@@ -7,7 +7,7 @@
 import type { DynamicModule, Provider, Type } from '@nestjs/common';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
 import { Test } from '@nestjs/testing';
-import { applyRoutePrefix } from '../../src/app.factory';
+import { applyRoutePrefix, ERROR_MAPPERS } from '../../src/app.factory';
 import { loadEnvironment, type Env } from '../../src/platform/config/environment';
 import { validVariables } from '../../src/platform/config/environment.fixture';
 import { ProblemDetailsFilter } from '../../src/platform/problems/problem-details.filter';
@@ -81,7 +81,7 @@ export async function controllerApp(options: {
   const app = moduleRef.createNestApplication<NestFastifyApplication>(adapter, { logger: false, bodyParser: false });
   applyRoutePrefix(app);
   app.useGlobalPipes(createValidationPipe());
-  app.useGlobalFilters(new ProblemDetailsFilter([]));
+  app.useGlobalFilters(new ProblemDetailsFilter(ERROR_MAPPERS));
   await app.init();
   await app.getHttpAdapter().getInstance().ready();
   const tokens = app.get(AccessTokenService);

@@ -82,9 +82,9 @@ export class HaProxy {
   /** The backend servers, as HAProxy sees them now. */
   async stats(): Promise<BackendStat[]> {
     const csv = await this.command('show stat');
-    const [header, ...rows] = csv.trim().split('\n');
+    const [header = '', ...rows] = csv.trim().split('\n');
     const cols = header.replace(/^# /, '').split(',');
-    const at = (row: string[], name: string): string => row[cols.indexOf(name)];
+    const at = (row: string[], name: string): string => row[cols.indexOf(name)] ?? '';
     return rows
       .map((line) => line.split(','))
       .filter(

@@ -15,10 +15,13 @@ export function parseExposition(text: string): Sample[] {
     const match = /^([a-zA-Z_:][a-zA-Z0-9_:]*)(?:\{(.*)\})? (\S+)(?: \d+)?$/.exec(line);
     if (!match) throw new Error(`unparsable exposition line: ${line}`);
     const labels: Record<string, string> = {};
-    for (const pair of (match[2] ?? '').matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
-      labels[pair[1]] = pair[2].replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
+    const [, name, pairs = '', value] = match;
+    if (name === undefined || value === undefined) throw new Error(`unparsable exposition line: ${line}`);
+    for (const [, label, raw] of pairs.matchAll(/([a-zA-Z_][a-zA-Z0-9_]*)="((?:[^"\\]|\\.)*)"/g)) {
+      if (label === undefined || raw === undefined) continue;
+      labels[label] = raw.replace(/\\n/g, '\n').replace(/\\"/g, '"').replace(/\\\\/g, '\\');
     }
-    samples.push({ name: match[1], labels, value: Number(match[3]) });
+    samples.push({ name, labels, value: Number(value) });
   }
   return samples;
 }

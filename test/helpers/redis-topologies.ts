@@ -5,6 +5,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { freePort } from './processes';
 import { randomSecret } from './env';
+import { must } from './must';
 
 const sleep = (ms: number): Promise<void> => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -191,7 +192,7 @@ export class RedisClusterTopology {
 
   /** REDIS_URL for the gateway: the first node, with the cluster's password. */
   url(password = this.password): string {
-    return `redis://:${encodeURIComponent(password)}@127.0.0.1:${this.nodes[0].port}`;
+    return `redis://:${encodeURIComponent(password)}@127.0.0.1:${must(this.nodes[0], 'a cluster node').port}`;
   }
 
   /** A URL to the node on `port` alone (not through the cluster), with the cluster's password. */
@@ -209,20 +210,20 @@ export class RedisClusterTopology {
 
   /** Ports of the current masters, as a running node reports them. */
   async masterPorts(): Promise<number[]> {
-    const [port] = this.livePorts;
+    const port = must(this.livePorts[0], 'a live cluster node');
     const slots = await withNode(port, this.password, (node) => node.cluster('SLOTS'));
-    return [...new Set(slots.map((range) => range[2][1]))];
+    return [...new Set(slots.map((range) => must(range[2], `slot range ${range[0]}'s master`)[1]))];
   }
 
   /** The port of the master that serves `key` (a full key, prefix included). */
   async masterOf(key: string): Promise<number> {
-    const [port] = this.livePorts;
+    const port = must(this.livePorts[0], 'a live cluster node');
     return withNode(port, this.password, async (node) => {
       const slot = Number(await node.cluster('KEYSLOT', key));
       const ranges = await node.cluster('SLOTS');
       const range = ranges.find(([from, to]) => slot >= from && slot <= to);
       if (!range) throw new Error(`slot ${slot} has no master`);
-      return range[2][1];
+      return must(range[2], `slot ${slot}'s master`)[1];
     });
   }
 
@@ -354,7 +355,7 @@ export class RedisSentinelTopology {
 
   /** REDIS_URL for the gateway in sentinel mode: only the credentials and db count; the host is a placeholder. */
   url(password = this.password): string {
-    return `redis://:${encodeURIComponent(password)}@127.0.0.1:${this.data[0].port}/0`;
+    return `redis://:${encodeURIComponent(password)}@127.0.0.1:${must(this.data[0], 'a data node').port}/0`;
   }
 
   /** The port the sentinels currently name as the master. */

@@ -7,6 +7,7 @@ import { ProviderStandIn } from '../helpers/provider-stand-in';
 import { MetricsListener } from '../../src/platform/metrics/metrics.listener';
 import { UNKNOWN_PAYMENTS_CACHE_MS } from '../../src/platform/metrics/metrics.service';
 import { sleep, waitFor } from '../../tools/harness';
+import { must } from '../helpers/must';
 
 /** What the client saw, tallied per (method, route template, status) exactly as the gateway should label it. */
 class Tally {
@@ -137,7 +138,8 @@ describe('Prometheus metrics after a scripted session', () => {
         headers: { 'idempotency-key': key },
         body: { amount: 1234, currency: 'EUR', recipientId: randomUUID() },
       });
-    const paymentKeys = Array.from({ length: 4 }, () => `metrics-${randomBytes(8).toString('hex')}`);
+    const newKey = (): string => `metrics-${randomBytes(8).toString('hex')}`;
+    const paymentKeys = [newKey(), newKey(), newKey(), newKey()] as const;
     sensitive.push(...paymentKeys);
     provider.behave({ kind: 'succeed' });
     expect((await pay(paymentKeys[0])).status).toBe(201);
@@ -152,13 +154,11 @@ describe('Prometheus metrics after a scripted session', () => {
     for (let i = 0; i < 200; i++) {
       const junk = randomBytes(6).toString('hex');
       sensitive.push(junk);
-      const method = ['GET', 'POST', 'DELETE', 'PROPFIND'][i % 4];
-      const path = [
-        `/${junk}`,
-        `/v1/${junk}/x`,
-        `/v1/payments/${junk}/${junk}`,
-        `/v1/auth/login/${junk}?token=${junk}`,
-      ][i % 4];
+      const method = must(['GET', 'POST', 'DELETE', 'PROPFIND'][i % 4], 'a method');
+      const path = must(
+        [`/${junk}`, `/v1/${junk}/x`, `/v1/payments/${junk}/${junk}`, `/v1/auth/login/${junk}?token=${junk}`][i % 4],
+        'a path',
+      );
       const result = await tally.send(gw, method, path, 'unmatched');
       expect(result.status).toBe(404);
     }
@@ -230,7 +230,7 @@ describe('Prometheus metrics after a scripted session', () => {
   it('counts every HTTP response under its method, route template and status, and nothing else', () => {
     const moved = new Map<string, number>();
     for (const sample of after.series('gateway_http_requests_total')) {
-      const { method, route, status } = sample.labels;
+      const { method = '', route = '', status = '' } = sample.labels;
       const was = before.value('gateway_http_requests_total', { method, route, status });
       if (sample.value !== was) moved.set(`${method} ${route} ${status}`, sample.value - was);
     }
@@ -251,7 +251,7 @@ describe('Prometheus metrics after a scripted session', () => {
       durations.set(`${method} ${route}`, (durations.get(`${method} ${route}`) ?? 0) + count);
     }
     for (const [key, count] of durations) {
-      const [method, route] = key.split(' ');
+      const [method = '', route = ''] = key.split(' ');
       expect({
         key,
         count: delta(after, before, 'gateway_http_request_duration_seconds_count', { method, route }),
@@ -268,7 +268,7 @@ describe('Prometheus metrics after a scripted session', () => {
       ['/v1/auth/login', '/v1/auth/me', '/v1/auth/refresh', '/v1/payments', 'unmatched'].sort(),
     );
     const methods = new Set(after.series('gateway_http_requests_total').map((s) => s.labels.method));
-    expect([...methods].every((m) => ['GET', 'POST', 'DELETE', 'other'].includes(m))).toBe(true);
+    expect([...methods].every((m) => m !== undefined && ['GET', 'POST', 'DELETE', 'other'].includes(m))).toBe(true);
   });
 
   it('never puts a secret, token, email, password, key or client URL into the exposition', () => {

@@ -46,7 +46,7 @@ function exportedSeriesNames(): Set<string> {
 
 /** Metric names a PromQL expression reads (identifiers of our families, not functions or labels). */
 function metricNamesIn(expr: string): string[] {
-  return [...expr.matchAll(/\b((?:gateway|process|nodejs)_[a-z0-9_]+)\b/g)].map((m) => m[1]);
+  return [...expr.matchAll(/\b((?:gateway|process|nodejs)_[a-z0-9_]+)\b/g)].map(([name]) => name);
 }
 
 /** Grafana's variables replaced by values Prometheus accepts. */
@@ -154,7 +154,7 @@ describe('Grafana dashboard deploy/grafana/gateway.json', () => {
 });
 
 describe('Prometheus alerts deploy/prometheus/alerts.yml', () => {
-  const alertNames = [...alertsText.matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1]);
+  const alertNames = [...alertsText.matchAll(/^\s*- alert: (\w+)$/gm)].map((m) => m[1] ?? '');
 
   it('passes promtool check rules, and the example scrape config passes promtool check config', () => {
     expect(promtool('check', 'rules', alertsFile)).toMatch(/SUCCESS: 7 rules found/);

@@ -9,6 +9,7 @@ import { http } from '../helpers/app';
 import { ChaosProvider, seededRandom } from '../helpers/chaos-provider';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
 import { randomSecret, testVariables } from '../helpers/env';
+import { must } from '../helpers/must';
 import { BuiltServer, freePort, ROOT, startBuiltServer } from '../helpers/processes';
 
 /**
@@ -214,7 +215,7 @@ describe('payments ledger under provider chaos, webhook chaos and a SIGKILLed ga
       while (!stopClients) {
         seq += 1;
         // Clients 0 and 1 are two users who pick the very same keys.
-        const user = n < 2 ? users[n] : users[2 + Math.floor(random() * 4)];
+        const user = must(n < 2 ? users[n] : users[2 + Math.floor(random() * 4)], 'a client user');
         const key = n < 2 ? `shared-key-${seq}` : `c${n}-${seq}-${randomUUID().slice(0, 8)}`;
         const intent: Intent = {
           user,
@@ -300,7 +301,8 @@ describe('payments ledger under provider chaos, webhook chaos and a SIGKILLed ga
       if (Date.now() > settleDeadline) break;
       if (!breakerClosedAt) {
         const ready = await http(url, 'GET', '/health/ready');
-        const state = (ready.body.details as Record<string, Record<string, unknown>>).paymentProvider.state;
+        const state = (ready.body.details as Record<string, Record<string, unknown> | undefined>).paymentProvider
+          ?.state;
         if (state === 'closed') breakerClosedAt = Date.now();
       }
       if (!providerFinalAt && provider.pendingCharges === 0) providerFinalAt = Date.now();

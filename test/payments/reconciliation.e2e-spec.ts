@@ -6,6 +6,7 @@ import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { createScratchDatabase, ScratchDatabase } from '../helpers/database';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { must } from '../helpers/must';
 
 jest.setTimeout(90_000);
 
@@ -93,7 +94,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     expectProblem(res, res.status, res.status === 504 ? 'UPSTREAM_TIMEOUT' : 'UPSTREAM_FAILED');
   const backlog = async (gw: TestApp): Promise<Record<string, unknown>> => {
     const res = await http(gw.url, 'GET', '/health/ready');
-    return (res.body.details as Record<string, Record<string, unknown>>).paymentReconciliation;
+    return (res.body.details as Record<string, Record<string, unknown> | undefined>).paymentReconciliation ?? {};
   };
 
   it('settles a payment whose answer was lost (504) to the charge the provider made, with no client retry', async () => {
@@ -120,7 +121,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     expect(settled.body.id).toBe(id);
     expect(provider.charges.size).toBe(1);
     const row = await gw.app.get(PrismaService).payment.findUniqueOrThrow({ where: { id } });
-    expect(row.providerChargeId).toBe(provider.charges.get(id)!.id);
+    expect(row.providerChargeId).toBe(provider.charges.get(must(id, 'the payment id'))?.id);
     expect(
       gw.logs.some(
         (l) => l.context === 'PaymentReconciler' && /settled by reconciliation: succeeded/.test(String(l.msg)),
@@ -179,7 +180,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const [id] = await unknownIds(gw, user.id);
     // The breaker opened when the client's (only) call failed; nothing reached the provider since.
     expect(provider.requestCount).toBe(1);
-    const openedAt = provider.requests[0].at;
+    const openedAt = must(provider.requests[0], "the client's call").at;
     const runsWhenOpened = runs();
     await waitFor('two worker runs while the breaker is open', () => runs() >= runsWhenOpened + 2);
     // While open and not yet due, the worker asks nothing (the provider saw only the client's call).
@@ -191,7 +192,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
       return res.body.status === 'succeeded' ? true : undefined;
     });
     const asked = provider.requests.filter((r) => r.at > openedAt + 50);
-    expect(asked[0].at - openedAt).toBeGreaterThanOrEqual(HALF_OPEN_AFTER_MS - 50); // not before the half-open delay
+    expect(must(asked[0], 'a reconciler call').at - openedAt).toBeGreaterThanOrEqual(HALF_OPEN_AFTER_MS - 50); // not before the half-open delay
     const ready = await http(gw.url, 'GET', '/health/ready');
     expect((ready.body.details as Record<string, Record<string, unknown>>).paymentProvider).toMatchObject({
       state: 'closed',
@@ -225,7 +226,7 @@ describe('payment reconciliation worker (real database, stand-in provider, HTTP)
     const user = await userOn(gw);
     provider.behave({ kind: 'error', httpStatus: 500 }); // refused before charging: nothing under the key
     expectUnknownOutcome(await pay(gw, user.token));
-    const [id] = await unknownIds(gw, user.id);
+    const id = must((await unknownIds(gw, user.id))[0], 'an unknown payment');
     provider.behave({ kind: 'succeed' });
     const prisma = gw.app.get(PrismaService);
     const row = await eventually('the payment to settle', async () => {

@@ -137,7 +137,7 @@ describe('Redis round trips per protected request', () => {
       for (let i = 0; i < requests; i++)
         expect((await http(gw.url, method, path, method === 'GET' ? {} : { body: {} })).status).toBe(200);
     });
-    return commands.filter((c) => c.source !== 'lua').map((c) => c.args[0].toLowerCase());
+    return commands.filter((c) => c.source !== 'lua').map((c) => (c.args[0] ?? '').toLowerCase());
   }
 
   it('is one atomic script call for all named limits: 1 on an ordinary route, 1 on an auth route (global and auth)', async () => {

@@ -14,7 +14,7 @@ async function running(observer: Client, fn: 'pg_sleep' | 'pg_advisory_xact_lock
         AND state = 'active' AND query ILIKE $1`,
     [`%${fn}%`],
   );
-  return Number(rows[0].n);
+  return Number(rows[0]?.n);
 }
 const runningSleeps = (observer: Client): Promise<number> => running(observer, 'pg_sleep');
 

@@ -9,6 +9,7 @@ import { UpstreamTimeoutError, UpstreamUnavailableError } from '../../src/featur
 import type { Env } from '../../src/platform/config/environment';
 import { testEnv } from '../helpers/env';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import { must } from '../helpers/must';
 import { providerTroubleProblem } from '../../src/features/payments/payment-problems';
 import type { ProblemException } from '../../src/platform/problems';
 
@@ -73,7 +74,7 @@ describe('payment provider client under the resilience policies (real HTTP stand
       status: 'succeeded',
       echo: { amount: charge.amount, currency: charge.currency, recipientId: charge.recipientId },
     });
-    const [request] = provider.requests;
+    const request = must(provider.requests[0], 'the charge request');
     expect(request.headers.authorization).toBe(`Bearer ${env.PAYMENT_PROVIDER_API_KEY}`);
     expect(request.headers['idempotency-key']).toBe(k);
     expect(request.headers['content-type']).toBe('application/json');
@@ -97,13 +98,14 @@ describe('payment provider client under the resilience policies (real HTTP stand
     expect(error).toBeInstanceOf(UpstreamUnavailableError);
     expect(provider.requestCount).toBe(4);
     const at = provider.requests.map((r) => r.at);
-    const gaps = at.slice(1).map((t, i) => t - at[i]);
+    const gaps = at.slice(1).map((t, i) => t - must(at[i], 'the previous attempt'));
     // Base 100 ms, doubling, jitter below the doubling: each wait at least its floor and longer than the last.
     expect(gaps[0]).toBeGreaterThanOrEqual(95);
     expect(gaps[1]).toBeGreaterThanOrEqual(195);
     expect(gaps[2]).toBeGreaterThanOrEqual(395);
-    expect(gaps[1]).toBeGreaterThan(gaps[0]);
-    expect(gaps[2]).toBeGreaterThan(gaps[1]);
+    const [first = 0, second = 0, third = 0] = gaps;
+    expect(second).toBeGreaterThan(first);
+    expect(third).toBeGreaterThan(second);
     expect(toProblem(resilience, error)).toMatchObject({ code: 'UPSTREAM_FAILED' });
     expect(toProblem(resilience, error)?.getStatus()).toBe(502);
   });

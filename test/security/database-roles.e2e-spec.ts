@@ -45,7 +45,7 @@ describe('outside production', () => {
         .split('\n')
         .filter((line) => line.includes('not a least-privilege runtime role'));
       expect(warnings).toHaveLength(1);
-      expect(JSON.parse(warnings[0])).toMatchObject({ level: 40 });
+      expect(JSON.parse(warnings[0]!)).toMatchObject({ level: 40 });
       expect(warnings[0]).toContain('With NODE_ENV=production the gateway refuses to start.');
     } finally {
       await asOwner.close();
@@ -75,7 +75,7 @@ describe('the runtime role (a member of gateway_runtime)', () => {
         FROM pg_roles r WHERE r.rolname = current_user`;
     expect(row).toEqual({ role: process.env.TEST_RUNTIME_ROLE, superuser: false, member: true });
     // The migrations grant exactly RUNTIME_GRANTS: nothing missing, nothing more.
-    expect(await prisma.privilegeFindings()).toEqual({ role: row.role, powers: [], missing: [], excess: [] });
+    expect(await prisma.privilegeFindings()).toEqual({ role: row!.role, powers: [], missing: [], excess: [] });
   });
 
   it('gateway_runtime cannot log in, and every table and sequence of the schema is in RUNTIME_GRANTS', async () => {
@@ -126,7 +126,7 @@ describe('the runtime role (a member of gateway_runtime)', () => {
     // The one removal the gateway may make refuses a payment that is not a never-sent `unknown` one.
     const [discard] = await prisma.$queryRaw<{ removed: boolean }[]>`
       SELECT gateway_discard_unsent_payment(${settled}::uuid) AS removed`;
-    expect(discard.removed).toBe(false);
+    expect(discard!.removed).toBe(false);
     expect(await prisma.payment.count({ where: { id: settled } })).toBe(1);
   });
 
@@ -157,7 +157,7 @@ describe('the runtime role (a member of gateway_runtime)', () => {
     );
     const [discard] = await prisma.$queryRaw<{ removed: boolean }[]>`
       SELECT gateway_discard_unsent_payment(${unsent}::uuid) AS removed`;
-    expect(discard.removed).toBe(true);
+    expect(discard!.removed).toBe(true);
     expect(await prisma.payment.count({ where: { id: unsent } })).toBe(0);
     expect(await prisma.idempotencyKey.count({ where: { paymentId: unsent } })).toBe(0);
   });
@@ -255,7 +255,7 @@ describe('with NODE_ENV=production the gateway starts only as a least-privilege 
     }
     const [asOwner, asLacking, asExtra] = runs.map((run) => fatalMessage(run.output));
     // The run's owner is the admin URL's user: a superuser on the machines the suite runs on.
-    expect(asOwner).toContain(superuser.rows[0].rolsuper ? 'it is a superuser' : 'it owns ');
+    expect(asOwner).toContain(superuser.rows[0]!.rolsuper ? 'it is a superuser' : 'it owns ');
     expect(asOwner).toContain('member of gateway_runtime only');
     expect(asLacking).toContain('it lacks INSERT on admin_audit');
     expect(asLacking).toContain(`GRANT gateway_runtime TO "${lacking.role}"`);

@@ -17,6 +17,7 @@ import {
   SHARED_LIMIT,
   userWithLockoutOn,
 } from './topology-scenarios';
+import { must } from '../helpers/must';
 
 jest.setTimeout(120000);
 
@@ -91,7 +92,7 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     await cluster.waitHealthy();
     expect(await cluster.masterPorts()).not.toContain(victim);
     expectSharedLimit(await burst(a, b, newClient(), SHARED_LIMIT * 2));
-    const [anyMaster] = await cluster.masterPorts();
+    const anyMaster = must((await cluster.masterPorts())[0], 'a master');
     await expectSharedLockout(a, b, await userWithLockoutOn(a, (key) => cluster.masterOf(key), anyMaster));
   });
 
@@ -136,9 +137,10 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
       commands
         .filter(
           (c) =>
-            c.source !== 'lua' && !/^(cluster|info|ping|command|client|auth|hello|select|readonly)$/i.test(c.args[0]),
+            c.source !== 'lua' &&
+            !/^(cluster|info|ping|command|client|auth|hello|select|readonly)$/i.test(c.args[0] ?? ''),
         )
-        .map((c) => c.args[0].toLowerCase());
+        .map((c) => (c.args[0] ?? '').toLowerCase());
 
     async function timed(gw: TestApp): Promise<number> {
       const started = process.hrtime.bigint();
@@ -150,7 +152,8 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
       return Number(process.hrtime.bigint() - started) / 1e6;
     }
 
-    const p50 = (values: number[]): number => [...values].sort((x, y) => x - y)[Math.floor(values.length / 2)];
+    const p50 = (values: number[]): number =>
+      must([...values].sort((x, y) => x - y)[Math.floor(values.length / 2)], 'a sample');
 
     it('makes the same Redis round trips per request as standalone (one script call per slot, no redirects)', async () => {
       const { topology: cluster, a } = pair;

@@ -19,8 +19,8 @@ export type DevSecrets = Record<(typeof DEV_SECRETS)[number], string>;
 export function parseEnvFile(text: string): Record<string, string> {
   const values: Record<string, string> = {};
   for (const line of text.split('\n')) {
-    const m = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim());
-    if (m) values[m[1]] = m[2];
+    const [, name, value] = /^([A-Z][A-Z0-9_]*)=(.*)$/.exec(line.trim()) ?? [];
+    if (name !== undefined && value !== undefined) values[name] = value;
   }
   return values;
 }

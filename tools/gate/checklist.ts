@@ -12,15 +12,15 @@ export function parseChecklist(text: string): Box[] {
   let task: string | null = null;
   let subsection: string | null = null;
   text.split('\n').forEach((line, index) => {
-    const h1 = /^#{1,2} (TASK [\d.]+.*|PHASE .*)$/.exec(line);
-    if (h1) {
-      task = h1[1].trim();
+    const h1 = /^#{1,2} (TASK [\d.]+.*|PHASE .*)$/.exec(line)?.[1];
+    if (h1 !== undefined) {
+      task = h1.trim();
       subsection = null;
     }
-    const h2 = /^## (.*)$/.exec(line);
-    if (h2) subsection = h2[1].trim();
-    const box = /^- \[ \] (.*)$/.exec(line);
-    if (box) boxes.push({ text: box[1].trim(), task, subsection, index });
+    const h2 = /^## (.*)$/.exec(line)?.[1];
+    if (h2 !== undefined) subsection = h2.trim();
+    const box = /^- \[ \] (.*)$/.exec(line)?.[1];
+    if (box !== undefined) boxes.push({ text: box.trim(), task, subsection, index });
   });
   return boxes;
 }

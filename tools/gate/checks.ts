@@ -30,14 +30,15 @@ function checkTest(pattern: string, ctx: GateContext): Check {
   if (!ctx.jest?.ran) return { pass: false, text: `test /${pattern}/: the test suites did not run` };
   const re = new RegExp(pattern, 'i');
   const matches = ctx.jest.tests.filter((t) => re.test(t.name));
-  if (matches.length === 0) return { pass: false, text: `test /${pattern}/: no test with a matching name ran` };
+  const [first] = matches;
+  if (!first) return { pass: false, text: `test /${pattern}/: no test with a matching name ran` };
   const failed = matches.filter((t) => t.status !== 'passed');
   const shown = (failed.length ? failed : matches).slice(0, 3).map((t) => `"${t.name}" ${t.status}`);
   const more = matches.length > 3 ? ` (+${matches.length - 3} more)` : '';
   const count = failed.length
     ? `${failed.length} of ${matches.length} matching tests not passed`
     : `${matches.length} matching test(s) passed`;
-  return { pass: failed.length === 0, text: `${count}: ${shown.join('; ')}${more} [${matches[0].file}]` };
+  return { pass: failed.length === 0, text: `${count}: ${shown.join('; ')}${more} [${first.file}]` };
 }
 
 function checkFile(path: string, contains: string | undefined): Check {

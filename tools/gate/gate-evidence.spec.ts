@@ -50,7 +50,7 @@ describe('gate evidence mapping (docs/gate-1-evidence.json)', () => {
   });
 
   it('maps evidence to every checklist box, and to nothing else', () => {
-    expect(boxes.filter((b) => !(mapping[b.text]?.length > 0)).map((b) => b.text)).toEqual([]);
+    expect(boxes.filter((b) => !((mapping[b.text]?.length ?? 0) > 0)).map((b) => b.text)).toEqual([]);
     expect(Object.keys(mapping).filter((k) => !boxes.some((b) => b.text === k))).toEqual([]);
   });
 
@@ -63,7 +63,9 @@ describe('gate evidence mapping (docs/gate-1-evidence.json)', () => {
 
   it('ticks nothing when no evidence was collected', () => {
     const results = evaluate(boxes, mapping, {});
-    const ticked = boxes.filter((b) => results.get(b.text)?.ticked && !mapping[b.text].every((e) => e.kind === 'file'));
+    const ticked = boxes.filter(
+      (b) => results.get(b.text)?.ticked && !mapping[b.text]?.every((e) => e.kind === 'file'),
+    );
     expect(ticked.map((b) => b.text)).toEqual([]);
   });
 

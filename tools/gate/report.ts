@@ -18,7 +18,7 @@ export function archiveScan(scan: ScanRun | undefined, gateDir: string): Archive
   for (const [from, to] of [
     ['summary.json', 'dast-summary.json'],
     ['report.md', 'dast-report.md'],
-  ]) {
+  ] as const) {
     const source = join(scan.outDir, from);
     if (!existsSync(source)) return null;
     const content = readFileSync(source);

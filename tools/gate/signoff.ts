@@ -24,7 +24,7 @@ export interface Signoff {
 export function firstLine(command: string, args: string[]): string | null {
   const r = spawnSync(command, args, { encoding: 'utf8', timeout: 15_000 });
   if (r.error || r.status !== 0) return null;
-  return `${r.stdout}${r.stderr}`.trim().split('\n')[0];
+  return `${r.stdout}${r.stderr}`.trim().split('\n')[0] ?? null;
 }
 
 /** HEAD, marked when tracked files differ from it (the gate's own reports/ outputs do not count). */
@@ -45,7 +45,7 @@ async function postgresVersion(adminDatabaseUrl: string): Promise<string | null>
   try {
     return await withClient(adminDatabaseUrl, async (c) => {
       const result = await c.query<{ server_version: string }>('SHOW server_version');
-      return result.rows[0].server_version;
+      return result.rows[0]?.server_version ?? null;
     });
   } catch {
     return null;

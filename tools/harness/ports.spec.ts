@@ -5,10 +5,11 @@ describe('ports', () => {
   it('hands out distinct ports that can then be bound', async () => {
     const ports = await freePorts(5);
     expect(new Set(ports).size).toBe(5);
+    const [port = 0] = ports;
     const server = createServer();
-    await new Promise<void>((resolve) => server.listen(ports[0], '127.0.0.1', resolve));
+    await new Promise<void>((resolve) => server.listen(port, '127.0.0.1', resolve));
     try {
-      expect(await isListening(ports[0])).toBe(true);
+      expect(await isListening(port)).toBe(true);
     } finally {
       await new Promise<void>((resolve) => server.close(() => resolve()));
     }

@@ -28,6 +28,7 @@ export async function freePorts(count: number, host = '127.0.0.1'): Promise<numb
 /** One free TCP port on `host` (127.0.0.1 by default). */
 export async function freePort(host = '127.0.0.1'): Promise<number> {
   const [port] = await freePorts(1, host);
+  if (port === undefined) throw new Error(`no free port on ${host}`);
   return port;
 }
 

@@ -18,9 +18,12 @@ class MonitoredServer {
     private readonly control: Redis,
     private readonly feed: Redis,
   ) {
+    // Under load ioredis can take a MONITOR line for a reply to no command and emit "Command queue
+    // state error"; the line is lost, not the connection, and the markers still bound each window.
+    feed.on('error', () => undefined);
     feed.on('monitor', (_time: string, args: string[], source: string) => {
       this.log.push({ args, source });
-      if (args[0]?.toLowerCase() === 'echo') this.waiters.get(args[1])?.(this.log.length - 1);
+      if (args[0]?.toLowerCase() === 'echo') this.waiters.get(args[1] ?? '')?.(this.log.length - 1);
     });
   }
 
@@ -92,7 +95,11 @@ export class CommandMonitor {
     await work();
     const end = `command-monitor:${randomUUID()}`;
     const ends = await Promise.all(this.servers.map((s) => s.mark(end, timeoutMs)));
-    return this.servers.flatMap((server, i) => server.log.slice(starts[i] + 1, ends[i]));
+    return this.servers.flatMap((server, i) => {
+      const [start, stop] = [starts[i], ends[i]];
+      if (start === undefined || stop === undefined) throw new Error('a monitored server gave no marker');
+      return server.log.slice(start + 1, stop);
+    });
   }
 
   stop(): void {

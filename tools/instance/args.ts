@@ -33,8 +33,9 @@ export function parseInstanceArgs(argv: string[]): InstanceCommand {
   if (command === 'start' && rest.length === 0 && !values['keep-logs']) {
     return { kind: 'start', stateDir: values['state-dir'] };
   }
-  if (command === 'stop' && rest.length === 1 && values['state-dir'] === undefined) {
-    return { kind: 'stop', dir: rest[0], keepLogs: values['keep-logs'] };
+  const [dir] = rest;
+  if (command === 'stop' && dir !== undefined && rest.length === 1 && values['state-dir'] === undefined) {
+    return { kind: 'stop', dir, keepLogs: values['keep-logs'] };
   }
   throw new InstanceUsageError(INSTANCE_USAGE);
 }

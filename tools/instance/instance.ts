@@ -100,6 +100,9 @@ async function login(url: string, email: string, password: string): Promise<Part
 export async function launchInstance(state: InstanceState, options: InstanceOptions, log: Log): Promise<void> {
   const { dir, id } = state;
   const [redisPort, providerPort, port] = await freePorts(3);
+  if (redisPort === undefined || providerPort === undefined || port === undefined) {
+    throw new Error('freePorts(3) answered fewer than three ports');
+  }
   const ownerUrl = await createDatabase(state.adminDatabaseUrl, state.database);
   writeState(state);
   await migrate(ownerUrl);

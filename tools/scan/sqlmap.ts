@@ -19,17 +19,16 @@ export interface SqlmapOutput {
 
 /** What sqlmap's console output says: injectable parameters, HTTP error codes seen, [CRITICAL] lines. */
 export function parseSqlmap(output: string): SqlmapOutput {
-  const injectable = [...output.matchAll(/Parameter: (.+?) \((.+?)\)\n([\s\S]*?)(?:\n---|\n\n)/g)].map((m) => ({
-    parameter: m[1].trim(),
-    place: m[2].trim(),
-  }));
+  const injectable = [...output.matchAll(/Parameter: (.+?) \((.+?)\)\n([\s\S]*?)(?:\n---|\n\n)/g)].map(
+    ([, parameter = '', place = '']) => ({ parameter: parameter.trim(), place: place.trim() }),
+  );
   // "401 (Unauthorized) - 1000 times, 400 (Bad Request) - 1865 times" (one line, or several).
   const codes: Record<string, number> = {};
-  const block = /HTTP error codes detected during run:\n([\s\S]*?)(?:\n\[|\n\n|$)/.exec(output);
-  if (block) {
-    for (const m of block[1].matchAll(/(\d{3}) \([^)]*\) - (\d+) times/g)) codes[m[1]] = Number(m[2]);
+  const block = /HTTP error codes detected during run:\n([\s\S]*?)(?:\n\[|\n\n|$)/.exec(output)?.[1] ?? '';
+  for (const [, code, times] of block.matchAll(/(\d{3}) \([^)]*\) - (\d+) times/g)) {
+    if (code !== undefined) codes[code] = Number(times);
   }
-  const critical = [...output.matchAll(/\[CRITICAL\] (.+)/g)].map((m) => m[1]);
+  const critical = [...output.matchAll(/\[CRITICAL\] (.+)/g)].map(([, line = '']) => line);
   const notInjectable = /do not appear to be injectable|does not seem to be injectable/.test(output);
   return { injectable, codes, critical, notInjectable };
 }
@@ -72,7 +71,8 @@ export function sqlmapStatus(
   if (parsed.injectable.length) return 'injectable';
   if (run.timedOut) return 'completed (cut at time limit)';
   if (parsed.notInjectable) return 'completed: not injectable';
-  if (parsed.critical.length) return `failed: ${redact(parsed.critical[0]).slice(0, 200)}`;
+  const [firstCritical] = parsed.critical;
+  if (firstCritical !== undefined) return `failed: ${redact(firstCritical).slice(0, 200)}`;
   return `completed (exit ${run.code})`;
 }
 

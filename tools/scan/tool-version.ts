@@ -7,8 +7,7 @@ export function toolVersion(command: string, args: string[] = ['--version']): st
   const run = spawnSync(command, args, { encoding: 'utf8', timeout: 20_000 });
   if (run.error || run.status !== 0) return null;
   const text = `${run.stdout}\n${run.stderr}`.replace(ANSI_COLOUR, '');
-  const match = /(\d+\.\d+(\.\d+)?[^\s]*)/.exec(text);
-  return match ? match[1] : text.trim().split('\n')[0];
+  return /(\d+\.\d+(\.\d+)?[^\s]*)/.exec(text)?.[1] ?? text.trim().split('\n')[0] ?? null;
 }
 
 /** Whether a Docker *engine* answers (`docker info`), not merely the client being installed. */

@@ -40,6 +40,7 @@ export class AdminAuditController {
       query.limit,
       beforeId,
     );
-    return { items, nextCursor: more ? encodeAuditCursor(items[items.length - 1].id) : null };
+    const last = items.at(-1);
+    return { items, nextCursor: more && last ? encodeAuditCursor(last.id) : null };
   }
 }

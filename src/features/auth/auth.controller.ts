@@ -4,6 +4,7 @@ import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 import { AuthRateLimit } from '../../platform/rate-limit/auth-rate-limit.decorator';
+import { loginProblem, refreshProblem } from './auth-problems';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
@@ -26,8 +27,10 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED)
-  login(@Body() body: LoginDto): Promise<TokenPairDto> {
-    return this.auth.login(body.email, body.password);
+  async login(@Body() body: LoginDto): Promise<TokenPairDto> {
+    const result = await this.auth.login(body.email, body.password);
+    if (result.kind !== 'ok') throw loginProblem(result);
+    return result.tokens;
   }
 
   @Post('refresh')
@@ -40,8 +43,10 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
-  refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
-    return this.auth.refresh(body.refreshToken, { clientIp: request.ip });
+  async refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
+    const result = await this.auth.refresh(body.refreshToken, { clientIp: request.ip });
+    if (result.kind !== 'ok') throw refreshProblem(result);
+    return result.tokens;
   }
 
   /** 204 for any well-formed token, known or not: idempotent, and it tells a guesser nothing. */

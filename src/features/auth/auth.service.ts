@@ -6,26 +6,33 @@ import type { User } from '../../generated/prisma/client';
 import {
   IssuedRefreshToken,
   RefreshContext,
-  refreshTokenInvalid,
   RefreshTokenService,
+  RotationRefusal,
 } from './tokens/refresh-token.service';
 import { normalizeEmail } from './credentials/email';
 import { UsersService } from '../users/users.service';
-import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import { PasswordHasher } from './credentials/password-hasher';
 
-export function invalidCredentials(): ProblemException {
-  return problem(ErrorCode.INVALID_CREDENTIALS);
-}
+/**
+ * What a login did. Unknown, disabled and wrong-password logins are all `invalid-credentials`.
+ * Infrastructure trouble (the lockout store or the hashing bulkhead) is thrown, never answered:
+ * the attempt was not judged.
+ */
+export type LoginResult =
+  | { kind: 'ok'; tokens: TokenPairDto }
+  | { kind: 'invalid-credentials' }
+  | { kind: 'locked'; retryAfterSeconds: number };
 
-/** How a failed login is counted: the two answers about the account, and everything else (503s). */
-function loginOutcomeOf(error: unknown): LoginOutcome {
-  const code = error instanceof ProblemException ? error.code : undefined;
-  if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
-  if (code === ErrorCode.ACCOUNT_LOCKED) return 'locked';
-  return 'unavailable';
-}
+/** What a refresh did: a new pair, or why the presented token gets none. */
+export type RefreshResult = { kind: 'ok'; tokens: TokenPairDto } | { kind: 'refused'; why: RotationRefusal };
+
+/** How a login is counted in gateway_login_attempts_total. */
+const LOGIN_METRIC: Record<LoginResult['kind'], LoginOutcome> = {
+  ok: 'success',
+  'invalid-credentials': 'invalid_credentials',
+  locked: 'locked',
+};
 
 @Injectable()
 export class AuthService implements OnModuleInit {
@@ -42,25 +49,27 @@ export class AuthService implements OnModuleInit {
     return this.hasher.warmUp();
   }
 
-  async login(email: string, password: string): Promise<TokenPairDto> {
+  async login(email: string, password: string): Promise<LoginResult> {
+    let result: LoginResult;
     try {
-      const pair = await this.authenticate(email, password);
-      this.metrics.loginAttempt('success');
-      return pair;
+      result = await this.authenticate(email, password);
     } catch (error) {
-      this.metrics.loginAttempt(loginOutcomeOf(error));
+      this.metrics.loginAttempt('unavailable');
       throw error;
     }
+    this.metrics.loginAttempt(LOGIN_METRIC[result.kind]);
+    return result;
   }
 
   /**
    * The lock is checked (and the attempt counted) before any password work; unknown, disabled and
-   * wrong-password logins all cost one argon2 verification, count one failure and get the same 401.
+   * wrong-password logins all cost one argon2 verification, count one failure and get the same answer.
    */
-  private async authenticate(email: string, password: string): Promise<TokenPairDto> {
+  private async authenticate(email: string, password: string): Promise<LoginResult> {
     const identifier = normalizeEmail(email);
-    // Counts this attempt as a failure up front (423 if already locked); success clears it.
-    const locksOnFailure = await this.lockout.beginAttempt(identifier);
+    // Counts this attempt as a failure up front (or answers locked); success clears it.
+    const attempt = await this.lockout.beginAttempt(identifier);
+    if (attempt.kind === 'locked') return attempt;
     let matches: boolean;
     let user: User | null;
     try {
@@ -72,27 +81,30 @@ export class AuthService implements OnModuleInit {
       throw error;
     }
     if (!user || !matches || user.disabled) {
-      if (locksOnFailure) this.metrics.accountLocked();
-      throw invalidCredentials();
+      if (attempt.locksOnFailure) this.metrics.accountLocked();
+      return { kind: 'invalid-credentials' };
     }
     await this.lockout.clear(identifier);
-    return this.pair(user, await this.refreshTokens.issue(user.id));
+    return { kind: 'ok', tokens: await this.pair(user, await this.refreshTokens.issue(user.id)) };
   }
 
-  async refresh(refreshToken: string, context: RefreshContext): Promise<TokenPairDto> {
-    const rotated = await this.refreshTokens.rotate(refreshToken, context);
+  async refresh(refreshToken: string, context: RefreshContext): Promise<RefreshResult> {
+    const rotation = await this.refreshTokens.rotate(refreshToken, context);
+    if (rotation.kind === 'refused') return rotation;
+    const rotated = rotation.token;
     // The rotation statement itself required the user to be enabled and read the role: no second
     // round trip. Access tokens are re-checked against the user row on every request anyway.
     if (rotated.role && rotated.sessionVersion !== undefined) {
-      return this.pair({ id: rotated.userId, role: rotated.role, sessionVersion: rotated.sessionVersion }, rotated);
+      const user = { id: rotated.userId, role: rotated.role, sessionVersion: rotated.sessionVersion };
+      return { kind: 'ok', tokens: await this.pair(user, rotated) };
     }
     const user = await this.users.findById(rotated.userId);
     if (!user || user.disabled) {
       // Disabled between the rotation and now: end everything.
       await this.refreshTokens.revokeAllForUser(rotated.userId, 'user_disabled');
-      throw refreshTokenInvalid();
+      return { kind: 'refused', why: 'invalid' };
     }
-    return this.pair(user, rotated);
+    return { kind: 'ok', tokens: await this.pair(user, rotated) };
   }
 
   logout(refreshToken: string): Promise<void> {

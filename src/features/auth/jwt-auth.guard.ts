@@ -35,11 +35,11 @@ export class JwtAuthGuard implements CanActivate {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);
-    const match = BEARER.exec(header);
-    if (!match) throw tokenInvalid();
+    const token = BEARER.exec(header)?.[1];
+    if (token === undefined) throw tokenInvalid();
     let claims: { sub: string; sv: number };
     try {
-      claims = await this.accessTokens.verify(match[1]);
+      claims = await this.accessTokens.verify(token);
     } catch (error) {
       if (error instanceof AccessTokenRejected) throw tokenInvalid();
       throw error;

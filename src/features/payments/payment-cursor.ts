@@ -17,10 +17,10 @@ export function encodePaymentCursor(cursor: PaymentCursor): string {
 /** The decoded cursor, or undefined when `value` is not one (the edge answers 400 naming `cursor`). */
 export function decodePaymentCursor(value: string): PaymentCursor | undefined {
   const text = Buffer.from(value, 'base64url').toString('utf8');
-  const match = /^(\d{1,15})\.(.+)$/.exec(text);
-  if (match && UUID.test(match[2])) {
-    const createdAt = new Date(Number(match[1]));
-    if (!Number.isNaN(createdAt.getTime())) return { createdAt, id: match[2] };
+  const [, millis, id] = /^(\d{1,15})\.(.+)$/.exec(text) ?? [];
+  if (millis !== undefined && id !== undefined && UUID.test(id)) {
+    const createdAt = new Date(Number(millis));
+    if (!Number.isNaN(createdAt.getTime())) return { createdAt, id };
   }
   return undefined;
 }

@@ -248,10 +248,12 @@ export class PaymentsRepository {
    * The payment if `userId` owns it (or `any` is set, for admins); undefined otherwise. The hot
    * read (`GET /v1/payments/:id`): one parameterised statement on the pool, not through Prisma's
    * query compiler, which costs more CPU per call than the rest of the request (see
-   * docs/performance.md). The row is the Payment model's shape.
+   * docs/performance.md). The row is the Payment model's shape. In session pool mode it is a named
+   * statement, parsed and planned once per connection instead of on every read.
    */
   async find(id: string, userId: string, any: boolean): Promise<Payment | undefined> {
     const { rows } = await this.prisma.pool.query<Payment>({
+      ...(this.prisma.namedStatements ? { name: 'payments_find' } : {}),
       text: FIND_PAYMENT_SQL,
       values: [id, any ? null : userId],
     });

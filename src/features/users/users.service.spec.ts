@@ -47,6 +47,6 @@ describe('UsersService (in-memory users)', () => {
     const made = [0, 1, 2].map((i) => db.add({ createdAt: new Date(Date.UTC(2026, 0, 1 + i)) }));
     const second = await users.list(2, 2);
     expect(second).toMatchObject({ page: 2, pageSize: 2, total: 3 });
-    expect(second.items.map((u) => u.id)).toEqual([made[2].id]);
+    expect(second.items.map((u) => u.id)).toEqual([made[2]?.id]);
   });
 });

@@ -5,25 +5,26 @@ import { Environment } from './environment.schema';
 const root = join(__dirname, '../../..');
 const schemaNames = new Set(Object.keys(new Environment()));
 
-/** The variables named in the first column of README's configuration table. */
-function readmeTableNames(): string[] {
-  const readme = readFileSync(join(root, 'README.md'), 'utf8');
-  const section = readme.split('\n## Configuration')[1].split('\n### ')[0];
+/** The variables named in the first column of the table under "## Variables" in docs/configuration.md. */
+function variableTableNames(): string[] {
+  const docs = readFileSync(join(root, 'docs/configuration.md'), 'utf8');
+  const [, after = ''] = docs.split('\n## Variables\n');
+  const [section = ''] = after.split('\n## ');
   return section
     .split('\n')
     .filter((line) => line.startsWith('| `'))
-    .flatMap((line) => [...line.split('|')[1].matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map((m) => m[1]));
+    .flatMap((line) => [...(line.split('|')[1] ?? '').matchAll(/`([A-Z][A-Z0-9_]+)`/g)].map(([, name = '']) => name));
 }
 
 /** Every variable .env.example sets or shows commented out (`NAME=` or `# NAME=`). */
 function envExampleNames(): string[] {
   const text = readFileSync(join(root, '.env.example'), 'utf8');
-  return [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map((m) => m[1]);
+  return [...text.matchAll(/^#?\s?([A-Z][A-Z0-9_]+)=/gm)].map(([, name = '']) => name);
 }
 
 describe('configuration docs and schema stay in step', () => {
-  it('README configuration table names only variables the schema reads, and all of them', () => {
-    const names = readmeTableNames();
+  it('docs/configuration.md names only variables the schema reads, and all of them', () => {
+    const names = variableTableNames();
     expect(names.filter((name) => !schemaNames.has(name))).toEqual([]);
     expect([...schemaNames].filter((name) => !names.includes(name))).toEqual([]);
   });

@@ -45,7 +45,7 @@ describe('loadEnvironment', () => {
     expect([defaults.IDENTITY_CACHE_TTL_MS, defaults.IDENTITY_CACHE_MAX_ENTRIES]).toEqual([5000, 10000]);
     const set = loadEnvironment({ ...valid(), IDENTITY_CACHE_TTL_MS: '0', IDENTITY_CACHE_MAX_ENTRIES: '5' });
     expect([set.IDENTITY_CACHE_TTL_MS, set.IDENTITY_CACHE_MAX_ENTRIES]).toEqual([0, 5]);
-    for (const [variable, value] of [
+    for (const [variable, value] of <[string, string][]>[
       ['IDENTITY_CACHE_TTL_MS', '-1'],
       ['IDENTITY_CACHE_TTL_MS', '60001'],
       ['IDENTITY_CACHE_TTL_MS', '5s'],
@@ -120,8 +120,8 @@ describe('loadEnvironment', () => {
 
   it('refuses a current JWT secret listed among the previous ones', () => {
     const vars = valid();
-    expect(problemsOf({ ...vars, JWT_ACCESS_PREVIOUS_SECRETS: vars.JWT_ACCESS_SECRET }).map((p) => p.variable)).toEqual(
-      ['JWT_ACCESS_PREVIOUS_SECRETS'],
-    );
+    expect(
+      problemsOf({ ...vars, JWT_ACCESS_PREVIOUS_SECRETS: vars.JWT_ACCESS_SECRET ?? '' }).map((p) => p.variable),
+    ).toEqual(['JWT_ACCESS_PREVIOUS_SECRETS']);
   });
 });

@@ -32,8 +32,9 @@ import {
  *
  * The timeouts are sent as startup parameters (DB_POOL_MODE=session) or left to the server's role
  * defaults behind a transaction pooler (DB_POOL_MODE=transaction); either way they are read back
- * at start, and the gateway refuses to start when its queries would not be bounded. Statements are
- * unnamed (adapter-pg's default), which transaction pooling requires.
+ * at start, and the gateway refuses to start when its queries would not be bounded. Prisma's
+ * statements are unnamed (adapter-pg's default), which transaction pooling requires; the hot reads
+ * on `pool` may be named (prepared once per connection) only when `namedStatements` says so.
  */
 @Injectable()
 export class PrismaService extends PrismaClient implements OnModuleInit, OnApplicationShutdown {
@@ -46,6 +47,12 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
    * PaymentsRepository.find). Same bounds: DB_POOL_MAX, DB_POOL_TIMEOUT_MS, statement_timeout.
    */
   readonly pool: Pool;
+  /**
+   * True in session mode: a statement prepared on a connection stays there, so a hot read may be
+   * a named (prepared) statement. Behind a transaction pooler consecutive statements can land on
+   * different server connections, so every statement stays unnamed.
+   */
+  readonly namedStatements: boolean;
 
   constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>, metrics: MetricsService) {
     // The pool is built here (not inside the adapter) so its counts can be read for metrics.
@@ -71,6 +78,7 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     this.bounds = expectedBounds(config.statementTimeoutMs);
     this.mode = config.poolMode;
     this.production = config.production;
+    this.namedStatements = config.poolMode === 'session';
     metrics.watchDbPool(() => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }));
     this.$on('warn' as never, (e: { message: string }) => this.logger.warn(e.message));
     // Every failed query also throws to its caller, which handles the expected ones (a unique
@@ -82,8 +90,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
 
   /** The timeouts a pooled session really runs with (one round trip). */
   async observeBounds(): Promise<ObservedBounds> {
-    const rows = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
-    return parseObserved(rows[0]);
+    const [row] = await this.$queryRawUnsafe<ObservedRow[]>(OBSERVE_BOUNDS_SQL);
+    if (!row) throw new Error('observing the session bounds returned no row');
+    return parseObserved(row);
   }
 
   /** Why queries are not bounded as configured, or undefined when they are. */
@@ -96,7 +105,9 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
     const rows = await this.$queryRawUnsafe<ObservedPrivilegesRow[]>(OBSERVE_PRIVILEGES_SQL, [
       ...RUNTIME_GRANTS.functions,
     ]);
-    return privilegeFindings(rows[0]);
+    const row = rows[0];
+    if (!row) throw new Error('The privilege check answered no row.');
+    return privilegeFindings(row);
   }
 
   /**

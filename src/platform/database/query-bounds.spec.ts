@@ -12,7 +12,7 @@ describe('query bounds', () => {
   });
 
   it('accepts timeouts that are set and no longer than configured', () => {
-    for (const [st, idle] of [
+    for (const [st, idle] of <[string, string][]>[
       ['5000', '10000'],
       ['1500', '3000'],
     ]) {

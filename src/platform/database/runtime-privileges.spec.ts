@@ -129,6 +129,6 @@ describe('runtime role check', () => {
 
   it('grants no DELETE on payments and only INSERT and SELECT on admin_audit', () => {
     expect(RUNTIME_GRANTS.tables.payments).not.toContain('DELETE');
-    expect([...RUNTIME_GRANTS.tables.admin_audit].sort()).toEqual(['INSERT', 'SELECT']);
+    expect([...(RUNTIME_GRANTS.tables.admin_audit ?? [])].sort()).toEqual(['INSERT', 'SELECT']);
   });
 });

@@ -19,7 +19,14 @@ describe('access log and request context (Fastify hooks)', () => {
         done();
       },
     });
-    const root = pino({ level: 'info' }, sink);
+    const root = pino(
+      {
+        level: 'info',
+        redact: { paths: ['*.token'], censor: '[REDACTED]' },
+        hooks: { streamWrite: (line: string) => line.replaceAll('configured-secret', '[REDACTED]') },
+      },
+      sink,
+    );
     app = fastify({ genReqId: () => `r-${++seq}` });
     registerAccessLog(app, root);
     const inContext = (msg: string) => storage.getStore()?.logger.info(msg);
@@ -67,6 +74,13 @@ describe('access log and request context (Fastify hooks)', () => {
     expect(completed('/missing').map((l) => l.level)).toEqual([40]);
     expect(completed('/fail').map((l) => l.level)).toEqual([50]);
     expect(completed('/health/live')).toHaveLength(0);
+  });
+
+  it('masks configured secret values in the access line, as on every other line', async () => {
+    await (await fetch(`${url}/missing/configured-secret`)).arrayBuffer();
+    const line = lines.find((l) => l.msg === 'request completed' && l.req?.url.startsWith('/missing/'));
+    expect(line?.req?.url).toBe('/missing/[REDACTED]');
+    expect(JSON.stringify(lines)).not.toContain('configured-secret');
   });
 
   it('maps status codes to levels', () => {

@@ -11,11 +11,17 @@ export interface LoggedRequest {
   remoteAddress?: string;
 }
 
+/** The path of a request URL: everything before the first `?`. */
+function withoutQuery(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 export function loggedRequest(request: FastifyRequest): LoggedRequest {
   return {
     id: String(request.id),
     method: request.method,
-    url: request.url.split('?')[0],
+    url: withoutQuery(request.url),
     remoteAddress: request.raw.socket?.remoteAddress,
   };
 }
@@ -40,6 +46,12 @@ const isProbe = (request: FastifyRequest): boolean => request.url.startsWith('/h
  * line is one call on the root logger.
  */
 export function registerAccessLog(instance: FastifyInstance, root: PinoInstance): void {
+  // The access line has fixed fields (req: id, method, path, peer address; res: statusCode;
+  // responseTime), none of which is or contains a redacted path, so pino's structural redaction
+  // (wildcard paths walked on every line, about a tenth of the access log's CPU) is skipped for it.
+  // The root's streamWrite hook, which masks every configured secret value in the serialised
+  // line, still applies: a child keeps its parent's hooks.
+  const access = root.child({}, { redact: [] });
   instance.addHook('onRequest', (request, _reply, done) => {
     let child: PinoInstance | undefined;
     // Entered at the start of the request's own handling: every later step of this request
@@ -55,7 +67,7 @@ export function registerAccessLog(instance: FastifyInstance, root: PinoInstance)
   instance.addHook('onResponse', (request: FastifyRequest, reply: FastifyReply, done) => {
     if (!isProbe(request)) {
       const statusCode = reply.statusCode;
-      root[accessLogLevel(statusCode)](
+      access[accessLogLevel(statusCode)](
         { req: loggedRequest(request), res: { statusCode }, responseTime: Math.round(reply.elapsedTime) },
         'request completed',
       );

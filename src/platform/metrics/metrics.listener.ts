@@ -49,6 +49,7 @@ export class MetricsListener implements OnApplicationBootstrap, OnApplicationShu
   }
 
   async onApplicationShutdown(): Promise<void> {
+    this.metrics.close();
     const server = this.server;
     if (!server) return;
     this.server = undefined;

@@ -63,6 +63,27 @@ describe('MetricsService', () => {
     expect(enabled).toContain('nodejs_eventloop_lag_p99_seconds');
   });
 
+  it('reports how long the event loop was held since the previous scrape, as gateway_event_loop_delay_seconds', async () => {
+    const metrics = new MetricsService(true);
+    try {
+      // The monitor records from its second tick on: wait until it has, then start a fresh window.
+      while (value(await text(metrics), 'gateway_event_loop_delay_seconds{quantile="1"}') === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+      // Hold the loop for 200 ms (as a hash computed on the main thread would), then let the monitor's timer run.
+      const until = Date.now() + 200;
+      while (Date.now() < until);
+      await new Promise((resolve) => setTimeout(resolve, 30));
+      const exposition = await text(metrics);
+      const max = value(exposition, 'gateway_event_loop_delay_seconds{quantile="1"}');
+      expect(max).toBeGreaterThanOrEqual(0.15);
+      expect(value(exposition, 'gateway_event_loop_delay_seconds{quantile="0.99"}')).toBeGreaterThan(0);
+      expect(await text(new MetricsService(false))).not.toContain('gateway_event_loop_delay_seconds');
+    } finally {
+      metrics.close();
+    }
+  });
+
   it('reads gauges from their sources at scrape time', async () => {
     const metrics = new MetricsService();
     let state: 'closed' | 'half-open' | 'open' | 'isolated' = 'closed';

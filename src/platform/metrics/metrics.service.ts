@@ -1,3 +1,4 @@
+import { createHistogram } from 'node:perf_hooks';
 import { collectDefaultMetrics, Counter, Gauge, Histogram, Registry } from 'prom-client';
 
 /** Every label value below comes from one of these closed lists, so no series can carry client input. */
@@ -52,6 +53,9 @@ const CIRCUIT_STATE_VALUES: Record<CircuitStateName, number> = { closed: 0, 'hal
 /** How long one backlog query answers every scrape (scrapes must not become a database load). */
 export const UNKNOWN_PAYMENTS_CACHE_MS = 5_000;
 
+/** How often the event-loop delay is sampled (see watchEventLoopDelay). */
+const EVENT_LOOP_SAMPLE_MS = 10;
+
 const DURATION_BUCKETS = [0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10];
 
 function bounded<T extends string>(value: string, allowed: readonly T[]): T | typeof OTHER {
@@ -93,6 +97,7 @@ export class MetricsService {
   private backlogCache?: { at: number; value: Promise<UnknownPaymentsBacklog | undefined> };
   /** Children by "method route status": prom-client hashes label objects on every call otherwise. */
   private readonly httpSeries = new Map<string, HttpSeries>();
+  private stopEventLoopMonitor?: () => void;
 
   constructor(readonly enabled = false) {
     const registers = [this.registry];
@@ -222,7 +227,50 @@ export class MetricsService {
     this.refreshRotations.inc(0);
     this.refreshReuse.inc(0);
 
-    if (enabled) collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+    if (enabled) {
+      collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
+      this.watchEventLoopDelay(registers);
+    }
+  }
+
+  /**
+   * gateway_event_loop_delay_seconds{quantile="0.5"|"0.99"|"1"}: how late the event loop ran a
+   * 10 ms timer since the previous scrape. A request waits at least this long for its turn:
+   * password hashing or any other work that starves the loop shows here first. Measured with an
+   * unref'd interval timer into a perf_hooks histogram (perf_hooks.monitorEventLoopDelay drops
+   * the first delay after every reset, so a stall that began right after a scrape went unseen).
+   */
+  private watchEventLoopDelay(registers: Registry[]): void {
+    const histogram = createHistogram();
+    const intervalNs = BigInt(EVENT_LOOP_SAMPLE_MS) * 1_000_000n;
+    let last = process.hrtime.bigint();
+    const timer = setInterval(() => {
+      const now = process.hrtime.bigint();
+      const late = now - last - intervalNs;
+      histogram.record(late > 0n ? late : 1n);
+      last = now;
+    }, EVENT_LOOP_SAMPLE_MS);
+    timer.unref();
+    const delay: Gauge<'quantile'> = new Gauge({
+      name: 'gateway_event_loop_delay_seconds',
+      help: 'Event-loop delay since the previous scrape: median (0.5), p99 (0.99) and maximum (1).',
+      labelNames: ['quantile'],
+      registers,
+      collect: () => {
+        // Nothing measured since the previous scrape: keep the last values.
+        if (histogram.count === 0) return;
+        delay.set({ quantile: '0.5' }, histogram.percentile(50) / 1e9);
+        delay.set({ quantile: '0.99' }, histogram.percentile(99) / 1e9);
+        delay.set({ quantile: '1' }, histogram.max / 1e9);
+        histogram.reset();
+      },
+    });
+    this.stopEventLoopMonitor = () => clearInterval(timer);
+  }
+
+  /** Stops the event-loop delay monitor (tests build several services in one process). */
+  close(): void {
+    this.stopEventLoopMonitor?.();
   }
 
   /** One answered HTTP request. `route` is the matched route template, undefined when none matched. */

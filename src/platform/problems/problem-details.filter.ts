@@ -33,6 +33,12 @@ export function problemType(code: string): string {
   return `urn:problem-type:gateway:${code.toLowerCase().replace(/_/g, '-')}`;
 }
 
+/** The path of a request URL: everything before the first `?`. */
+function withoutQuery(url: string): string {
+  const query = url.indexOf('?');
+  return query === -1 ? url : url.slice(0, query);
+}
+
 /** The problem+json body of `problem` for `request` (RFC 9457 fields plus code and requestId). */
 export function problemBody(
   problem: ProblemException,
@@ -43,7 +49,7 @@ export function problemBody(
     title: problem.title,
     status: problem.getStatus(),
     detail: problem.detail,
-    instance: (request?.url ?? '/').split('?')[0],
+    instance: withoutQuery(request?.url ?? '/'),
     code: problem.code,
     requestId: String(request?.id ?? ''),
     ...(problem.extras.errors ? { errors: problem.extras.errors.slice(0, MAX_LISTED_ERRORS) } : {}),

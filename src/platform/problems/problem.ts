@@ -25,8 +25,24 @@ export interface ProblemOverrides {
 }
 
 /**
+ * Runs `build` without capturing a stack trace: an expected failure's stack is never logged or
+ * shown (the filter renders the problem, and logs stacks only of unexpected errors), and capturing
+ * one was a visible share of a refused request's CPU (every 401, 404 and 429).
+ */
+function withoutStack<T>(build: () => T): T {
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 0;
+  try {
+    return build();
+  } finally {
+    Error.stackTraceLimit = limit;
+  }
+}
+
+/**
  * The exception every module throws for an expected failure; build it with `problem()`. The
- * global filter renders it as application/problem+json.
+ * global filter renders it as application/problem+json. It carries no stack trace (see
+ * withoutStack).
  */
 export class ProblemException extends HttpException {
   readonly title: string;
@@ -52,7 +68,7 @@ export function problem(
   detail?: string,
   extras: Omit<ProblemOptions, 'detail'> = {},
 ): ProblemException {
-  return new ProblemException(code, detail === undefined ? extras : { ...extras, detail });
+  return withoutStack(() => new ProblemException(code, detail === undefined ? extras : { ...extras, detail }));
 }
 
 /** 400 VALIDATION_FAILED with field errors (the shape the validation pipe answers). */

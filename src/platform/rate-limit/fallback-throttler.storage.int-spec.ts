@@ -59,7 +59,7 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await storage.increment(key, 3000, 2, 3000, 'global'));
     expect(results.map((r) => r.isBlocked)).toEqual([false, false, true]);
-    expect(results[2].timeToBlockExpire).toBe(3);
+    expect(results[2]?.timeToBlockExpire).toBe(3);
 
     // Once Redis has expired the window and the block (no fixed sleep: on a loaded machine it may take longer).
     const keys = [`${prefix}{${key}}:global:hits`, `${prefix}{${key}}:global:blocked`];
@@ -118,7 +118,7 @@ describe('FallbackThrottlerStorage on a real Redis', () => {
       monitor.stop();
     }
     expect(commands).toHaveLength(1);
-    expect(['evalsha', 'eval']).toContain(commands[0][0].toLowerCase());
+    expect(['evalsha', 'eval']).toContain(commands[0]?.[0]?.toLowerCase());
     const keys = (await raw.keys(`${prefix}*`)).filter((k) => k.includes(key));
     expect(keys.sort()).toEqual([`${prefix}{${key}}:auth:hits`, `${prefix}{${key}}:global:hits`]);
   });
@@ -160,7 +160,7 @@ describe('FallbackThrottlerStorage while Redis is unreachable', () => {
     const results = [];
     for (let i = 0; i < 4; i++) results.push(await storage.increment(key, 60_000, 3, 60_000, 'global'));
     expect(results.map((r) => r.isBlocked)).toEqual([false, false, false, true]);
-    expect(results[3].timeToBlockExpire).toBeGreaterThanOrEqual(1);
+    expect(results[3]?.timeToBlockExpire).toBeGreaterThanOrEqual(1);
     expect(storage.store).toBe('memory-fallback');
     expect(warn).toHaveBeenCalledTimes(1);
     expect(String(warn.mock.calls[0][0])).toMatch(/counted in this instance's memory/);

@@ -49,6 +49,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
     throttlerName: string,
   ): Promise<ThrottlerStorageRecord> {
     const [record] = await this.incrementAll(key, [{ name: throttlerName, ttl, limit, blockDuration }]);
+    if (!record) throw new Error('the rate-limit storage answered no record for the limit');
     return record;
   }
 

@@ -18,7 +18,7 @@ describe('MemoryThrottlerStorage (the fallback while Redis is away)', () => {
     const results = [];
     for (let i = 0; i < 3; i++) results.push(await store.increment('k', 2000, 2, 2000, 'global'));
     expect(results.map((r) => r.isBlocked)).toEqual([false, false, true]);
-    expect(results[2].timeToBlockExpire).toBe(2);
+    expect(results[2]?.timeToBlockExpire).toBe(2);
 
     now += 1500;
     expect((await store.increment('k', 2000, 2, 2000, 'global')).timeToBlockExpire).toBe(1);

@@ -20,8 +20,8 @@ export interface LimitState {
  *   de-facto headers, which can describe only one limit).
  */
 export function rateLimitHeaders(states: readonly LimitState[]): Record<string, string> {
-  if (states.length === 0) return {};
-  const tightest = [...states].sort((a, b) => a.remaining - b.remaining || a.limit - b.limit)[0];
+  const [tightest] = [...states].sort((a, b) => a.remaining - b.remaining || a.limit - b.limit);
+  if (!tightest) return {};
   return {
     'RateLimit-Policy': states.map((s) => `"${s.name}";q=${s.limit};w=${s.windowSeconds}`).join(', '),
     RateLimit: states.map((s) => `"${s.name}";r=${s.remaining};t=${s.resetSeconds}`).join(', '),

@@ -36,19 +36,25 @@ export class RateLimitGuard extends ThrottlerGuard {
     const storage = this.storageService as FallbackThrottlerStorage;
     const records = await storage.incrementAll(budget, checks);
 
-    const states: LimitState[] = records.map((record, i) => ({
-      name: checks[i].name,
-      limit: checks[i].limit,
-      windowSeconds: Math.ceil(checks[i].ttl / 1000),
-      remaining: record.isBlocked ? 0 : Math.max(0, checks[i].limit - record.totalHits),
+    // One record per check, in order.
+    const counted = checks.map((check, i) => {
+      const record = records[i];
+      if (!record) throw new Error(`the rate-limit storage answered no record for the ${check.name} limit`);
+      return { check, record };
+    });
+    const states: LimitState[] = counted.map(({ check, record }) => ({
+      name: check.name,
+      limit: check.limit,
+      windowSeconds: Math.ceil(check.ttl / 1000),
+      remaining: record.isBlocked ? 0 : Math.max(0, check.limit - record.totalHits),
       resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
     }));
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
-    const refusedAt = records.findIndex((record) => record.isBlocked);
-    if (refusedAt >= 0) {
-      this.metrics.rateLimited(checks[refusedAt].name);
-      throw rateLimited(records[refusedAt].timeToBlockExpire);
+    const refused = counted.find(({ record }) => record.isBlocked);
+    if (refused) {
+      this.metrics.rateLimited(refused.check.name);
+      throw rateLimited(refused.record.timeToBlockExpire);
     }
     return true;
   }

@@ -32,7 +32,7 @@ function literalFallbacks(text: string, name: string): string[] {
     `process\\.env(?:\\.${name}\\b|\\[\\s*['"\`]${name}['"\`]\\s*\\])\\s*(?:\\?\\?|\\|\\|)\\s*(['"\`])((?:(?!\\1).)+)\\1`,
     'g',
   );
-  return [...text.matchAll(pattern)].map((m) => m[2]);
+  return [...text.matchAll(pattern)].map((m) => m[2] ?? '');
 }
 
 function urlHasPassword(value: string): boolean {
@@ -92,11 +92,11 @@ describe('no default secrets', () => {
   it('docker-compose refuses to start without each credential (every secret interpolation uses :?)', () => {
     const compose = readFileSync(join(root, 'docker-compose.yml'), 'utf8');
     const interpolations = [...compose.matchAll(/\$\{([A-Z0-9_]+)([^}]*)\}/g)].filter((m) =>
-      /PASSWORD|SECRET|PEPPER|API_KEY/.test(m[1]),
+      /PASSWORD|SECRET|PEPPER|API_KEY/.test(m[1] ?? ''),
     );
     expect(interpolations.length).toBeGreaterThan(0);
     for (const m of interpolations)
-      expect({ variable: m[1], modifier: m[2].slice(0, 2) }).toEqual({ variable: m[1], modifier: ':?' });
+      expect({ variable: m[1], modifier: m[2]?.slice(0, 2) }).toEqual({ variable: m[1], modifier: ':?' });
   });
 
   it('the Dockerfile bakes in no secret', () => {

@@ -33,7 +33,7 @@ describe('docs/secrets.md', () => {
   });
 
   it('names only files that exist', () => {
-    const paths = [...doc.matchAll(/`((?:src|test|scripts|docs)\/[\w./-]+\.(?:ts|js|md|sh))`/g)].map((m) => m[1]);
+    const paths = [...doc.matchAll(/`((?:src|test|scripts|docs)\/[\w./-]+\.(?:ts|js|md|sh))`/g)].map((m) => m[1] ?? '');
     expect(paths.length).toBeGreaterThan(0);
     expect(paths.filter((p) => !existsSync(join(root, p)))).toEqual([]);
   });

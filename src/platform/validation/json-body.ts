@@ -127,8 +127,8 @@ export function checkJsonShape(
 
 /** `application/json` with no charset, or charset utf-8 (RFC 8259: JSON exchanged between systems is UTF-8). */
 function charsetIsUtf8(contentType: string | undefined): boolean {
-  const match = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType ?? '');
-  return !match || /^utf-?8$/i.test(match[2]);
+  const charset = /;\s*charset\s*=\s*("?)([^";\s]*)\1/i.exec(contentType ?? '')?.[2];
+  return charset === undefined || /^utf-?8$/i.test(charset);
 }
 
 function malformed(detail: string, field: string, message: string): ProblemException {

@@ -25,7 +25,8 @@ const TYPE_CONSTRAINTS = [
 
 function oneMessage(constraints: Record<string, string>): [string, string] | undefined {
   const typeCheck = TYPE_CONSTRAINTS.find((name) => Object.hasOwn(constraints, name));
-  return typeCheck ? [typeCheck, constraints[typeCheck]] : Object.entries(constraints)[0];
+  const message = typeCheck === undefined ? undefined : constraints[typeCheck];
+  return typeCheck !== undefined && message !== undefined ? [typeCheck, message] : Object.entries(constraints)[0];
 }
 
 /** Flattens class-validator's tree into `{ field: "a.b.0.c", message }` pairs, one per field. */

@@ -11,8 +11,8 @@ export function encodeAuditCursor(id: string): string {
 export function decodeAuditCursor(cursor: string): bigint | undefined {
   if (!/^[A-Za-z0-9_-]{1,40}$/.test(cursor)) return undefined;
   const text = Buffer.from(cursor, 'base64url').toString('utf8');
-  const match = /^a1:([1-9][0-9]{0,18})$/.exec(text);
-  if (!match || encodeAuditCursor(match[1]) !== cursor) return undefined;
-  const id = BigInt(match[1]);
+  const digits = /^a1:([1-9][0-9]{0,18})$/.exec(text)?.[1];
+  if (digits === undefined || encodeAuditCursor(digits) !== cursor) return undefined;
+  const id = BigInt(digits);
   return id <= 9_223_372_036_854_775_807n ? id : undefined;
 }

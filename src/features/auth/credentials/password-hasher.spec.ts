@@ -1,5 +1,4 @@
-import { ProblemException } from '../../../platform/problems';
-import { PasswordHasher } from './password-hasher';
+import { HashingBusyError, PasswordHasher } from './password-hasher';
 
 describe('PasswordHasher', () => {
   it('hashes with argon2id at 19 MiB, 2 iterations, 1 lane, and verifies', async () => {
@@ -26,17 +25,15 @@ describe('PasswordHasher', () => {
     await expect(hasher.verify('not-a-phc-string', 'whatever')).resolves.toBe(false);
   });
 
-  it('refuses work beyond concurrency + queue with a 503 SERVICE_UNAVAILABLE carrying Retry-After', async () => {
+  it('refuses work beyond concurrency + queue with HashingBusyError (a 503 with Retry-After at the edge)', async () => {
     const hasher = new PasswordHasher({ concurrency: 1, queue: 0 });
     const hash = await hasher.hash('correct horse battery staple');
     const results = await Promise.allSettled([hasher.verify(hash, 'a'), hasher.verify(hash, 'b')]);
     expect(results[0]).toEqual({ status: 'fulfilled', value: false });
     expect(results[1].status).toBe('rejected');
-    const error = (results[1] as PromiseRejectedResult).reason as ProblemException;
-    expect(error).toBeInstanceOf(ProblemException);
-    expect(error.getStatus()).toBe(503);
-    expect(error.code).toBe('SERVICE_UNAVAILABLE');
-    expect(error.extras.retryAfterSeconds).toBeGreaterThanOrEqual(1);
+    const error = (results[1] as PromiseRejectedResult).reason as HashingBusyError;
+    expect(error).toBeInstanceOf(HashingBusyError);
+    expect(error.retryAfterSeconds).toBeGreaterThanOrEqual(1);
     // The slot is free again afterwards.
     await expect(hasher.verify(hash, 'correct horse battery staple')).resolves.toBe(true);
   });

@@ -1,7 +1,6 @@
 import { Algorithm, hash, verify } from '@node-rs/argon2';
 import { randomBytes } from 'node:crypto';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
-import { ErrorCode, problem } from '../../../platform/problems';
 
 /** argon2id at OWASP's minimum: 19 MiB memory, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = {
@@ -18,10 +17,20 @@ export interface PasswordHasherLimits {
   queue: number;
 }
 
+/** Every hashing slot and queue place is taken: the sign-in is refused (503 at the edge), not queued. */
+export class HashingBusyError extends Error {
+  readonly retryAfterSeconds = 1;
+
+  constructor() {
+    super('too many password hashes in progress');
+    this.name = 'HashingBusyError';
+  }
+}
+
 /**
  * argon2id hashing behind a bulkhead. Hashing is expensive on purpose, so a burst of logins must
- * not take every core: beyond `concurrency` running and `queue` waiting, callers get a 503 with
- * Retry-After instead of piling up.
+ * not take every core: beyond `concurrency` running and `queue` waiting, callers get a
+ * HashingBusyError (503 with Retry-After at the edge) instead of piling up.
  */
 export class PasswordHasher {
   private readonly bulkhead: BulkheadPolicy;
@@ -66,9 +75,7 @@ export class PasswordHasher {
       return await this.bulkhead.execute(work);
     } catch (error) {
       if (error instanceof BulkheadRejectedError) {
-        throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Too many sign-ins are being processed. Retry shortly.', {
-          retryAfterSeconds: 1,
-        });
+        throw new HashingBusyError();
       }
       throw error;
     }

@@ -4,10 +4,25 @@ import type { ConfigType } from '@nestjs/config';
 import { normalizeEmail } from '../credentials/email';
 import { REDIS, type RedisClient } from '../../../platform/redis/redis.constants';
 import { lockoutConfig } from './lockout.config';
-import { ErrorCode, problem, type ProblemException } from '../../../platform/problems';
 
 /** Seconds a client is told to wait when Redis (the lockout store) is unreachable. */
 export const LOCKOUT_STORE_RETRY_AFTER_SECONDS = 5;
+
+/** How a login attempt began: refused because the identifier is locked, or counted. */
+export type AttemptStart =
+  | { kind: 'locked'; retryAfterSeconds: number }
+  /** `locksOnFailure`: this attempt is the one that locks the identifier if it fails. */
+  | { kind: 'counted'; locksOnFailure: boolean };
+
+/** The lockout store (Redis) did not answer: logins are refused rather than let through uncounted. */
+export class LockoutStoreUnavailableError extends Error {
+  readonly retryAfterSeconds = LOCKOUT_STORE_RETRY_AFTER_SECONDS;
+
+  constructor(cause: unknown) {
+    super('the lockout store is unavailable', { cause });
+    this.name = 'LockoutStoreUnavailableError';
+  }
+}
 
 export interface LockStatus {
   locked: boolean;
@@ -93,11 +108,10 @@ export class LockoutService {
   }
 
   /**
-   * Call before any password work. Throws 423 ACCOUNT_LOCKED (with Retry-After) if the identifier
+   * Call before any password work. Answers `locked` (with the remaining seconds) if the identifier
    * is locked; otherwise counts this attempt as a failure until `clear` (success) or `refund`.
-   * Resolves true when this attempt is the one that locks the identifier if it fails.
    */
-  async beginAttempt(normalizedEmail: string): Promise<boolean> {
+  async beginAttempt(normalizedEmail: string): Promise<AttemptStart> {
     const [locked, ttl] = await this.call(() =>
       this.commands.lockoutBeginAttempt(
         this.keyFor(normalizedEmail),
@@ -105,9 +119,9 @@ export class LockoutService {
         this.config.durationSeconds,
       ),
     );
-    if (locked === 1) throw accountLocked(ttl > 0 ? ttl : this.config.durationSeconds);
+    if (locked === 1) return { kind: 'locked', retryAfterSeconds: ttl > 0 ? ttl : this.config.durationSeconds };
     // Not locked: the script's second value is this attempt's count.
-    return ttl >= this.config.threshold;
+    return { kind: 'counted', locksOnFailure: ttl >= this.config.threshold };
   }
 
   /** Un-counts an attempt whose password was never checked (the hashing bulkhead refused it). */
@@ -131,21 +145,13 @@ export class LockoutService {
     return { locked, retryAfterSeconds: locked ? remaining : 0 };
   }
 
-  /** Redis failures become a 503: logins are refused rather than let through without lockout. */
+  /** Redis failures refuse the login (503 at the edge) rather than let it through without lockout. */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       this.logger.warn(`lockout store unavailable: ${(error as Error).message}`);
-      throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in is temporarily unavailable. Retry shortly.', {
-        retryAfterSeconds: LOCKOUT_STORE_RETRY_AFTER_SECONDS,
-      });
+      throw new LockoutStoreUnavailableError(error);
     }
   }
-}
-
-export function accountLocked(retryAfterSeconds: number): ProblemException {
-  return problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
-    retryAfterSeconds,
-  });
 }

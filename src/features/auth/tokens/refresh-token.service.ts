@@ -4,7 +4,6 @@ import type { ConfigType } from '@nestjs/config';
 import type { Prisma } from '../../../generated/prisma/client';
 import { UserIdentities } from '../identity/user-identities';
 import { MetricsService } from '../../../platform/metrics/metrics.service';
-import { ErrorCode, problem, type ProblemException } from '../../../platform/problems';
 import { candidateHashes, generateRefreshToken, hashesEqual, hashRefreshToken } from './refresh-token-hash';
 import { RefreshTokenRepository, type RevokeReason } from './refresh-token.repository';
 import { tokensConfig } from './tokens.config';
@@ -32,9 +31,14 @@ const CLEANUP_INTERVAL_MS = 10 * 60 * 1000;
 const CLEANUP_BATCH = 1000;
 const CLEANUP_MAX_BATCHES = 20;
 
-export function refreshTokenInvalid(detail = 'The refresh token is invalid, expired or revoked.'): ProblemException {
-  return problem(ErrorCode.TOKEN_INVALID, detail);
-}
+/**
+ * Why a presented refresh token gets no successor: `invalid` (unknown, expired, revoked, or its
+ * user disabled), `already-rotated` (a retired token presented again within the grace window: a
+ * benign retry, the family lives on), `reused` (a retired token outside it: the family is revoked).
+ */
+export type RotationRefusal = 'invalid' | 'already-rotated' | 'reused';
+
+export type Rotation = { kind: 'rotated'; token: IssuedRefreshToken } | { kind: 'refused'; why: RotationRefusal };
 
 /**
  * Opaque refresh tokens in families: issue, rotate, revoke, and the refusal policy (reuse of a
@@ -83,10 +87,10 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   /**
-   * Retires `token` and returns its successor (same family, same absolute expiry). Throws
-   * 401 TOKEN_REUSED for a retired token (revoking the family) and 401 TOKEN_INVALID otherwise.
+   * Retires `token` and answers its successor (same family, same absolute expiry), or why there is
+   * none (a retired token outside the grace window is reuse: its family is revoked first).
    */
-  async rotate(token: string, context: RefreshContext = {}): Promise<IssuedRefreshToken> {
+  async rotate(token: string, context: RefreshContext = {}): Promise<Rotation> {
     const hashes = candidateHashes(token, this.peppers);
     const successor = generateRefreshToken();
     const successorHash = hashRefreshToken(successor, this.config.pepper);
@@ -94,15 +98,18 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
     if (row && hashes.some((h) => hashesEqual(h, row.token_hash))) {
       this.metrics.refreshRotated();
       return {
-        token: successor,
-        familyId: row.family_id,
-        userId: row.user_id,
-        role: row.role,
-        sessionVersion: row.session_version,
-        expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
+        kind: 'rotated',
+        token: {
+          token: successor,
+          familyId: row.family_id,
+          userId: row.user_id,
+          role: row.role,
+          sessionVersion: row.session_version,
+          expiresIn: Math.max(1, Math.floor((row.expires_at.getTime() - Date.now()) / 1000)),
+        },
       };
     }
-    throw await this.refusal(hashes, context);
+    return { kind: 'refused', why: await this.refusal(hashes, context) };
   }
 
   /** Revokes the whole family of `token` (logout). Unknown tokens are ignored: logout is idempotent. */
@@ -147,32 +154,27 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   }
 
   /** Works out why a rotation failed, revoking what must be revoked. */
-  private async refusal(hashes: string[], context: RefreshContext): Promise<ProblemException> {
+  private async refusal(hashes: string[], context: RefreshContext): Promise<RotationRefusal> {
     const grace = this.config.reuseGraceSeconds;
     const row = await this.repository.diagnose(hashes, grace);
-    if (!row || !hashes.some((h) => hashesEqual(h, row.token_hash))) return refreshTokenInvalid();
+    if (!row || !hashes.some((h) => hashesEqual(h, row.token_hash))) return 'invalid';
     if (row.user_disabled) {
       await this.revokeAllForUser(row.user_id, 'user_disabled');
-      return refreshTokenInvalid();
+      return 'invalid';
     }
-    if (row.expired) return refreshTokenInvalid();
+    if (row.expired) return 'invalid';
     if (row.used) {
       // A retry within the grace window (e.g. a client that lost the first answer) is benign:
       // it gets nothing new and the family lives on, unless the family was already revoked.
-      if (grace > 0 && row.within_grace && !row.revoked) {
-        return refreshTokenInvalid('This refresh token was already rotated. Use the newest one.');
-      }
+      if (grace > 0 && row.within_grace && !row.revoked) return 'already-rotated';
       await this.repository.revokeFamily(row.family_id, 'reuse_detected');
       this.metrics.refreshReuseDetected();
       this.logger.warn(
         { event: 'refresh_token_reuse', userId: row.user_id, familyId: row.family_id, clientIp: context.clientIp },
         'security event: refresh token reuse detected; family revoked',
       );
-      return problem(
-        ErrorCode.TOKEN_REUSED,
-        'This refresh token was already used. All sessions of this login have been ended.',
-      );
+      return 'reused';
     }
-    return refreshTokenInvalid();
+    return 'invalid';
   }
 }

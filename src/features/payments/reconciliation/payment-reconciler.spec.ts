@@ -120,7 +120,10 @@ describe('PaymentReconciler decisions (module tier, in-memory fakes)', () => {
       b: { kind: 'not-found' },
       c: { kind: 'found', chargeId: 'ch_c', status: 'pending', echo: {} },
     };
-    const { reconciler, store, clock } = await build((key) => Promise.resolve(answers[key]));
+    const { reconciler, store, clock } = await build((key) => {
+      const answer = answers[key];
+      return answer ? Promise.resolve(answer) : Promise.reject(new Error(`no answer for ${key}`));
+    });
     for (const id of ['a', 'b']) store.add(id, 'unknown', clock.t);
     store.add('c', 'pending', clock.t);
     await reconciler.runOnce();

@@ -97,12 +97,12 @@ export class PaymentReconciler implements OnApplicationBootstrap, OnModuleDestro
   private async reconcile(): Promise<void> {
     if (this.stopping || !this.resilience.admitsNewCall()) return;
     const batch = await this.repository.leaseDue(new Date(this.clock.now()), this.leaseMs, RECONCILE_BATCH_SIZE);
-    for (let i = 0; i < batch.length; i++) {
+    for (const [i, payment] of batch.entries()) {
       if (this.stopping || !this.resilience.admitsNewCall()) {
         await this.repository.releaseLeases(batch.slice(i));
         return;
       }
-      await this.reconcileOne(batch[i]);
+      await this.reconcileOne(payment);
     }
   }
 

@@ -54,13 +54,13 @@ export class WebhookEventsRepository {
       );
       let result: RecordedEvent;
       let paymentId: string | null = null;
-      if (candidates.length === 0) {
+      const [payment] = candidates;
+      if (payment === undefined) {
         result = { outcome: 'orphan' };
-      } else if (candidates.length > 1 && candidates[0].providerChargeId !== charge.id) {
-        paymentId = candidates[0].id;
+      } else if (candidates.length > 1 && payment.providerChargeId !== charge.id) {
+        paymentId = payment.id;
         result = { outcome: 'conflict', why: 'several payments carry this provider key' };
       } else {
-        const payment = candidates[0];
         paymentId = payment.id;
         const transition: PaymentTransition = transitionFor(payment, {
           kind: 'charge',

@@ -24,7 +24,9 @@ export interface CreateUserArguments {
 export function parseArguments(argv: readonly string[]): CreateUserArguments {
   const values: Record<string, string> = {};
   for (let i = 0; i < argv.length; i += 1) {
-    const [flag, inline] = argv[i].split(/=(.*)/s, 2);
+    const argument = argv[i];
+    if (argument === undefined) break;
+    const [flag, inline] = argument.split(/=(.*)/s, 2);
     if (flag !== '--email' && flag !== '--role') throw new UsageError(`unknown argument ${JSON.stringify(flag)}`);
     const value = inline ?? argv[++i];
     if (value === undefined) throw new UsageError(`${flag} needs a value`);

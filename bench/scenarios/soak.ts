@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import type { BenchContext, ScenarioResult } from '../lib/context';
+import { cannon, rssMiB } from '../lib/load';
+import { round } from '../lib/stats';
+
+/** Connections of the soak load (the memory target is stated for 50). */
+export const SOAK_CONNECTIONS = 50;
+
+export interface SoakFigures {
+  seconds: number;
+  connections: number;
+  bootRssMiB?: number;
+  rssBeforeMiB?: number;
+  /** RSS sampled every second during the load: max, median of the last third, and the last sample. */
+  rssMaxMiB: number;
+  rssLateMedianMiB: number;
+  rssLastMiB: number;
+  requestsPerSecond: number;
+  p99: number;
+  serverCpuMicrosPerRequest?: number;
+}
+
+/**
+ * 9. Memory under the soak load: `GET /v1/payments/:id` (404, the protected read with the most
+ * work) at 50 connections for BENCH_SOAK_SECONDS (default 120) on the run's gateway, its RSS read
+ * from /proc every second. A growing late median against the max says "leak"; the max is what an
+ * instance needs.
+ */
+export async function soak(ctx: BenchContext): Promise<ScenarioResult<SoakFigures>> {
+  const { gateway, settings, log } = ctx;
+  if (!ctx.session) return { status: 'skipped', reason: ctx.authMissing };
+  if (!ctx.routes.paymentRead) return { status: 'skipped', reason: 'GET /v1/payments/:id is not on this branch' };
+  const seconds = settings.soakSeconds;
+  const rssBeforeMiB = rssMiB(gateway.pid);
+  const samples: number[] = [];
+  const timer = setInterval(() => {
+    const rss = rssMiB(gateway.pid);
+    if (rss !== undefined) samples.push(rss);
+  }, 1000);
+  let run;
+  try {
+    run = await cannon(
+      {
+        url: `${gateway.url}/v1/payments/${randomUUID()}`,
+        headers: { authorization: `Bearer ${ctx.session.accessToken}` },
+        connections: SOAK_CONNECTIONS,
+        duration: seconds,
+        expectedStatus: 404,
+      },
+      { cpuPid: gateway.pid },
+    );
+  } finally {
+    clearInterval(timer);
+  }
+  const late = samples.slice(Math.floor((samples.length * 2) / 3)).sort((a, b) => a - b);
+  const figures: SoakFigures = {
+    seconds,
+    connections: SOAK_CONNECTIONS,
+    ...(ctx.gatewayBootRssMiB !== undefined ? { bootRssMiB: ctx.gatewayBootRssMiB } : {}),
+    ...(rssBeforeMiB !== undefined ? { rssBeforeMiB } : {}),
+    rssMaxMiB: samples.length ? Math.max(...samples) : NaN,
+    rssLateMedianMiB: round(late[Math.floor(late.length / 2)] ?? NaN, 1),
+    rssLastMiB: samples[samples.length - 1] ?? NaN,
+    requestsPerSecond: run.requestsPerSecond,
+    p99: run.p99,
+    ...(run.serverCpuMicrosPerRequest !== undefined
+      ? { serverCpuMicrosPerRequest: run.serverCpuMicrosPerRequest }
+      : {}),
+  };
+  log(
+    `  soak ${seconds} s: RSS max ${figures.rssMaxMiB} MiB, late median ${figures.rssLateMedianMiB}, last ${figures.rssLastMiB}; ${run.requestsPerSecond} req/s`,
+  );
+  return {
+    status: 'ok',
+    figures,
+    target: {
+      text: `RSS per instance <= 200 MiB under ${SOAK_CONNECTIONS} connections of protected reads`,
+      value: `max ${figures.rssMaxMiB} MiB (boot ${figures.bootRssMiB ?? '-'})`,
+      met: figures.rssMaxMiB <= 200,
+    },
+    valid: run.errors === 0 && (run.unexpected ?? 0) === 0,
+  };
+}
