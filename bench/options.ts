@@ -10,6 +10,7 @@ export const SCENARIO_IDS = [
   'flood',
   'metrics',
   'propagation',
+  'webhooks',
   'soak',
   'attack',
   'outage',

@@ -31,6 +31,7 @@ import { pipeline } from './scenarios/pipeline';
 import { propagation } from './scenarios/propagation';
 import { redisRoundTrips } from './scenarios/redis-round-trips';
 import { refresh } from './scenarios/refresh';
+import { webhooks } from './scenarios/webhooks';
 import { soak } from './scenarios/soak';
 
 /** Every scenario with its title; a run takes them in SCENARIO_IDS order (outage last: it leaves the breaker open). */
@@ -42,6 +43,7 @@ const SCENARIOS: Record<ScenarioId, [title: string, scenario: Scenario]> = {
   flood: ['Login flood isolation', loginFlood],
   metrics: ['Metrics cost (on vs off) and the dashboard rendered from a run', metrics],
   propagation: ['Admin changes across instances (two gateways)', propagation],
+  webhooks: ['Provider webhooks: handling cost, and change -> settled by webhook and by status query', webhooks],
   soak: ['Memory under the soak load (RSS)', soak],
   attack: ['Credential attacks against the lockout (stuffing, spraying, victim lockout)', attack],
   outage: ['Outage latency (breaker open)', outage],

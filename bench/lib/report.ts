@@ -6,6 +6,7 @@ import type { PipelineFigures } from '../scenarios/pipeline';
 import type { PropagationFigures } from '../scenarios/propagation';
 import type { RedisFigures } from '../scenarios/redis-round-trips';
 import type { RefreshFigures } from '../scenarios/refresh';
+import type { WebhookFigures } from '../scenarios/webhooks';
 import type { SoakFigures } from '../scenarios/soak';
 import type { RunResult, StoredScenario, Target } from './context';
 import type { Medians } from './load';
@@ -94,6 +95,17 @@ export function summary(id: string, s: StoredScenario): string {
         ([change, c]) => `${change} p50/p99/max ${c.fromRequest.p50}/${c.fromRequest.p99}/${c.fromRequest.max} ms`,
       );
       return `admin request start on A -> refused on B (${f.iterations} each): ${parts.join(', ')}; all p99 ${f.fromRequest.p99} ms; A's answer -> refused on B p50 ${f.fromAnswer.p50} ms, max ${f.fromAnswer.max} ms`;
+    }
+    case 'webhooks': {
+      const f = figures as Partial<WebhookFigures>;
+      if (!f.handling || !f.settle) return '';
+      const s = f.settle;
+      return (
+        `handling p99 ${range(f.handling.p99)} ms (applied ${range(f.handling.p99Applied)}, duplicate ${range(f.handling.p99Duplicate)}), ` +
+        `${range(f.handling.cpuMicrosPerEvent)} µs CPU/event; change -> settled by webhook p50 ${range(s.byWebhook.p50)} ms, ` +
+        `max ${range(s.byWebhook.max)} ms; by status query (interval ${s.byStatusQuery.intervalMs} ms) p50 ${range(s.byStatusQuery.p50)} ms, ` +
+        `max ${range(s.byStatusQuery.max)} ms (bound ${s.byStatusQuery.boundMs} ms); load ${f.loadAverage?.start.join(' ')} -> ${f.loadAverage?.end.join(' ')}`
+      );
     }
     case 'soak': {
       const f = figures as Partial<SoakFigures>;

@@ -17,6 +17,8 @@ export interface StubProvider {
   readonly port: number;
   /** Charges by Idempotency-Key (the provider's ledger). */
   readonly charges: ReadonlyMap<string, WebhookCharge>;
+  /** When each pending charge settled at the provider (epoch ms, by Idempotency-Key). */
+  readonly settledAt: ReadonlyMap<string, number>;
   readonly webhookStats?: WebhookStats;
   close(): Promise<void>;
 }
@@ -38,6 +40,7 @@ export function startStubProvider(options: StubProviderOptions): Promise<StubPro
   if (apiKey.length < 16) throw new Error('the stand-in provider needs an API key of 16+ characters');
   const expected = Buffer.from(`Bearer ${apiKey}`);
   const byKey = new Map<string, WebhookCharge>();
+  const settledAt = new Map<string, number>();
   const sender = options.webhook ? new WebhookSender(options.webhook) : undefined;
   const timers = new Set<NodeJS.Timeout>();
   const authorized = (header: string | undefined): boolean => {
@@ -59,6 +62,7 @@ export function startStubProvider(options: StubProviderOptions): Promise<StubPro
     const timer = setTimeout(() => {
       timers.delete(timer);
       charge.status = 'succeeded';
+      settledAt.set(charge.idempotencyKey, Date.now());
       sender?.send({ ...charge });
     }, options.settleAfterMs ?? 2000);
     timers.add(timer);
@@ -114,6 +118,7 @@ export function startStubProvider(options: StubProviderOptions): Promise<StubPro
         url: `http://127.0.0.1:${bound}`,
         port: bound,
         charges: byKey,
+        settledAt,
         webhookStats: sender?.stats,
         close: () =>
           new Promise<void>((done) => {

@@ -202,8 +202,10 @@ export class PaymentsRepository {
    * under way at the provider, so "no charge yet" would not mean "never charged").
    */
   async release(payment: Payment, quietUntil?: Date): Promise<void> {
+    // Lock order: the payment row before its key, as every transaction that changes both takes
+    // them (a webhook or a provider answer: SELECT ... FOR UPDATE on the payment, then its key).
+    // The other order deadlocks against a webhook settling the same payment.
     await this.prisma.$transaction([
-      this.prisma.idempotencyKey.updateMany({ where: { paymentId: payment.id }, data: { lockedUntil: null } }),
       ...(quietUntil
         ? [
             this.prisma.payment.updateMany({
@@ -216,6 +218,7 @@ export class PaymentsRepository {
             }),
           ]
         : []),
+      this.prisma.idempotencyKey.updateMany({ where: { paymentId: payment.id }, data: { lockedUntil: null } }),
     ]);
   }
 
