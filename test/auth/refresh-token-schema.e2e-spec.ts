@@ -1,17 +1,19 @@
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { Client } from 'pg';
+import { ownerDatabaseUrl } from '../helpers/database';
 import { ROOT } from '../helpers/processes';
 
 /**
  * The refresh-token storage as the migrated database has it (the run's database, migrated by
  * `prisma migrate deploy` in global setup), read from PostgreSQL's catalogs, not from the schema
- * file.
+ * file. It reads as the table owner: the migrations' own bookkeeping (`_prisma_migrations`) is no
+ * table the runtime role is granted.
  */
 describe('refresh-token storage in the migrated database', () => {
   let db: Client;
   beforeAll(async () => {
-    db = new Client({ connectionString: process.env.TEST_DATABASE_URL });
+    db = new Client({ connectionString: ownerDatabaseUrl() });
     await db.connect();
   });
   afterAll(() => db.end());
