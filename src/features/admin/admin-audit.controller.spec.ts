@@ -69,6 +69,19 @@ describe('AdminAuditController (fake repository)', () => {
     expect(decodeAuditCursor(String(res.body?.nextCursor))).toBe(7n);
   });
 
+  it('passes actor and target filters in lower case, whatever case they came in', async () => {
+    const actor = randomUUID();
+    const target = randomUUID();
+    audit.list.mockResolvedValue({ items: [], more: false });
+    const res = await api.request({
+      method: 'GET',
+      url: `/v1/admin/audit?actor=${actor.toUpperCase()}&target=${target.toUpperCase()}`,
+      token: adminToken,
+    });
+    expect(res.status).toBe(200);
+    expect(audit.list).toHaveBeenCalledWith({ actor, target, action: undefined }, 20, undefined);
+  });
+
   it('answers nextCursor null on the last page and reads a cursor back as the id to continue before', async () => {
     audit.list.mockResolvedValue({ items: [record('3')], more: false });
     const res = await api.request({
@@ -84,6 +97,7 @@ describe('AdminAuditController (fake repository)', () => {
     ['a well-formed but forged cursor', `cursor=${Buffer.from('a1:07').toString('base64url')}`, 'cursor'],
     ['an unknown action', 'action=user.delete', 'action'],
     ['an actor that is not a UUID', 'actor=me', 'actor'],
+    ['a target with a urn:uuid: prefix', `target=urn:uuid:${randomUUID()}`, 'target'],
     ['a limit above 100', 'limit=101', 'limit'],
   ])('refuses %s with 400 naming the field, before the repository', async (_what, query, field) => {
     const res = await api.request({ method: 'GET', url: `/v1/admin/audit?${query}`, token: adminToken });

@@ -155,6 +155,61 @@ describe('AdminUsersController (fake services)', () => {
     });
   });
 
+  describe('one canonical form for every user id', () => {
+    const upper = id.toUpperCase();
+    const context = expect.objectContaining({ actorId: adminId });
+
+    it('passes an upper-case :id to every service in lower case', async () => {
+      users.findById.mockResolvedValue(null);
+      admin.update.mockResolvedValue({ kind: 'not-found' });
+      admin.unlock.mockResolvedValue({ kind: 'done' });
+      admin.revokeSessions.mockResolvedValue({ kind: 'done' });
+      const base = `/v1/admin/users/${upper}`;
+      await api.request({ method: 'GET', url: base, token: adminToken });
+      await api.request({ method: 'PATCH', url: base, token: adminToken, body: { disabled: true } });
+      expect((await api.request({ method: 'POST', url: `${base}/unlock`, token: adminToken })).status).toBe(204);
+      expect((await api.request({ method: 'POST', url: `${base}/revoke-sessions`, token: adminToken })).status).toBe(
+        204,
+      );
+      expect(users.findById).toHaveBeenCalledWith(id);
+      expect(admin.update).toHaveBeenCalledWith(id, { role: undefined, disabled: true }, context);
+      expect(admin.unlock).toHaveBeenCalledWith(id, context);
+      expect(admin.revokeSessions).toHaveBeenCalledWith(id, context);
+    });
+
+    it.each([
+      ['braces', `%7B${id}%7D`],
+      ['a urn:uuid: prefix', `urn:uuid:${id}`],
+      ['surrounding whitespace', `%20${id}%20`],
+      [
+        'fullwidth letters',
+        encodeURIComponent(id.replace(/[a-f]/, (c) => String.fromCharCode(c.charCodeAt(0) + 0xfee0))),
+      ],
+      ['Arabic-Indic digits', encodeURIComponent(id.replace(/[0-9]/, '\u0663'))],
+    ])('refuses an id with %s: 400 naming id, no service called', async (_what, spelled) => {
+      for (const [method, suffix] of [
+        ['PATCH', ''],
+        ['POST', '/unlock'],
+        ['POST', '/revoke-sessions'],
+      ] as const) {
+        const res = await api.request({
+          method,
+          url: `/v1/admin/users/${spelled}${suffix}`,
+          token: adminToken,
+          body: method === 'PATCH' ? { disabled: true } : undefined,
+        });
+        expect(res.status).toBe(400);
+        expect(res.body).toMatchObject({
+          code: 'VALIDATION_FAILED',
+          errors: [{ field: 'id', message: 'id must be a UUID' }],
+        });
+      }
+      expect(admin.update).not.toHaveBeenCalled();
+      expect(admin.unlock).not.toHaveBeenCalled();
+      expect(admin.revokeSessions).not.toHaveBeenCalled();
+    });
+  });
+
   describe('GET /v1/admin/users', () => {
     it('passes page and pageSize (defaults 1 and 20) and answers the page', async () => {
       users.list.mockResolvedValue({ items: [], page: 1, pageSize: 20, total: 0 });

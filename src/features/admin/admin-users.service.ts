@@ -114,8 +114,10 @@ export class AdminUsersService {
     // Every instance applies the change at the user's next request: disabling also ends every
     // session (refresh families and, through the session version, access tokens); a role change or
     // an enable only drops the cached identity.
-    if (outcome.row.disabled) await this.refreshTokens.revokeAllForUser(id, 'user_disabled');
-    else await this.identities.invalidate(id);
+    // The row's id (PostgreSQL's canonical form), never the caller's spelling of it: the cache,
+    // the pub/sub message and the session store must all see the one spelling.
+    if (outcome.row.disabled) await this.refreshTokens.revokeAllForUser(outcome.row.id, 'user_disabled');
+    else await this.identities.invalidate(outcome.row.id);
     return { kind: 'updated', user: toPublicUser(outcome.row) };
   }
 
@@ -124,7 +126,7 @@ export class AdminUsersService {
     const user = await this.prisma.user.findUnique({ where: { id } });
     if (!user) return { kind: 'not-found' };
     await this.lockout.clear(user.email);
-    await this.audit.record(this.prisma, context, { targetId: id, action: 'user.unlock' });
+    await this.audit.record(this.prisma, context, { targetId: user.id, action: 'user.unlock' });
     return { kind: 'done' };
   }
 
@@ -132,8 +134,8 @@ export class AdminUsersService {
   async revokeSessions(id: string, context: AuditContext): Promise<AdminUserActionOutcome> {
     const user = await this.prisma.user.findUnique({ where: { id } });
     if (!user) return { kind: 'not-found' };
-    await this.refreshTokens.revokeAllForUser(id, 'sessions_revoked', [
-      this.audit.record(this.prisma, context, { targetId: id, action: 'user.revoke_sessions' }),
+    await this.refreshTokens.revokeAllForUser(user.id, 'sessions_revoked', [
+      this.audit.record(this.prisma, context, { targetId: user.id, action: 'user.revoke_sessions' }),
     ]);
     return { kind: 'done' };
   }

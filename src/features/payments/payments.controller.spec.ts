@@ -74,6 +74,7 @@ describe('PaymentsController (fake service)', () => {
     ['a lower-case currency', key, { ...body, currency: 'eur' }, 'currency'],
     ['an amount of 0', key, { ...body, amount: 0 }, 'amount'],
     ['a recipientId that is not a UUID', key, { ...body, recipientId: 'bob' }, 'recipientId'],
+    ['a recipientId in braces', key, { ...body, recipientId: `{${body.recipientId}}` }, 'recipientId'],
   ])('refuses %s with 400 naming the field, before the service', async (_what, headers, sent, field) => {
     const res = await api.request({ method: 'POST', url: '/v1/payments', token, headers, body: sent });
     expect(res.status).toBe(400);
@@ -99,6 +100,47 @@ describe('PaymentsController (fake service)', () => {
     expect(found.status).toBe(200);
     expect(found.body).toEqual(payment);
     expect(payments.findOne).toHaveBeenCalledWith(expect.objectContaining({ id: userId }), payment.id);
+  });
+
+  it('lower-cases ids at the edge: :id, a userId filter and recipientId reach the service in one form', async () => {
+    const payment = view();
+    payments.findOne.mockResolvedValue(null);
+    expect((await api.request({ method: 'GET', url: `/v1/payments/${payment.id.toUpperCase()}`, token })).status).toBe(
+      404,
+    );
+    expect(payments.findOne).toHaveBeenCalledWith(expect.objectContaining({ id: userId }), payment.id);
+
+    payments.list.mockResolvedValue({ items: [], more: false });
+    const own = await api.request({ method: 'GET', url: `/v1/payments?userId=${userId.toUpperCase()}`, token });
+    expect(own.status).toBe(200); // its own id in upper case is still the caller's own id, not "another user"
+    expect(payments.list).toHaveBeenCalledWith(expect.anything(), expect.objectContaining({ userId }));
+
+    payments.create.mockResolvedValue({ kind: 'charged', receipt: payment });
+    const sent = { ...body, recipientId: body.recipientId.toUpperCase() };
+    expect((await api.request({ method: 'POST', url: '/v1/payments', token, headers: key, body: sent })).status).toBe(
+      201,
+    );
+    expect(payments.create).toHaveBeenCalledWith(
+      expect.anything(),
+      'order-0001',
+      expect.objectContaining({ recipientId: body.recipientId }),
+    );
+  });
+
+  it.each([
+    ['braces', `%7B${userId}%7D`],
+    ['a urn:uuid: prefix', `urn:uuid:${userId}`],
+    ['surrounding whitespace', `%20${userId}`],
+    ['fullwidth digits', encodeURIComponent(userId.replace(/[0-9]/, (d) => String.fromCharCode(0xff10 + Number(d))))],
+  ])('refuses an id with %s as :id and as userId (400 naming the field)', async (_what, spelled) => {
+    const byId = await api.request({ method: 'GET', url: `/v1/payments/${spelled}`, token });
+    expect(byId.status).toBe(400);
+    expect(byId.body).toMatchObject({ errors: [{ field: 'id', message: 'must be a UUID' }] });
+    const byUser = await api.request({ method: 'GET', url: `/v1/payments?userId=${spelled}`, token });
+    expect(byUser.status).toBe(400);
+    expect(byUser.body).toMatchObject({ errors: [{ field: 'userId', message: 'userId must be a UUID' }] });
+    expect(payments.findOne).not.toHaveBeenCalled();
+    expect(payments.list).not.toHaveBeenCalled();
   });
 
   it('GET /v1/payments passes the validated query and refuses a limit above 100', async () => {

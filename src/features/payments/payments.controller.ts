@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpStatus, Param, ParseUUIDPipe, Post, Query, Res, UseGuards } from '@nestjs/common';
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
 import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
@@ -9,6 +9,7 @@ import { JwtAuthGuard } from '../auth/jwt-auth.guard';
 import { Roles } from '../auth/roles.decorator';
 import { RolesGuard } from '../auth/roles.guard';
 import { problem, validationProblem } from '../../platform/problems';
+import { CanonicalUuidPipe } from '../../platform/validation/uuid';
 import { PaymentStatus } from '../../generated/prisma/client';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { CreatePaymentDto } from './dto/create-payment.dto';
@@ -19,13 +20,6 @@ import { IdempotencyKey } from './idempotency-key.decorator';
 import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 import { creationProblem } from './payment-problems';
 import { PaymentsService } from './payments.service';
-
-/** `:id` must be a UUID: 400 naming `id` otherwise (it cannot name any payment). */
-function paymentIdPipe(): ParseUUIDPipe {
-  return new ParseUUIDPipe({
-    exceptionFactory: () => validationProblem([{ field: 'id', message: 'must be a UUID' }]),
-  });
-}
 
 @ApiTags('payments')
 @ApiBearerAuth()
@@ -86,7 +80,7 @@ export class PaymentsController {
   @ApiProblems(ErrorCode.FORBIDDEN)
   @ApiOkResponse({ type: PaymentPageView, description: "The caller's payments, newest first" })
   async list(@CurrentUser() user: AuthenticatedUser, @Query() query: ListPaymentsQuery): Promise<PaymentPageView> {
-    const userId = query.userId?.toLowerCase() ?? user.id;
+    const userId = query.userId ?? user.id;
     // A user naming someone else is refused (403), not silently shown their own list.
     if (userId !== user.id && user.role !== 'admin') {
       throw problem(ErrorCode.FORBIDDEN, 'Only admins may list the payments of another user (userId).');
@@ -114,7 +108,8 @@ export class PaymentsController {
   @ApiResponse({ status: HttpStatus.OK, type: PaymentView })
   async findOne(
     @CurrentUser() user: AuthenticatedUser,
-    @Param('id', paymentIdPipe()) id: string,
+    // A UUID in canonical (lower-case) form, or 400 naming `id` (it cannot name any payment).
+    @Param('id', new CanonicalUuidPipe('id')) id: string,
   ): Promise<PaymentView> {
     const payment = await this.payments.findOne(user, id);
     // Someone else's payment is indistinguishable from a missing one.

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { UuidField } from '../../../platform/validation/uuid';
 import { AUDIT_ACTIONS, AuditAction } from '../audit/admin-audit.repository';
 import { digitsToInt } from './list-users.query';
 
@@ -23,14 +24,10 @@ export class AuditQuery {
   @Max(100)
   limit: number = 20;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only actions by this admin' })
-  @IsOptional()
-  @IsUUID('all', { message: 'actor must be a UUID' })
+  @UuidField({ optional: true, description: 'Only actions by this admin', message: 'actor must be a UUID' })
   actor?: string;
 
-  @ApiPropertyOptional({ format: 'uuid', description: 'Only actions on this user' })
-  @IsOptional()
-  @IsUUID('all', { message: 'target must be a UUID' })
+  @UuidField({ optional: true, description: 'Only actions on this user', message: 'target must be a UUID' })
   target?: string;
 
   @ApiPropertyOptional({ enum: AUDIT_ACTIONS })

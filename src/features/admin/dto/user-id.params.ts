@@ -1,8 +1,7 @@
-import { ApiProperty } from '@nestjs/swagger';
-import { IsUUID } from 'class-validator';
+import { UuidField } from '../../../platform/validation/uuid';
 
+/** `:id` of the admin user routes: lower-cased here, so every service sees one spelling of it. */
 export class UserIdParams {
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID()
+  @UuidField()
   id!: string;
 }

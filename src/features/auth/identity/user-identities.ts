@@ -3,10 +3,9 @@ import type Redis from 'ioredis';
 import type { ConfigType } from '@nestjs/config';
 import { PrismaService } from '../../../platform/database/prisma.service';
 import { REDIS, REDIS_SUBSCRIBER } from '../../../platform/redis/redis.constants';
+import { canonicalUuid } from '../../../platform/validation/uuid';
 import { Identity, IdentityCache } from './identity-cache';
 import { identityConfig } from './identity.config';
-
-const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /** The pub/sub channel of identity invalidations; the key prefix keeps deployments (and test runs) apart. */
 export function invalidationChannel(keyPrefix: string): string {
@@ -93,7 +92,9 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
    * local entry now and tells every other instance. A failed publish is logged, not thrown: the
    * change is committed, and other instances re-read the row within IDENTITY_CACHE_TTL_MS anyway.
    */
-  async invalidate(userId: string): Promise<void> {
+  async invalidate(id: string): Promise<void> {
+    // Callers pass the canonical form already (the edge lower-cases ids); this keeps one key per user regardless.
+    const userId = canonicalUuid(id) ?? id;
     this.cache.delete(userId);
     this.inFlight.delete(userId);
     if (!this.cache.enabled) return;
@@ -136,10 +137,13 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
   }
 
   private readonly onMessage = (channel: string, message: string): void => {
-    if (channel !== this.channel || !UUID.test(message)) return;
-    this.cache.delete(message);
-    this.inFlight.delete(message);
-    for (const listener of this.listeners) listener(message);
+    if (channel !== this.channel) return;
+    // Lower-cased: an instance of an older release may still publish the id as a client spelled it.
+    const userId = canonicalUuid(message);
+    if (userId === undefined) return;
+    this.cache.delete(userId);
+    this.inFlight.delete(userId);
+    for (const listener of this.listeners) listener(userId);
   };
 
   /** (Re)subscribed: messages may have been missed while the connection was down. */

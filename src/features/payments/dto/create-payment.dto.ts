@@ -1,5 +1,6 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { UuidField } from '../../../platform/validation/uuid';
 
 export const MAX_AMOUNT = 100_000_000;
 export const MAX_REFERENCE_LENGTH = 140;
@@ -41,8 +42,7 @@ export class CreatePaymentDto {
   @Matches(/^[A-Z]{3}$/, { message: 'must be an uppercase ISO 4217 code' })
   currency!: string;
 
-  @ApiProperty({ format: 'uuid' })
-  @IsUUID('all', { message: 'must be a UUID' })
+  @UuidField({ message: 'must be a UUID' })
   recipientId!: string;
 
   @ApiPropertyOptional({

@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { UuidField } from '../../../platform/validation/uuid';
 
 export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
 export type PaymentStatusName = (typeof PAYMENT_STATUSES)[number];
@@ -40,8 +41,10 @@ export class ListPaymentsQuery {
   @IsIn(PAYMENT_STATUSES, { message: `status must be one of ${PAYMENT_STATUSES.join(', ')}` })
   status?: PaymentStatusName;
 
-  @ApiPropertyOptional({ format: 'uuid', description: "Admins only: list this user's payments" })
-  @IsOptional()
-  @IsUUID('all', { message: 'userId must be a UUID' })
+  @UuidField({
+    optional: true,
+    description: "Admins only: list this user's payments",
+    message: 'userId must be a UUID',
+  })
   userId?: string;
 }
