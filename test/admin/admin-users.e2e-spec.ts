@@ -73,6 +73,46 @@ describe('admin routes', () => {
       expectProblem(await adminApi().post('', { email, password: randomPassword(), role: 'user' }), 409, 'CONFLICT');
     });
 
+    it('takes a composed and a decomposed "é" as one email: one account, one login, one lockout', async () => {
+      const local = `ren\u00E9-${randomUUID()}`;
+      const composed = `${local}@example.test`;
+      const decomposed = composed.normalize('NFD');
+      expect(decomposed).not.toBe(composed);
+      const password = randomPassword();
+      const created = await adminApi().post('', { email: ` ${decomposed.toUpperCase()} `, password, role: 'user' });
+      expect(created.status).toBe(201);
+      expect(created.body.email).toBe(composed);
+      expectProblem(
+        await adminApi().post('', { email: composed, password: randomPassword(), role: 'user' }),
+        409,
+        'CONFLICT',
+      );
+      expect((await login(gw, { email: decomposed, password })).tokenType).toBe('Bearer');
+      expect((await login(gw, { email: composed.toUpperCase(), password })).tokenType).toBe('Bearer');
+      // Failures in either spelling count against one account (LOCKOUT_THRESHOLD is 3 here).
+      for (const email of [decomposed, composed, decomposed.toUpperCase()]) {
+        const res = await http(gw.url, 'POST', '/v1/auth/login', { body: { email, password: 'wrong-password!' } });
+        expectProblem(res, 401, 'INVALID_CREDENTIALS');
+      }
+      expectProblem(
+        await http(gw.url, 'POST', '/v1/auth/login', { body: { email: composed, password } }),
+        423,
+        'ACCOUNT_LOCKED',
+      );
+      // The unlock, addressed with an upper-case id, clears that one lock.
+      expect((await adminApi().post(`/${String(created.body.id).toUpperCase()}/unlock`)).status).toBe(204);
+      expect((await login(gw, { email: decomposed, password })).tokenType).toBe('Bearer');
+    });
+
+    it('the users table refuses an email that is not in NFC, whoever writes it', async () => {
+      const decomposed = `rene\u0301-${randomUUID()}@example.test`;
+      await expect(
+        gw.app.get(PrismaService).$executeRaw`
+          INSERT INTO users (id, email, password_hash, role, updated_at)
+          VALUES (${randomUUID()}::uuid, ${decomposed}, 'x', 'user', now())`,
+      ).rejects.toThrow(/users_email_normalized/);
+    });
+
     it.each(['password1234', 'qwertyuiop123', '1q2w3e4r5t6y'])(
       'refuses the guessable password %s with 400 naming password, never echoing it, creating nothing',
       async (password) => {

@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
+import { isEmail } from 'class-validator';
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 
@@ -14,7 +15,8 @@ import type { OpenAPIObject } from '@nestjs/swagger';
  * (a problem or the success shape). The check runs inside the shared request helper (`http()` in
  * test/helpers/app.ts), so an undocumented status or a schema mismatch fails the test that made
  * the request. Schemas are checked by Ajv (JSON Schema, with ajv-formats for `uuid`, `date-time`,
- * `uri`...); nothing here re-implements a validator.
+ * `uri`..., and `idn-email` with class-validator's isEmail, the check the edge applies); nothing
+ * here re-implements a validator.
  *
  * Requests to paths the document does not describe (unknown routes, probe modules of a suite)
  * are checked only when they fail: any 4xx/5xx JSON answer must still be a documented Problem.
@@ -102,6 +104,8 @@ async function loadContract(): Promise<Contract> {
   const document = await buildDocument();
   const ajv = new Ajv({ strict: false, allErrors: true });
   addFormats(ajv);
+  // Emails may be internationalized (a UTF-8 local part, an IDN domain): the same check as the edge's @IsEmail().
+  ajv.addFormat('idn-email', (value: string) => isEmail(value));
   ajv.addSchema(document as unknown as Json, 'openapi.json');
   const operations: Contract['operations'] = [];
   for (const [template, item] of Object.entries(document.paths)) {

@@ -118,7 +118,7 @@ describe('AdminUsersController (fake services)', () => {
       expect(res.headers.location).toBe(`/v1/admin/users/${created.id}`);
       expect(res.body).toEqual(created);
       expect(admin.create).toHaveBeenCalledWith(
-        expect.objectContaining({ email: body.email, password: body.password, role: 'user' }),
+        expect.objectContaining({ email: 'new.person@example.test', password: body.password, role: 'user' }),
         expect.objectContaining({ actorId: adminId }),
       );
     });

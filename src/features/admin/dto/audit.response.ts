@@ -7,7 +7,7 @@ const AuditSnapshotProperty = (description: string): PropertyDecorator =>
     type: 'object',
     additionalProperties: false,
     properties: {
-      email: { type: 'string', format: 'email', maxLength: 254 },
+      email: { type: 'string', format: 'idn-email', maxLength: 254 },
       role: { type: 'string', enum: ['user', 'admin'] },
       disabled: { type: 'boolean' },
     },

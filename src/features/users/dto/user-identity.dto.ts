@@ -5,7 +5,7 @@ export class UserIdentityDto {
   @ApiProperty({ format: 'uuid', minLength: 36, maxLength: 36 })
   id!: string;
 
-  @ApiProperty({ format: 'email', maxLength: 254 })
+  @ApiProperty({ format: 'idn-email', maxLength: 254 })
   email!: string;
 
   @ApiProperty({ enum: ['user', 'admin'] })
