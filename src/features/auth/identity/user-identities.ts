@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type Redis from 'ioredis';
 import type { ConfigType } from '@nestjs/config';
 import { PrismaService } from '../../../platform/database/prisma.service';
@@ -23,10 +23,11 @@ export function invalidationChannel(keyPrefix: string): string {
  *   most IDENTITY_CACHE_TTL_MS after it was read, and the whole cache is dropped whenever the
  *   subscription connection closes or comes back;
  * - a read that started before an invalidation is not stored (it may predate the change).
+ * - it listens until the HTTP server has closed, through the whole SHUTDOWN_DRAIN_MS drain.
  * With IDENTITY_CACHE_TTL_MS=0 every request reads the user row.
  */
 @Injectable()
-export class UserIdentities implements OnModuleInit, OnModuleDestroy {
+export class UserIdentities implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger('IdentityCache');
   private readonly cache: IdentityCache;
   private readonly channel: string;
@@ -63,7 +64,12 @@ export class UserIdentities implements OnModuleInit, OnModuleDestroy {
     }
   }
 
-  onModuleDestroy(): void {
+  /**
+   * Stops listening only once the HTTP server has closed (Nest's order: destroy hooks, the
+   * SHUTDOWN_DRAIN_MS wait, the server's close, then these hooks, Redis's last): a draining
+   * instance still serves requests, so it must still apply disables and revocations made elsewhere.
+   */
+  onApplicationShutdown(): void {
     this.subscriber.off('message', this.onMessage);
     this.subscriber.off('ready', this.onReady);
     this.subscriber.off('close', this.onLost);
