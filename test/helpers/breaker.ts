@@ -1,3 +1,4 @@
+import type { BulkheadFigures, CircuitFigures } from '../../src/platform/metrics/metrics.service';
 import { sleep } from '../../tools/harness';
 import { http, TestApp } from './app';
 import { metricsUrl, scrape } from './metrics';
@@ -43,16 +44,10 @@ export function expectRetryAfter(actual: unknown, halfOpenAfterMs: number, elaps
   expect(actual).toBeLessThanOrEqual(most);
 }
 
-export interface BreakerFigures {
+/** What the metrics listener shows of the breaker: the figures it is fed, its state and its bulkhead. */
+export interface BreakerFigures extends CircuitFigures {
   state: string;
-  consecutiveFailures: number;
-  failureThreshold: number;
-  halfOpenAfterMs: number;
-  probeInFlight: boolean;
-  retryAfterSeconds: number;
-  opened: number;
-  rejectedWhileOpen: number;
-  bulkhead: { maxConcurrent: number; maxQueue: number; freeSlots: number; freeQueueSlots: number };
+  bulkhead: BulkheadFigures;
 }
 
 const CIRCUIT_STATES = ['closed', 'half-open', 'open'];
