@@ -1,32 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../harness';
-import { ScanSummary } from '../scan/report';
 import { DEFAULT_CHECKLIST, DEFAULT_EVIDENCE } from './args';
 import { Box, parseChecklist, tagsOf } from './checklist';
 import { GateContext } from './context';
 import { parseMapping, readMapping } from './evidence';
 import { evaluate, unknownTags } from './evaluate';
-import { jestRun, ONE_PASSED } from './spec-fixtures';
+import { jestRun, ONE_PASSED, scanSummary } from './spec-fixtures';
 
 const checklist = readFileSync(DEFAULT_CHECKLIST, 'utf8');
 const mapping = readMapping(readFileSync(DEFAULT_EVIDENCE, 'utf8'));
-
-const scanSummary = (counts: ScanSummary['counts']): ScanSummary => ({
-  id: 'x',
-  target: 't',
-  engine: 'local',
-  tools: {},
-  startedAt: '2026-01-01T00:00:00.000Z',
-  finishedAt: '2026-01-01T00:00:01.000Z',
-  durationSeconds: 1,
-  authenticated: { user: true, admin: true },
-  counts,
-  result: 'FAIL (HIGH/CRITICAL findings)',
-  severityMapping: [],
-  runs: [],
-  findings: [],
-});
 
 const box = (id: string, text: string, task: string, subsection: string, index = 0): Box => ({
   id,

@@ -1,3 +1,4 @@
+import type { ScanSummary } from '../scan/report';
 import type { GateContext, JestRun, JestTotals } from './context';
 
 /** Fixtures shared by the gate's specs. */
@@ -25,3 +26,20 @@ export function jestRun(tests: [string, string][], partial = false, totals: Jest
   };
   return { jest };
 }
+
+/** A complete scan's summary with these severity counts. */
+export const scanSummary = (counts: ScanSummary['counts']): ScanSummary => ({
+  id: 'x',
+  target: 't',
+  engine: 'local',
+  tools: {},
+  startedAt: '2026-01-01T00:00:00.000Z',
+  finishedAt: '2026-01-01T00:00:01.000Z',
+  durationSeconds: 1,
+  authenticated: { user: true, admin: true },
+  counts,
+  result: 'FAIL (HIGH/CRITICAL findings)',
+  severityMapping: [],
+  runs: [],
+  findings: [],
+});
