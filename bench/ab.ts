@@ -10,23 +10,12 @@
  * A build copied outside the worktree resolves its packages from the worktree's node_modules
  * (NODE_PATH is set to it).
  */
-import { randomUUID } from 'node:crypto';
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
-import { keyPrefix, runId as newRunId } from '../tools/harness';
-import { cleanUpOnSignals, runCleanups } from './lib/cleanup';
-import { createUser, login } from './lib/gateway';
-import { benchGatewayEnv } from './lib/gateway-env';
-import { alternate, cannon, Run } from './lib/load';
-import { startHangingProvider } from './lib/provider';
-import { cleanRedisPrefixOnExit, freshDatabase, ROOT, spawnServer } from './lib/servers';
+import { alternate, Run } from './lib/load';
+import { benchRoute, prepareRouteBench, runBenchCommand, signedInRouteLoad } from './lib/route-bench';
+import { ROOT, spawnServer } from './lib/servers';
 import { ratioRange } from './lib/stats';
-
-const ROUTES: Record<string, { path: () => string; status: number }> = {
-  payment: { path: () => `/v1/payments/${randomUUID()}`, status: 404 },
-  me: { path: () => '/v1/auth/me', status: 200 },
-  live: { path: () => '/health/live', status: 200 },
-};
 
 async function main(): Promise<void> {
   const { values } = parseArgs({
@@ -43,21 +32,14 @@ async function main(): Promise<void> {
       connections: { type: 'string', default: '20' },
     },
   });
-  const route = ROUTES[values.route];
-  if (!route) throw new Error(`--route must be one of ${Object.keys(ROUTES).join(', ')}`);
-  cleanUpOnSignals();
-  const runId = newRunId();
-  const database = await freshDatabase(runId);
-  const prefix = keyPrefix('gwbench', runId);
-  cleanRedisPrefixOnExit(prefix);
-  const provider = await startHangingProvider();
-  const base = benchGatewayEnv({ databaseUrl: database.url, prefix, providerUrl: provider.url, logLevel: 'info' });
+  const route = benchRoute(values.route);
+  const bench = await prepareRouteBench();
   const start = async (label: 'a' | 'b') =>
     spawnServer({
       label: `gateway ${label}`,
       script: join(resolve(ROOT, values[label]), 'main.js'),
       env: {
-        ...base,
+        ...bench.env,
         ...(JSON.parse(values[`${label}-env`]) as Record<string, string>),
         NODE_PATH: join(ROOT, 'node_modules'),
       },
@@ -65,22 +47,11 @@ async function main(): Promise<void> {
     });
   const a = await start('a');
   const b = await start('b');
-  const user = await createUser(database.url, { email: `ab-${runId}@bench.invalid` });
-  const { accessToken } = await login(a.url, user);
-  const path = route.path();
+  const { load } = await signedInRouteLoad(bench, a.url, 'ab', route);
   const variant =
     (server: typeof a) =>
     (duration = Number(values.duration)): Promise<Run> =>
-      cannon(
-        {
-          url: server.url + path,
-          headers: { authorization: `Bearer ${accessToken}` },
-          connections: Number(values.connections),
-          duration,
-          expectedStatus: route.status,
-        },
-        { cpuPid: server.pid },
-      );
+      load(server, Number(values.connections))(duration);
   const { runs, medians } = await alternate(
     { a: variant(a), b: variant(b) },
     {
@@ -95,9 +66,4 @@ async function main(): Promise<void> {
   console.log(`b/a by CPU (a's CPU / b's) ${JSON.stringify(ratioRange(runs, 'b', 'a', cpu))}`);
 }
 
-main()
-  .catch((error: unknown) => {
-    process.exitCode = 1;
-    process.stderr.write(`ab failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  })
-  .finally(() => void runCleanups());
+runBenchCommand('ab', main);

@@ -9,24 +9,13 @@
  *   npm run build && node --import tsx bench/profile-route.ts [--route payment|me|live]
  *     [--seconds 10] [--connections 20] [--floor] [--gateway-env '{"LOG_LEVEL":"warn"}']
  */
-import { randomUUID } from 'node:crypto';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
-import { keyPrefix, runId as newRunId } from '../tools/harness';
-import { cleanUpOnSignals, runCleanups } from './lib/cleanup';
-import { createUser, login } from './lib/gateway';
-import { benchGatewayEnv } from './lib/gateway-env';
-import { cannon, Run } from './lib/load';
+import { Run } from './lib/load';
 import { newestProfile, readProfile, sliceProfile, stageShares, topFrames } from './lib/profile';
-import { startHangingProvider } from './lib/provider';
-import { cleanRedisPrefixOnExit, freshDatabase, GATEWAY_SCRIPT, ROOT, Server, spawnServer } from './lib/servers';
+import { benchRoute, prepareRouteBench, runBenchCommand, signedInRouteLoad } from './lib/route-bench';
+import { GATEWAY_SCRIPT, ROOT, Server, spawnServer } from './lib/servers';
 import { FLOOR } from './scenarios/peer';
-
-const ROUTES: Record<string, { path: () => string; status: number }> = {
-  payment: { path: () => `/v1/payments/${randomUUID()}`, status: 404 },
-  me: { path: () => '/v1/auth/me', status: 200 },
-  live: { path: () => '/health/live', status: 200 },
-};
 
 async function profiled(
   server: Server,
@@ -54,23 +43,11 @@ async function main(): Promise<void> {
       'gateway-env': { type: 'string', default: '{}' },
     },
   });
-  const route = ROUTES[values.route];
-  if (!route) throw new Error(`--route must be one of ${Object.keys(ROUTES).join(', ')}`);
+  const route = benchRoute(values.route);
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
-  cleanUpOnSignals();
-  const runId = newRunId();
-  const database = await freshDatabase(runId);
-  const prefix = keyPrefix('gwbench', runId);
-  cleanRedisPrefixOnExit(prefix);
-  const provider = await startHangingProvider();
-  const env = benchGatewayEnv({
-    databaseUrl: database.url,
-    prefix,
-    providerUrl: provider.url,
-    logLevel: 'info',
-    extra: JSON.parse(values['gateway-env']) as Record<string, string>,
-  });
+  const bench = await prepareRouteBench(JSON.parse(values['gateway-env']) as Record<string, string>);
+  const { runId, env } = bench;
   const dirOf = (label: string): string => join(ROOT, 'bench/results/profiles', runId, label);
   const cpuProf = (label: string): string[] => ['--cpu-prof', `--cpu-prof-dir=${dirOf(label)}`];
   const gateway = await spawnServer({
@@ -80,20 +57,8 @@ async function main(): Promise<void> {
     readyPath: '/health/ready',
     nodeArgs: cpuProf('gateway'),
   });
-  const user = await createUser(database.url, { email: `profile-${runId}@bench.invalid` });
-  const { accessToken } = await login(gateway.url, user);
-  const path = route.path();
-  const loadOf = (server: Server) => (duration: number) =>
-    cannon(
-      {
-        url: server.url + path,
-        headers: { authorization: `Bearer ${accessToken}` },
-        connections,
-        duration,
-        expectedStatus: route.status,
-      },
-      { cpuPid: server.pid },
-    );
+  const { path, load } = await signedInRouteLoad(bench, gateway.url, 'profile', route);
+  const loadOf = (server: Server) => load(server, connections);
   const servers: Server[] = [gateway];
   if (values.floor) {
     if (values.route !== 'payment') throw new Error('the floor serves the payment read only');
@@ -120,9 +85,4 @@ async function main(): Promise<void> {
   }
 }
 
-main()
-  .catch((error: unknown) => {
-    process.exitCode = 1;
-    process.stderr.write(`profile-route failed: ${error instanceof Error ? error.stack : String(error)}\n`);
-  })
-  .finally(() => void runCleanups());
+runBenchCommand('profile-route', main);

@@ -9,9 +9,7 @@ import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { MetricsModule } from './platform/metrics/metrics.module';
 import { PaymentsModule } from './features/payments/payments.module';
-import { PaymentBacklogDetail } from './features/payments/reconciliation/payment-backlog';
 import { RateLimitModule } from './platform/rate-limit/rate-limit.module';
-import { RateLimitReadiness } from './platform/rate-limit/rate-limit.readiness';
 import { RedisModule } from './platform/redis/redis.module';
 import { ProviderBreakerDetail } from './features/payments/resilience/provider-breaker.detail';
 import { ResilienceModule } from './features/payments/resilience/resilience.module';
@@ -44,8 +42,8 @@ export class AppModule {
         RedisModule,
         RateLimitModule,
         HealthModule.forRoot({
-          imports: [RateLimitModule, ResilienceModule, PaymentsModule],
-          details: [RateLimitReadiness, ProviderBreakerDetail, PaymentBacklogDetail],
+          imports: [ResilienceModule],
+          details: [ProviderBreakerDetail],
         }),
         AuthModule,
         AdminModule,

@@ -1,4 +1,6 @@
 import { http, startApp, TestApp } from '../helpers/app';
+import { numbersIn } from '../helpers/json-numbers';
+import { metricsUrl, scrape } from '../helpers/metrics';
 import { freePort, PrivateRedis } from '../helpers/processes';
 import { waitFor } from '../../tools/harness';
 
@@ -6,7 +8,7 @@ describe('health probes', () => {
   describe('with PostgreSQL and Redis up', () => {
     let gw: TestApp;
     beforeAll(async () => {
-      gw = await startApp();
+      gw = await startApp({ METRICS_PORT: '0' });
     });
     afterAll(() => gw.close());
 
@@ -29,6 +31,26 @@ describe('health probes', () => {
       const res = await http(gw.url, 'GET', '/health/ready');
       expect(res.status).toBe(200);
       expect(res.body).toMatchObject({ status: 'ok', info: { database: { status: 'up' }, redis: { status: 'up' } } });
+    });
+
+    it('/health/ready shows each component only as up or down and the breaker by its state; its figures are metrics', async () => {
+      const res = await http(gw.url, 'GET', '/health/ready');
+      expect(res.status).toBe(200);
+      expect(numbersIn(res.body)).toEqual([]);
+      const components = {
+        database: { status: 'up' },
+        redis: { status: 'up' },
+        paymentProvider: { status: 'up', state: 'closed' },
+      };
+      expect(res.body).toEqual({ status: 'ok', info: components, error: {}, details: components });
+
+      const metrics = await scrape(metricsUrl(gw));
+      const circuit = { circuit: 'payment_provider' };
+      expect(metrics.series('gateway_circuit_consecutive_failures', circuit)).toHaveLength(1);
+      expect(metrics.value('gateway_circuit_failure_threshold', circuit)).toBe(5); // the default
+      expect(metrics.series('gateway_provider_bulkhead_free_slots')).toHaveLength(2);
+      expect(metrics.series('gateway_readiness_check_duration_seconds')).toHaveLength(2);
+      expect(metrics.has('gateway_payments_unknown')).toBe(true);
     });
   });
 
@@ -53,6 +75,8 @@ describe('health probes', () => {
         error: { redis: { status: 'down' } },
         details: { database: { status: 'up' } },
       });
+      expect(numbersIn(down.body)).toEqual([]);
+      expect(down.text).not.toMatch(/connection|did not answer/i);
       expect((await http(gw.url, 'GET', '/health/live')).status).toBe(200);
 
       await redis.start();

@@ -60,3 +60,12 @@ export async function scrape(url: string): Promise<Scrape> {
   if (response.status !== 200) throw new Error(`scrape answered ${response.status}: ${text.slice(0, 200)}`);
   return new Scrape(text, parseExposition(text));
 }
+
+/**
+ * Where the rate limiter counts, from the metrics listener (`gateway_redis_fallback_active`);
+ * the app must run with METRICS_PORT. Readiness does not show it.
+ */
+export async function rateLimitStore(gw: TestApp): Promise<'redis' | 'memory-fallback'> {
+  const metrics = await scrape(metricsUrl(gw));
+  return metrics.value('gateway_redis_fallback_active') === 1 ? 'memory-fallback' : 'redis';
+}

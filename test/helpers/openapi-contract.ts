@@ -1,11 +1,9 @@
-import { randomBytes } from 'node:crypto';
 import { existsSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import Ajv, { type ValidateFunction } from 'ajv';
 import addFormats from 'ajv-formats';
 import { isEmail } from 'class-validator';
-import type { NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { OpenAPIObject } from '@nestjs/swagger';
 
 /**
@@ -37,40 +35,8 @@ const documentFile = (): string => join(tmpdir(), `gw-openapi-${process.env.TEST
  */
 export async function prepareOpenApiDocument(): Promise<OpenAPIObject> {
   // Loaded here, not at the top: suites that never check a response do not load the application.
-  const { Logger } = await import('@nestjs/common');
-  const { NestFactory } = await import('@nestjs/core');
-  const { FastifyAdapter } = await import('@nestjs/platform-fastify');
-  const { applyRoutePrefix } = await import('../../src/app.factory');
-  const { AppModule } = await import('../../src/app.module');
-  const { loadEnvironment } = await import('../../src/platform/config/environment');
-  const { createOpenApiDocument } = await import('../../src/platform/openapi/openapi-document');
-  const secret = (): string => randomBytes(32).toString('base64url');
-  const env = loadEnvironment({
-    NODE_ENV: 'development',
-    DATABASE_URL: 'postgresql://preview@127.0.0.1:1/preview',
-    REDIS_URL: 'redis://127.0.0.1:1',
-    JWT_ACCESS_SECRET: secret(),
-    REFRESH_TOKEN_PEPPER: secret(),
-    PAYMENT_PROVIDER_URL: 'http://127.0.0.1:1',
-    PAYMENT_PROVIDER_API_KEY: secret(),
-  });
-  // `logger: false` replaces Nest's process-wide logger: put back the one a running test app set.
-  const shared = Logger as unknown as { staticInstanceRef?: unknown; logLevels?: unknown };
-  const saved = { instance: shared.staticInstanceRef, levels: shared.logLevels };
-  let document: OpenAPIObject;
-  try {
-    const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(env), new FastifyAdapter(), {
-      preview: true,
-      logger: false,
-      abortOnError: false,
-    });
-    applyRoutePrefix(app);
-    document = createOpenApiDocument(app);
-    await app.close();
-  } finally {
-    shared.staticInstanceRef = saved.instance;
-    shared.logLevels = saved.levels;
-  }
+  const { previewOpenApiDocument } = await import('../../src/platform/openapi/preview-document');
+  const document = await previewOpenApiDocument();
   const file = documentFile();
   const partial = `${file}.${process.pid}.tmp`;
   writeFileSync(partial, JSON.stringify(document));

@@ -6,18 +6,10 @@ import { createSignedInUser, SignedInUser } from '../auth/fixtures';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { ProviderStandIn } from '../helpers/provider-stand-in';
+import type { WebhookCharge } from '../../tools/provider/webhook-sender';
 
 const WEBHOOK = '/v1/webhooks/payment-provider';
 const now = (): number => Math.floor(Date.now() / 1000);
-
-interface Charge {
-  id: string;
-  idempotencyKey: string;
-  status: 'pending' | 'succeeded' | 'failed';
-  amount: number;
-  currency: string;
-  recipientId: string;
-}
 
 /** Posts `body` exactly as given (the signature covers these bytes) with `signature` as the header. */
 async function deliver(url: string, body: string, signature?: string): Promise<HttpResult> {
@@ -60,7 +52,7 @@ describe('provider webhooks (POST /v1/webhooks/payment-provider, real database, 
   beforeEach(() => provider.reset());
 
   /** A payment the provider answered `pending` for, and its charge as the provider reports it. */
-  async function pendingPayment(): Promise<Charge> {
+  async function pendingPayment(): Promise<WebhookCharge> {
     provider.behave({ kind: 'succeed', status: 'pending' });
     const res = await http(gw.url, 'POST', '/v1/payments', {
       token: user.token,
@@ -80,7 +72,7 @@ describe('provider webhooks (POST /v1/webhooks/payment-provider, real database, 
       recipientId: res.body.recipientId as string,
     };
   }
-  const event = (charge: Charge, id = `evt_${randomUUID()}`): string =>
+  const event = (charge: WebhookCharge, id = `evt_${randomUUID()}`): string =>
     JSON.stringify({ id, type: 'charge.updated', created: now(), data: charge });
   const signed = (body: string, keys: string[] = [secret], t = now()): string =>
     signatureHeader(keys, t, Buffer.from(body));

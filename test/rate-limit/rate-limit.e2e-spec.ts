@@ -55,7 +55,7 @@ describe('rate limits [gate:1.1.11]', () => {
         }
       }
       expect((await http(gw.url, 'GET', '/health/ready')).body).toMatchObject({
-        info: { rateLimit: { status: 'up', store: 'redis' } },
+        info: { database: { status: 'up' }, redis: { status: 'up' } },
       });
     });
 

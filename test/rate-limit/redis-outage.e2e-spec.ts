@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
+import { rateLimitStore } from '../helpers/metrics';
 import { PrivateRedis } from '../helpers/processes';
 import { CommandMonitor, sleep, waitFor } from '../../tools/harness';
 import { RateLimitProbeModule } from './rate-limit-probe.module';
@@ -9,7 +10,10 @@ describe('rate limiting while Redis goes away and comes back', () => {
   let gw: TestApp;
   beforeAll(async () => {
     redis = await PrivateRedis.start();
-    gw = await startApp({ REDIS_URL: redis.url(), RATE_LIMIT_GLOBAL_LIMIT: '3' }, { imports: [RateLimitProbeModule] });
+    gw = await startApp(
+      { REDIS_URL: redis.url(), RATE_LIMIT_GLOBAL_LIMIT: '3', METRICS_PORT: '0' },
+      { imports: [RateLimitProbeModule] },
+    );
   });
   afterAll(async () => {
     await gw.close();
@@ -23,8 +27,7 @@ describe('rate limiting while Redis goes away and comes back', () => {
   it('counts in Redis while it is up', async () => {
     expect((await limited()).status).toBe(200);
     expect((await limited()).status).toBe(200);
-    const ready = await http(gw.url, 'GET', '/health/ready');
-    expect(ready.body).toMatchObject({ info: { rateLimit: { status: 'up', store: 'redis' } } });
+    expect(await rateLimitStore(gw)).toBe('redis');
   });
 
   it('falls back to per-instance memory limits when Redis stops: no crash, no hang, still 429 past the limit', async () => {
@@ -39,14 +42,11 @@ describe('rate limiting while Redis goes away and comes back', () => {
     expect((await http(gw.url, 'GET', '/health/live')).status).toBe(200);
   });
 
-  it('shows the fallback in readiness as an informational detail (readiness is 503 because of Redis itself)', async () => {
+  it('shows the fallback on the metrics listener; readiness is 503 because of Redis itself', async () => {
     const ready = await http(gw.url, 'GET', '/health/ready');
     expect(ready.status).toBe(503);
-    expect(ready.body).toMatchObject({
-      error: { redis: { status: 'down' } },
-      details: { rateLimit: { status: 'up', store: 'memory-fallback' } },
-    });
-    expect(ready.body).not.toHaveProperty('error.rateLimit');
+    expect(ready.body).toMatchObject({ error: { redis: { status: 'down' } } });
+    expect(await rateLimitStore(gw)).toBe('memory-fallback');
   });
 
   it('logs the switch to memory once, not once per request', () => {
@@ -57,8 +57,7 @@ describe('rate limiting while Redis goes away and comes back', () => {
     await redis.start();
     let store: unknown;
     await waitFor('the limiter to count in Redis again', async () => {
-      const ready = await http<{ info?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
-      store = ready.body?.info?.rateLimit?.store;
+      store = await rateLimitStore(gw);
       return store === 'redis';
     }).catch(() => undefined);
     expect(store).toBe('redis');
@@ -85,7 +84,10 @@ describe('rate limiting while Redis stalls without dropping the connection', () 
   beforeAll(async () => {
     redis = await PrivateRedis.start();
     admin = new Redis(redis.url());
-    gw = await startApp({ REDIS_URL: redis.url(), RATE_LIMIT_GLOBAL_LIMIT: '50' }, { imports: [RateLimitProbeModule] });
+    gw = await startApp(
+      { REDIS_URL: redis.url(), RATE_LIMIT_GLOBAL_LIMIT: '50', METRICS_PORT: '0' },
+      { imports: [RateLimitProbeModule] },
+    );
   });
   afterAll(async () => {
     admin.disconnect();
@@ -97,15 +99,13 @@ describe('rate limiting while Redis stalls without dropping the connection', () 
     await admin.call('client', 'pause', '1500', 'ALL');
     const stalled = await http(gw.url, 'GET', '/v1/limited');
     expect(stalled.status).toBe(200); // the 1 s command timeout, not a hang and not a 500
-    const ready = await http<{ details?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
-    expect(ready.body?.details?.rateLimit?.store).toBe('memory-fallback');
+    expect(await rateLimitStore(gw)).toBe('memory-fallback');
 
     let store: string | undefined;
     for (let i = 0; i < 50 && store !== 'redis'; i++) {
       await sleep(100);
       expect((await http(gw.url, 'GET', '/v1/limited')).status).toBe(200); // one of these probes Redis
-      const again = await http<{ details?: { rateLimit?: { store?: string } } }>(gw.url, 'GET', '/health/ready');
-      store = again.body?.details?.rateLimit?.store;
+      store = await rateLimitStore(gw);
     }
     expect(store).toBe('redis');
   });

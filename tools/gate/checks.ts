@@ -1,5 +1,5 @@
-import { existsSync, readdirSync, readFileSync } from 'node:fs';
-import { basename, join, relative } from 'node:path';
+import { existsSync, readFileSync } from 'node:fs';
+import { join, relative } from 'node:path';
 import { ROOT } from '../harness';
 import { SeverityCounts } from '../scan/findings';
 import { Box, gateTag, tagsOf } from './checklist';
@@ -108,16 +108,14 @@ function checkScan(item: Extract<Evidence, { kind: 'scan' }>, ctx: GateContext):
         text: `HIGH+CRITICAL findings: ${s.counts.HIGH + s.counts.CRITICAL}; ${figures}`,
       };
     case 'rerun-clean': {
-      const reports = join(ROOT, 'reports/security');
-      const earlier = (existsSync(reports) ? readdirSync(reports) : []).filter(
-        (d) =>
-          d !== basename(outDir) && !d.endsWith('-positive-control') && existsSync(join(reports, d, 'summary.json')),
-      );
-      const archived = ctx.hadArchive ? 1 : 0;
-      const runs = earlier.length + archived;
+      const earlier = ctx.earlierScans ?? [];
+      const shown = earlier.length > 3 ? [...earlier.slice(0, 2), `${earlier.length - 2} more`] : earlier;
+      const before = earlier.length
+        ? `re-runs ${earlier.length} earlier scan report(s): ${shown.join(', ')}`
+        : 'no earlier scan report exists (reports/security/, reports/gate/, evidence/gate-1/gate/): nothing was re-run';
       return {
-        pass: complete && clean && runs > 0,
-        text: `this run is ${clean ? 'clean' : 'NOT clean'} and ${runs} earlier scan report(s) exist (${earlier.length} in reports/security, ${archived} archived)`,
+        pass: complete && clean && earlier.length > 0,
+        text: `this run (${where}) is ${clean ? 'clean' : 'NOT clean'} and ${before}`,
       };
     }
     case 'positive-control':

@@ -29,6 +29,7 @@ import { instanceOptionsFrom } from '../instance/options';
 import { GATE_USAGE, GateOptions, parseGateArgs } from './args';
 import { parseChecklist } from './checklist';
 import { GateContext } from './context';
+import { earlierScanReports } from './earlier-scans';
 import { evaluate, unknownTags, Verdict } from './evaluate';
 import { readMapping } from './evidence';
 import { runInstanceAndScan } from './instance-scan';
@@ -69,8 +70,8 @@ async function gate(opts: GateOptions): Promise<number> {
   const instanceOptions = instanceOptionsFrom(process.env, { outliveParent: false });
   const ctx: GateContext = { mode: 'full' };
   if (!opts.skipTests) ctx.jest = await runJest(opts.jestArgs, log);
+  ctx.earlierScans = earlierScanReports(); // before this run's scan: what it re-runs
   if (!opts.skipScan) Object.assign(ctx, await runInstanceAndScan(instanceOptions, log));
-  ctx.hadArchive = existsSync(join(GATE_DIR, 'dast-summary.json')); // a scan archived by an earlier gate run
   ctx.archive = archiveScan(ctx.scan, GATE_DIR);
 
   const results = evaluate(boxes, mapping, ctx);

@@ -74,7 +74,10 @@ export interface GateContext {
   scan?: ScanRun;
   instance?: InstanceRun;
   positiveControl?: PositiveControlRun;
-  /** A scan archived by an earlier gate run existed before this one. */
-  hadArchive?: boolean;
+  /**
+   * Scan reports that existed before this run's scan (relative paths; see earlierScanReports):
+   * what this run's scan re-runs.
+   */
+  earlierScans?: string[];
   archive?: Archive | null;
 }

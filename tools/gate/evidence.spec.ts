@@ -3,6 +3,7 @@ import { checkEvidence } from './checks';
 import { GateContext } from './context';
 import { Evidence, parseEvidence, parseMapping } from './evidence';
 import { evaluate } from './evaluate';
+import { jestRun, ONE_PASSED } from './spec-fixtures';
 
 const box: Box = { id: '1.1.9', text: 'A box', task: 'TASK 1.1', subsection: 'Verification', index: 0 };
 const scope = { box, boxes: [box], ticked: new Set<string>(), deferred: new Set<string>() };
@@ -100,18 +101,7 @@ describe('gate evidence kinds', () => {
   });
 
   it('fails jest evidence on a partial run even when every test passed', () => {
-    const totals = {
-      suites: 1,
-      failedSuites: 0,
-      suitesWithRuntimeErrors: 0,
-      tests: 1,
-      passed: 1,
-      failed: 0,
-      skipped: 0,
-    };
-    const jest = (partial: boolean): GateContext => ({
-      jest: { ran: true, exitCode: 0, seconds: 1, partial, totals, tests: [] },
-    });
+    const jest = (partial: boolean): GateContext => jestRun([], partial, ONE_PASSED);
     const item = parseEvidence({ jest: 'all-passed' });
     expect(checkEvidence(item, scope, jest(false)).pass).toBe(true);
     expect(checkEvidence(item, scope, jest(true))).toEqual({

@@ -1,43 +1,15 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { ROOT } from '../harness';
-import { ScanSummary } from '../scan/report';
 import { DEFAULT_CHECKLIST, DEFAULT_EVIDENCE } from './args';
 import { Box, parseChecklist, tagsOf } from './checklist';
-import { GateContext, JestRun } from './context';
+import { GateContext } from './context';
 import { parseMapping, readMapping } from './evidence';
 import { evaluate, unknownTags } from './evaluate';
+import { jestRun, ONE_PASSED, scanSummary } from './spec-fixtures';
 
 const checklist = readFileSync(DEFAULT_CHECKLIST, 'utf8');
 const mapping = readMapping(readFileSync(DEFAULT_EVIDENCE, 'utf8'));
-
-const jestRun = (tests: [string, string][], partial = false): GateContext => {
-  const jest: JestRun = {
-    ran: true,
-    exitCode: 0,
-    seconds: 1,
-    partial,
-    totals: null,
-    tests: tests.map(([name, status]) => ({ name, status, file: 'x.spec.ts' })),
-  };
-  return { jest };
-};
-
-const scanSummary = (counts: ScanSummary['counts']): ScanSummary => ({
-  id: 'x',
-  target: 't',
-  engine: 'local',
-  tools: {},
-  startedAt: '2026-01-01T00:00:00.000Z',
-  finishedAt: '2026-01-01T00:00:01.000Z',
-  durationSeconds: 1,
-  authenticated: { user: true, admin: true },
-  counts,
-  result: 'FAIL (HIGH/CRITICAL findings)',
-  severityMapping: [],
-  runs: [],
-  findings: [],
-});
 
 const box = (id: string, text: string, task: string, subsection: string, index = 0): Box => ({
   id,
@@ -171,15 +143,7 @@ describe('gate evidence mapping (docs/gate-1-evidence.json)', () => {
       ),
       mode: 'evidence-only',
     };
-    ctx.jest!.totals = {
-      suites: 1,
-      failedSuites: 0,
-      suitesWithRuntimeErrors: 0,
-      tests: 1,
-      passed: 1,
-      failed: 0,
-      skipped: 0,
-    };
+    ctx.jest!.totals = ONE_PASSED;
     const results = evaluate(boxes, mapping, ctx);
     const open = boxes.filter((b) => !results.get(b.id)?.ticked && !results.get(b.id)?.deferred);
     expect(open.map((b) => b.id)).toEqual([]);

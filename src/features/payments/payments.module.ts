@@ -1,5 +1,4 @@
 import { Module } from '@nestjs/common';
-import { TerminusModule } from '@nestjs/terminus';
 import { ResilienceModule } from './resilience/resilience.module';
 import { TokensModule } from '../auth/tokens/tokens.module';
 import { UsersModule } from '../users/users.module';
@@ -11,7 +10,7 @@ import { PaymentsRepository } from './payments.repository';
 import { PaymentsService } from './payments.service';
 import { HttpPaymentProvider } from './provider/http-payment-provider';
 import { PAYMENT_PROVIDER } from './provider/payment-provider';
-import { PaymentBacklogDetail, PaymentBacklogMonitor } from './reconciliation/payment-backlog';
+import { PaymentBacklogMonitor } from './reconciliation/payment-backlog';
 import { PaymentReconciler } from './reconciliation/payment-reconciler';
 import { ReconciliationRepository } from './reconciliation/reconciliation.repository';
 import { PaymentWebhooks } from './webhooks/payment-webhooks.service';
@@ -20,10 +19,10 @@ import { WebhookEventsRepository } from './webhooks/webhook-events.repository';
 
 /**
  * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
- * policies; TerminusModule: the backlog's readiness detail.
+ * policies.
  */
 @Module({
-  imports: [TokensModule, UsersModule, ResilienceModule, TerminusModule],
+  imports: [TokensModule, UsersModule, ResilienceModule],
   controllers: [PaymentsController, PaymentWebhooksController],
   providers: [
     PaymentsService,
@@ -35,10 +34,9 @@ import { WebhookEventsRepository } from './webhooks/webhook-events.repository';
     ReconciliationRepository,
     PaymentReconciler,
     PaymentBacklogMonitor,
-    PaymentBacklogDetail,
     PaymentWebhooks,
     WebhookEventsRepository,
   ],
-  exports: [PaymentsService, PaymentBacklogMonitor, PaymentBacklogDetail],
+  exports: [PaymentsService, PaymentBacklogMonitor],
 })
 export class PaymentsModule {}

@@ -1,12 +1,15 @@
 import type { ConfigType } from '@nestjs/config';
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
+import { MetricsService, type ReadinessDependency } from '../metrics/metrics.service';
 import { RedisHealthIndicator } from '../redis/redis.health';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { healthConfig } from './health.config';
+import { publicReadiness } from './public-readiness';
+import { READINESS_SCHEMA } from './readiness.schema';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
 import { ShutdownDrain } from './shutdown-drain';
 
@@ -31,6 +34,7 @@ export class HealthController {
     private readonly redis: RedisHealthIndicator,
     @Inject(healthConfig.KEY) private readonly config: ConfigType<typeof healthConfig>,
     private readonly drain: ShutdownDrain,
+    private readonly metrics: MetricsService,
     @Optional() @Inject(READINESS_DETAILS) private readonly details: ReadinessDetail[] = [],
   ) {}
 
@@ -47,17 +51,23 @@ export class HealthController {
 
   /**
    * 200 or 503 with terminus's `{status, info, error, details}` body (not problem+json: probes parse
-   * it). The route is unauthenticated and never rate limited, so a flood must not become a flood of
-   * database and Redis round trips: concurrent calls share one check, and a result is reused for
-   * HEALTH_READY_CACHE_MS.
+   * it), each component showing only its status (and the provider breaker its state; see
+   * publicReadiness). The route is unauthenticated and never rate limited, so a flood must not
+   * become a flood of database and Redis round trips: concurrent calls share one check, and a
+   * result is reused for HEALTH_READY_CACHE_MS.
    */
   @Get('ready')
   @ApiOperation({
     summary: 'Readiness',
     description:
-      '200 when PostgreSQL (with its query timeouts) and Redis answer, else 503 (also while draining on shutdown); @nestjs/terminus shape. Results are shared by concurrent probes and reused briefly.',
+      '200 when PostgreSQL (with its query timeouts) and Redis answer, else 503 (also while draining on shutdown); @nestjs/terminus shape. Each component shows only its status, and the payment provider its breaker state; figures are on the metrics listener. Results are shared by concurrent probes and reused briefly.',
   })
-  @HealthCheck()
+  @ApiOkResponse({ description: 'Ready: every component is up.', schema: READINESS_SCHEMA })
+  @ApiServiceUnavailableResponse({
+    description: 'Not ready: a component is down, or the instance is draining for shutdown.',
+    schema: READINESS_SCHEMA,
+  })
+  @HealthCheck({ noCache: true, swaggerDocumentation: false })
   async ready(@Res({ passthrough: true }) reply: FastifyReply): Promise<HealthCheckResult> {
     if (this.drain.draining) {
       // Stopping: out of rotation at once, whatever the dependencies say (see ShutdownDrain).
@@ -82,14 +92,27 @@ export class HealthController {
     }
     const { ok, result } = await this.latest.result;
     if (!ok) void reply.status(503).header('retry-after', '5');
-    return result;
+    return publicReadiness(result);
+  }
+
+  /** Runs one dependency check and records how long it took (gateway_readiness_check_duration_seconds). */
+  private async timed(
+    dependency: ReadinessDependency,
+    check: () => Promise<HealthIndicatorResult>,
+  ): Promise<HealthIndicatorResult> {
+    const started = performance.now();
+    try {
+      return await check();
+    } finally {
+      this.metrics.readinessChecked(dependency, (performance.now() - started) / 1000);
+    }
   }
 
   private async check(): Promise<{ ok: boolean; result: HealthCheckResult }> {
     try {
       const result = await this.health.check([
-        () => this.database.check('database'),
-        () => this.redis.check('redis'),
+        () => this.timed('database', () => this.database.check('database')),
+        () => this.timed('redis', () => this.redis.check('redis')),
         ...this.details.map((detail) => (): Promise<HealthIndicatorResult> => detail.report()),
       ]);
       return { ok: true, result };

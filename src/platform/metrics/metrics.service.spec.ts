@@ -115,6 +115,43 @@ describe('MetricsService', () => {
     expect(value(exposition, 'gateway_db_pool_connections{state="waiting"}')).toBe(2);
   });
 
+  it('reads the breaker and bulkhead figures, the readiness checks and the reconcile period', async () => {
+    const metrics = new MetricsService();
+    const figures = {
+      consecutiveFailures: 2,
+      failureThreshold: 5,
+      halfOpenAfterMs: 10_000,
+      probeInFlight: false,
+      retryAfterSeconds: 0,
+      opened: 0,
+      rejectedWhileOpen: 0,
+    };
+    metrics.watchCircuitFigures('payment_provider', () => figures);
+    metrics.watchProviderBulkhead(() => ({ maxConcurrent: 20, maxQueue: 50, freeSlots: 18, freeQueueSlots: 50 }));
+    metrics.readinessChecked('database', 0.004);
+    metrics.reconcileIntervalIs(30);
+    const circuit = (name: string): string => `${name}{circuit="payment_provider"}`;
+    let exposition = await text(metrics);
+    expect(value(exposition, circuit('gateway_circuit_consecutive_failures'))).toBe(2);
+    expect(value(exposition, circuit('gateway_circuit_failure_threshold'))).toBe(5);
+    expect(value(exposition, circuit('gateway_circuit_half_open_after_seconds'))).toBe(10);
+    expect(value(exposition, circuit('gateway_circuit_probe_in_flight'))).toBe(0);
+    expect(value(exposition, circuit('gateway_circuit_opened_total'))).toBe(0);
+    expect(value(exposition, 'gateway_provider_bulkhead_slots{kind="execution"}')).toBe(20);
+    expect(value(exposition, 'gateway_provider_bulkhead_slots{kind="queue"}')).toBe(50);
+    expect(value(exposition, 'gateway_provider_bulkhead_free_slots{kind="execution"}')).toBe(18);
+    expect(value(exposition, 'gateway_readiness_check_duration_seconds{dependency="database"}')).toBe(0.004);
+    expect(value(exposition, 'gateway_payments_reconcile_interval_seconds')).toBe(30);
+
+    Object.assign(figures, { probeInFlight: true, retryAfterSeconds: 7, opened: 3, rejectedWhileOpen: 11 });
+    exposition = await text(metrics);
+    expect(value(exposition, circuit('gateway_circuit_probe_in_flight'))).toBe(1);
+    expect(value(exposition, circuit('gateway_circuit_retry_after_seconds'))).toBe(7);
+    expect(value(exposition, circuit('gateway_circuit_opened_total'))).toBe(3);
+    expect(value(exposition, circuit('gateway_circuit_rejected_total'))).toBe(11);
+    expect(exposition).toContain('# TYPE gateway_circuit_opened_total counter');
+  });
+
   it('queries the unknown-payment backlog once per cache period, and keeps the last value when it fails', async () => {
     const metrics = new MetricsService();
     let calls = 0;

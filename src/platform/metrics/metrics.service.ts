@@ -57,6 +57,33 @@ export interface DbPoolCounts {
   waiting: number;
 }
 
+/** A circuit breaker's figures, read on every scrape (the public readiness body shows only its state). */
+export interface CircuitFigures {
+  /** Consecutive failed attempts counted towards the threshold (while closed). */
+  consecutiveFailures: number;
+  failureThreshold: number;
+  halfOpenAfterMs: number;
+  /** True while the half-open probe is on its way. */
+  probeInFlight: boolean;
+  /** While open: whole seconds until a probe is let through; 0 otherwise. */
+  retryAfterSeconds: number;
+  /** Since start: how often the breaker opened, and calls it refused without a request. */
+  opened: number;
+  rejectedWhileOpen: number;
+}
+
+/** A bulkhead's capacity and free slots, read on every scrape. */
+export interface BulkheadFigures {
+  maxConcurrent: number;
+  maxQueue: number;
+  freeSlots: number;
+  freeQueueSlots: number;
+}
+
+/** The dependencies /health/ready checks (gateway_readiness_check_duration_seconds{dependency}). */
+export const READINESS_DEPENDENCIES = ['database', 'redis'] as const;
+export type ReadinessDependency = (typeof READINESS_DEPENDENCIES)[number];
+
 export interface UnknownPaymentsBacklog {
   count: number;
   /** Age in seconds of the oldest payment still `unknown`; 0 when there is none. */
@@ -107,6 +134,10 @@ export class MetricsService {
   private readonly webhookEvents: Counter<'outcome'>;
 
   private readonly circuits = new Map<string, () => CircuitStateName>();
+  private readonly circuitFigures = new Map<string, () => CircuitFigures>();
+  private providerBulkhead?: () => BulkheadFigures;
+  private readonly readinessDuration: Gauge<'dependency'>;
+  private readonly reconcileInterval: Gauge;
   private hashQueue?: () => number;
   private dbPool?: () => DbPoolCounts;
   private redisFallback?: () => boolean;
@@ -194,6 +225,42 @@ export class MetricsService {
         for (const [circuit, state] of this.circuits) circuitState.set({ circuit }, CIRCUIT_STATE_VALUES[state()]);
       },
     });
+    this.watchCircuitFiguresGauges(registers);
+    const bulkheadSlots: Gauge<'kind'> = new Gauge({
+      name: 'gateway_provider_bulkhead_slots',
+      help: 'Payment provider bulkhead capacity: concurrent calls (execution) and waiters (queue).',
+      labelNames: ['kind'],
+      registers,
+      collect: () => {
+        if (!this.providerBulkhead) return;
+        const figures = this.providerBulkhead();
+        bulkheadSlots.set({ kind: 'execution' }, figures.maxConcurrent);
+        bulkheadSlots.set({ kind: 'queue' }, figures.maxQueue);
+      },
+    });
+    const bulkheadFree: Gauge<'kind'> = new Gauge({
+      name: 'gateway_provider_bulkhead_free_slots',
+      help: 'Payment provider bulkhead slots free now: for a call (execution) and for a waiter (queue).',
+      labelNames: ['kind'],
+      registers,
+      collect: () => {
+        if (!this.providerBulkhead) return;
+        const figures = this.providerBulkhead();
+        bulkheadFree.set({ kind: 'execution' }, figures.freeSlots);
+        bulkheadFree.set({ kind: 'queue' }, figures.freeQueueSlots);
+      },
+    });
+    this.readinessDuration = new Gauge({
+      name: 'gateway_readiness_check_duration_seconds',
+      help: 'How long the latest /health/ready check of each dependency took (its timeout when it did not answer).',
+      labelNames: ['dependency'],
+      registers,
+    });
+    this.reconcileInterval = new Gauge({
+      name: 'gateway_payments_reconcile_interval_seconds',
+      help: 'How often this instance settles unknown payments (PAYMENT_RECONCILE_INTERVAL_MS); 0 when the worker is off.',
+      registers,
+    });
     const hashQueue: Gauge = new Gauge({
       name: 'gateway_password_hash_queue',
       help: 'Password hashes waiting for a hashing slot (at most PASSWORD_HASH_QUEUE).',
@@ -256,6 +323,71 @@ export class MetricsService {
     if (enabled) {
       collectDefaultMetrics({ register: this.registry, eventLoopMonitoringPrecision: 10 });
       this.watchEventLoopDelay(registers);
+    }
+  }
+
+  /**
+   * The breaker figures readiness no longer shows, per circuit, read on every scrape. The two
+   * counts since start are counters: they are set from the breaker's own tallies at each scrape.
+   */
+  private watchCircuitFiguresGauges(registers: Registry[]): void {
+    const gauges: [string, string, (figures: CircuitFigures) => number][] = [
+      [
+        'gateway_circuit_consecutive_failures',
+        'Consecutive failed attempts the breaker has counted towards its threshold.',
+        (f) => f.consecutiveFailures,
+      ],
+      [
+        'gateway_circuit_failure_threshold',
+        'Consecutive failures that open the breaker (CIRCUIT_FAILURE_THRESHOLD).',
+        (f) => f.failureThreshold,
+      ],
+      [
+        'gateway_circuit_half_open_after_seconds',
+        'How long an open breaker waits before it lets one probe through (CIRCUIT_HALF_OPEN_AFTER_MS).',
+        (f) => f.halfOpenAfterMs / 1000,
+      ],
+      [
+        'gateway_circuit_probe_in_flight',
+        '1 while the half-open probe is on its way to the downstream service, else 0.',
+        (f) => (f.probeInFlight ? 1 : 0),
+      ],
+      [
+        'gateway_circuit_retry_after_seconds',
+        'While open: whole seconds until the breaker lets a probe through (the Retry-After it answers); else 0.',
+        (f) => f.retryAfterSeconds,
+      ],
+    ];
+    for (const [name, help, read] of gauges) {
+      const gauge: Gauge<'circuit'> = new Gauge({
+        name,
+        help,
+        labelNames: ['circuit'],
+        registers,
+        collect: () => {
+          for (const [circuit, figures] of this.circuitFigures) gauge.set({ circuit }, read(figures()));
+        },
+      });
+    }
+    const counters: [string, string, (figures: CircuitFigures) => number][] = [
+      ['gateway_circuit_opened_total', 'Times the breaker opened since start.', (f) => f.opened],
+      [
+        'gateway_circuit_rejected_total',
+        'Calls the breaker refused since start without a request (open, or half-open with its probe taken).',
+        (f) => f.rejectedWhileOpen,
+      ],
+    ];
+    for (const [name, help, read] of counters) {
+      const counter: Counter<'circuit'> = new Counter({
+        name,
+        help,
+        labelNames: ['circuit'],
+        registers,
+        collect: () => {
+          counter.reset();
+          for (const [circuit, figures] of this.circuitFigures) counter.inc({ circuit }, read(figures()));
+        },
+      });
     }
   }
 
@@ -356,6 +488,26 @@ export class MetricsService {
   /** `state` is read on every scrape. */
   watchCircuit(circuit: CircuitName, state: () => CircuitStateName): void {
     this.circuits.set(circuit, state);
+  }
+
+  /** `figures` is read on every scrape. */
+  watchCircuitFigures(circuit: CircuitName, figures: () => CircuitFigures): void {
+    this.circuitFigures.set(circuit, figures);
+  }
+
+  /** `figures` is read on every scrape. */
+  watchProviderBulkhead(figures: () => BulkheadFigures): void {
+    this.providerBulkhead = figures;
+  }
+
+  /** How long the latest readiness check of `dependency` took. */
+  readinessChecked(dependency: ReadinessDependency, seconds: number): void {
+    this.readinessDuration.set({ dependency }, seconds);
+  }
+
+  /** The reconciliation worker's period; 0 when it is off. */
+  reconcileIntervalIs(seconds: number): void {
+    this.reconcileInterval.set(Math.max(0, seconds));
   }
 
   watchPasswordHashQueue(waiting: () => number): void {

@@ -1,6 +1,5 @@
 import { Module } from '@nestjs/common';
 import { APP_GUARD } from '@nestjs/core';
-import { TerminusModule } from '@nestjs/terminus';
 import { seconds, ThrottlerModule, ThrottlerModuleOptions } from '@nestjs/throttler';
 import type { ConfigType } from '@nestjs/config';
 import { MetricsService } from '../metrics/metrics.service';
@@ -9,7 +8,6 @@ import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { rateLimitConfig } from './rate-limit.config';
 import { RateLimitGuard } from './rate-limit.guard';
-import { RateLimitReadiness } from './rate-limit.readiness';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
 export function rateLimitOptions(
@@ -39,13 +37,11 @@ export function rateLimitOptions(
  */
 @Module({
   imports: [
-    TerminusModule,
     ThrottlerModule.forRootAsync({
       inject: [rateLimitConfig.KEY, REDIS, MetricsService],
       useFactory: rateLimitOptions,
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness],
-  exports: [RateLimitReadiness],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
 })
 export class RateLimitModule {}

@@ -133,6 +133,19 @@ export class ProviderResilience {
     this.breaker.onHalfOpen(() => (probing = true));
     this.breaker.onHalfOpen(() => this.logger.log('Payment provider circuit half-open: letting one probe through'));
     metrics.watchCircuit('payment_provider', () => this.state);
+    metrics.watchCircuitFigures('payment_provider', () => {
+      const snapshot = this.snapshot();
+      return {
+        consecutiveFailures: snapshot.consecutiveFailures,
+        failureThreshold: snapshot.failureThreshold,
+        halfOpenAfterMs: snapshot.halfOpenAfterMs,
+        probeInFlight: snapshot.probeInFlight,
+        retryAfterSeconds: snapshot.retryAfterSeconds ?? 0,
+        opened: snapshot.opened,
+        rejectedWhileOpen: snapshot.rejectedWhileOpen,
+      };
+    });
+    metrics.watchProviderBulkhead(() => this.snapshot().bulkhead);
     this.breaker.onReset(() => {
       probing = false;
       this.logger.log('Payment provider circuit closed: the probe succeeded');
