@@ -42,6 +42,7 @@ export class AppModule {
         MetricsModule,
         DatabaseModule,
         RedisModule,
+        // Before AuthModule: global guards run in the order modules register them (limit, then auth).
         RateLimitModule,
         HealthModule.forRoot({
           imports: [RateLimitModule, ResilienceModule, PaymentsModule],

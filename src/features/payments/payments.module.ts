@@ -1,8 +1,6 @@
 import { Module } from '@nestjs/common';
 import { TerminusModule } from '@nestjs/terminus';
 import { ResilienceModule } from './resilience/resilience.module';
-import { TokensModule } from '../auth/tokens/tokens.module';
-import { UsersModule } from '../users/users.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { PaymentSettlement } from './payment-settlement';
 import { PaymentsController } from './payments.controller';
@@ -18,12 +16,9 @@ import { PaymentWebhooks } from './webhooks/payment-webhooks.service';
 import { PaymentWebhooksController } from './webhooks/payment-webhooks.controller';
 import { WebhookEventsRepository } from './webhooks/webhook-events.repository';
 
-/**
- * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
- * policies; TerminusModule: the backlog's readiness detail.
- */
+/** Payments. ResilienceModule: the provider's policies; TerminusModule: the backlog's readiness detail. */
 @Module({
-  imports: [TokensModule, UsersModule, ResilienceModule, TerminusModule],
+  imports: [ResilienceModule, TerminusModule],
   controllers: [PaymentsController, PaymentWebhooksController],
   providers: [
     PaymentsService,

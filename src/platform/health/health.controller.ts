@@ -5,6 +5,7 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
 import { RedisHealthIndicator } from '../redis/redis.health';
+import { Public } from '../http/public.decorator';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { healthConfig } from './health.config';
 import { READINESS_DETAILS, ReadinessDetail } from './readiness-details';
@@ -22,6 +23,7 @@ interface CachedReadiness {
  * process restarted; readiness takes the instance out of rotation while either is down.
  */
 @ApiTags('health')
+@Public()
 @SkipRateLimit()
 @Controller('health')
 export class HealthController {
