@@ -1,22 +1,19 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AdminModule } from './features/admin/admin.module';
 import { CONFIG_SLICES } from './app.config';
-import { AuthModule } from './features/auth/auth.module';
 import { AppConfigModule } from './platform/config/config.module';
 import type { Env } from './platform/config/environment';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { MetricsModule } from './platform/metrics/metrics.module';
-import { PaymentsModule } from './features/payments/payments.module';
-import { PaymentBacklogDetail } from './features/payments/reconciliation/payment-backlog';
 import { RateLimitModule } from './platform/rate-limit/rate-limit.module';
 import { RateLimitReadiness } from './platform/rate-limit/rate-limit.readiness';
 import { RedisModule } from './platform/redis/redis.module';
-import { ProviderBreakerDetail } from './features/payments/resilience/provider-breaker.detail';
-import { ResilienceModule } from './features/payments/resilience/resilience.module';
 import { createRootLogger, loggerOptions } from './platform/secrets/logger.options';
 import type { Logger as PinoInstance } from 'pino';
+import { AdminModule } from './features/admin';
+import { AuthModule } from './features/auth';
+import { PaymentsModule, PaymentBacklogDetail, ProviderBreakerDetail, ResilienceModule } from './features/payments';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); stdout when omitted. */

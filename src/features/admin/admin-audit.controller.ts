@@ -3,12 +3,12 @@ import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
-import { Roles } from '../auth/roles.decorator';
 import { validationProblem } from '../../platform/problems';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor';
 import { AuditQuery } from './dto/audit.query';
 import { AuditPageResponse } from './dto/audit.response';
+import { Roles } from '../auth';
 
 @ApiTags('admin')
 @Controller('admin/audit')

@@ -4,10 +4,6 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
-import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
-import { Roles } from '../auth/roles.decorator';
-import { toPublicUser, type PublicUser } from '../users/user-records';
-import { UsersService, UserPage } from '../users/users.service';
 import { validationProblem } from '../../platform/problems';
 import { adminProblem, userNotFound } from './admin-problems';
 import { AdminUsersService } from './admin-users.service';
@@ -17,6 +13,8 @@ import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserIdParams } from './dto/user-id.params';
 import { UserPageResponse, UserResponse } from './dto/user.response';
+import { AuthenticatedUser, CurrentUser, Roles } from '../auth';
+import { toPublicUser, type PublicUser, UsersService, UserPage } from '../users';
 
 @ApiTags('admin')
 @Controller('admin/users')

@@ -1,13 +1,10 @@
 import { Module } from '@nestjs/common';
-import { CredentialsModule } from '../auth/credentials/credentials.module';
-import { IdentityModule } from '../auth/identity/identity.module';
-import { LockoutModule } from '../auth/lockout/lockout.module';
-import { TokensModule } from '../auth/tokens/tokens.module';
-import { UsersModule } from '../users/users.module';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
+import { CredentialsModule, UsersModule } from '../users';
+import { IdentityModule, LockoutModule, TokensModule } from '../auth';
 
 /**
  * Admin user routes. UsersModule: UsersService; TokensModule: RefreshTokenService (revoke-sessions);

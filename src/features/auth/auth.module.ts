@@ -1,12 +1,11 @@
 import { Module } from '@nestjs/common';
-import { CredentialsModule } from './credentials/credentials.module';
 import { IdentityModule } from './identity/identity.module';
 import { LockoutModule } from './lockout/lockout.module';
 import { TokensModule } from './tokens/tokens.module';
-import { UsersModule } from '../users/users.module';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import { AUTH_GUARDS } from './auth-guards';
+import { CredentialsModule, UsersModule } from '../users';
 
 /**
  * Login, refresh, logout, me, and the global guards that deny by default: JwtAuthGuard (a valid

@@ -4,8 +4,6 @@ import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
 import type { FastifyReply } from 'fastify';
-import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
-import { Roles } from '../auth/roles.decorator';
 import { problem, validationProblem } from '../../platform/problems';
 import { PaymentStatus } from '../../generated/prisma/client';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
@@ -17,6 +15,7 @@ import { IdempotencyKey } from './idempotency-key.decorator';
 import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 import { creationProblem } from './payment-problems';
 import { PaymentsService } from './payments.service';
+import { AuthenticatedUser, CurrentUser, Roles } from '../auth';
 
 /** `:id` must be a UUID: 400 naming `id` otherwise (it cannot name any payment). */
 function paymentIdPipe(): ParseUUIDPipe {

@@ -1,5 +1,5 @@
 import { Module } from '@nestjs/common';
-import { CredentialsModule } from '../auth/credentials/credentials.module';
+import { CredentialsModule } from './credentials/credentials.module';
 import { UsersService } from './users.service';
 
 /** Users: lookup, creation (hashing through CredentialsModule), role and disable changes. */
