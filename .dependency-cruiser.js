@@ -1,30 +1,62 @@
 /**
- * Layer rules from docs/style.md, checked by `npm run lint`: shared building blocks never import
- * feature modules, and features do not reach into each other except through the allowed ones.
+ * Layer rules from docs/style.md, checked by `npm run lint` over src/, tools/ and bench/:
+ *
+ * - platform/ is what every feature stands on: it never imports a feature;
+ * - each feature under src/features/ has one door, its index.ts: other features, the root files
+ *   (src/app.*.ts, src/main.ts), tools/ and bench/ import a feature only through it;
+ * - tools/ and bench/ use src/ only through public doors: a feature's index.ts, platform/, the root
+ *   files. They run the built entry points (dist/main.js, the user:create CLI) as processes.
+ *
+ * test/ is not cruised: tests may import a feature's internals (a spec tests what it tests).
+ * Specs beside the code (src/**\/*.spec.ts) are code of their feature and follow its rules.
  */
-const shared = '^src/(platform/|features/auth/(tokens|lockout|credentials|identity)/|features/payments/resilience/)';
-const features = '^src/features/(auth/[^/]+\\.ts$|auth/dto/|users/|payments/(?!resilience/)|admin/)';
+const door = '^src/features/[^/]+/index\\.ts$';
 module.exports = {
   forbidden: [
     {
-      name: 'shared-must-not-import-features',
+      name: 'platform-must-not-import-features',
       severity: 'error',
-      comment: 'config, secrets, credentials, database, redis, identity, validation, problems, tokens, lockout, resilience, rate-limit, health and metrics are building blocks: they never import a feature module.',
-      from: { path: shared },
-      to: { path: features },
+      comment:
+        'config, secrets, database, redis, problems, http, validation, metrics, health, rate-limit and openapi are building blocks: they never import a feature (features register what platform runs, e.g. readiness details, through the root module).',
+      from: { path: '^src/platform/' },
+      to: { path: '^src/features/' },
     },
     {
-      name: 'auth-must-not-import-payments',
+      name: 'features-meet-only-at-doors',
+      severity: 'error',
+      comment:
+        "A feature reaches another feature only through that feature's index.ts, so what a feature keeps inside can change without touching the others.",
+      from: { path: '^src/features/([^/]+)/' },
+      to: { path: '^src/features/', pathNot: ['^src/features/$1/', door] },
+    },
+    {
+      name: 'root-and-tools-use-feature-doors',
+      severity: 'error',
+      comment: 'The root files (app.*.ts, main.ts), tools/ and bench/ import a feature only through its index.ts.',
+      from: { path: '^(src/[^/]+\\.ts$|tools/|bench/)' },
+      to: { path: '^src/features/', pathNot: door },
+    },
+    {
+      name: 'tools-use-src-through-public-doors',
+      severity: 'error',
+      comment:
+        "tools/ and bench/ may use src/ only through public doors: a feature's index.ts, platform/, the root files (app.*.ts, main.ts).",
+      from: { path: '^(tools|bench)/' },
+      to: { path: '^src/', pathNot: [door, '^src/platform/', '^src/app\\.[^/]+\\.ts$', '^src/main\\.ts$'] },
+    },
+    {
+      name: 'users-must-not-import-other-features',
+      severity: 'error',
+      comment:
+        'users (records and credentials) is the bottom feature: auth and admin build on it, never the other way round.',
+      from: { path: '^src/features/users/' },
+      to: { path: '^src/features/(?!users/)' },
+    },
+    {
+      name: 'auth-must-not-import-payments-or-admin',
       severity: 'error',
       from: { path: '^src/features/auth/' },
-      to: { path: '^src/features/payments/' },
-    },
-    {
-      name: 'users-must-not-import-auth',
-      severity: 'error',
-      comment: 'auth builds on users (and both on credentials), never the other way round.',
-      from: { path: '^src/features/users/' },
-      to: { path: '^src/features/auth/([^/]+\\.ts$|dto/)' },
+      to: { path: '^src/features/(payments|admin)/' },
     },
     {
       name: 'payments-must-not-import-admin',
@@ -35,16 +67,26 @@ module.exports = {
     {
       name: 'no-circular',
       severity: 'error',
-      from: { path: '^src/' },
+      comment: "Includes cycles through a feature's index.ts (a feature's own files never import its door).",
+      from: { path: '^(src|tools|bench)/' },
       to: { circular: true },
     },
     {
       name: 'no-orphans',
       severity: 'error',
-      comment: 'A module nothing imports is dead code, unless it is an entry point (main, the CLI), a spec, or a declaration.',
+      comment:
+        'A module nothing imports is dead code, unless it is an entry point (main, the CLI, a tools/bench command), a spec, or a declaration.',
       from: {
         orphan: true,
-        pathNot: ['\\.d\\.ts$', '\\.spec\\.ts$', '^src/main\\.ts$', '^src/features/users/cli/create-user\\.ts$'],
+        pathNot: [
+          '\\.d\\.ts$',
+          '\\.spec\\.ts$',
+          '^src/main\\.ts$',
+          '^src/features/users/cli/create-user\\.ts$',
+          '^src/platform/openapi/export-openapi\\.ts$',
+          '^tools/[^/]+/(cli|main)\\.ts$',
+          '^bench/[^/]+\\.ts$',
+        ],
       },
       to: {},
     },

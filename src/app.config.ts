@@ -1,14 +1,11 @@
-import { credentialsConfig } from './features/auth/credentials/credentials.config';
 import { databaseConfig } from './platform/database/database.config';
 import { healthConfig } from './platform/health/health.config';
-import { identityConfig } from './features/auth/identity/identity.config';
-import { lockoutConfig } from './features/auth/lockout/lockout.config';
 import { metricsConfig } from './platform/metrics/metrics.config';
-import { paymentsConfig } from './features/payments/payments.config';
 import { rateLimitConfig } from './platform/rate-limit/rate-limit.config';
 import { redisConfig } from './platform/redis/redis.config';
-import { resilienceConfig } from './features/payments/resilience/resilience.config';
-import { tokensConfig } from './features/auth/tokens/tokens.config';
+import { credentialsConfig } from './features/users';
+import { identityConfig, lockoutConfig, tokensConfig } from './features/auth';
+import { paymentsConfig, resilienceConfig } from './features/payments';
 
 /**
  * Every module's config slice (src/<module>/<module>.config.ts), loaded by AppConfigModule from

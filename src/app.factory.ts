@@ -8,7 +8,6 @@ import { registerAccessLog } from './platform/http/access-log';
 import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
-import { authErrorToProblem } from './features/auth/auth-problems';
 import { registerHttpMetrics } from './platform/metrics/http-metrics';
 import { MetricsService } from './platform/metrics/metrics.service';
 import { clientErrorHandler, frameworkErrorHandler } from './platform/problems/framework-errors';
@@ -17,6 +16,7 @@ import { registerJsonBodyParser } from './platform/validation/json-body';
 import { ProblemDetailsFilter } from './platform/problems/problem-details.filter';
 import { REQUEST_ID_HEADER, requestIdFor } from './platform/validation/request-id';
 import { createValidationPipe } from './platform/validation/validation.pipe';
+import { authErrorToProblem } from './features/auth';
 
 /**
  * Fastify's trustProxy from TRUST_PROXY: unset trusts nothing (the socket address is the client);

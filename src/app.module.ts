@@ -1,20 +1,18 @@
 import { DynamicModule, Module } from '@nestjs/common';
 import { LoggerModule } from 'nestjs-pino';
-import { AdminModule } from './features/admin/admin.module';
 import { CONFIG_SLICES } from './app.config';
-import { AuthModule } from './features/auth/auth.module';
 import { AppConfigModule } from './platform/config/config.module';
 import type { Env } from './platform/config/environment';
 import { DatabaseModule } from './platform/database/database.module';
 import { HealthModule } from './platform/health/health.module';
 import { MetricsModule } from './platform/metrics/metrics.module';
-import { PaymentsModule } from './features/payments/payments.module';
 import { RateLimitModule } from './platform/rate-limit/rate-limit.module';
 import { RedisModule } from './platform/redis/redis.module';
-import { ProviderBreakerDetail } from './features/payments/resilience/provider-breaker.detail';
-import { ResilienceModule } from './features/payments/resilience/resilience.module';
 import { createRootLogger, loggerOptions } from './platform/secrets/logger.options';
 import type { Logger as PinoInstance } from 'pino';
+import { AdminModule } from './features/admin';
+import { AuthModule } from './features/auth';
+import { PaymentsModule, ProviderBreakerDetail, ResilienceModule } from './features/payments';
 
 export interface AppModuleOptions {
   /** Where log lines go (tests capture them); stdout when omitted. */
@@ -40,6 +38,7 @@ export class AppModule {
         MetricsModule,
         DatabaseModule,
         RedisModule,
+        // Before AuthModule: global guards run in the order modules register them (limit, then auth).
         RateLimitModule,
         HealthModule.forRoot({
           imports: [ResilienceModule],

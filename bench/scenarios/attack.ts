@@ -6,7 +6,7 @@ import { freePort, withClient } from '../../tools/harness';
 import type { BenchContext, ScenarioResult } from '../lib/context';
 import { GATEWAY_SCRIPT, spawnServer } from '../lib/servers';
 import { quantile, round } from '../lib/stats';
-import { assertGuessResistant, warmUpPasswordStrength } from '../../src/features/auth/credentials/password-strength';
+import { assertGuessResistant, warmUpPasswordStrength } from '../../src/features/users';
 
 /** The lockout settings under attack: the defaults of the contract. */
 const LOCKOUT = {

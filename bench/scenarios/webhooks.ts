@@ -1,13 +1,13 @@
 import { randomUUID } from 'node:crypto';
 import os from 'node:os';
 import { freePort, randomToken, withClient } from '../../tools/harness';
-import { signatureHeader } from '../../src/features/payments/webhooks/webhook-signature';
 import { startStubProvider, StubProvider } from '../../tools/provider/stub-provider';
 import type { BenchContext, GatewayEnv, ScenarioResult } from '../lib/context';
 import { createUser, login, postJson } from '../lib/gateway';
 import { cpuMicros } from '../lib/load';
 import { freshDatabase, GATEWAY_SCRIPT, Server, spawnServer } from '../lib/servers';
 import { latencySummary, LatencySummary, median, RatioRange, round } from '../lib/stats';
+import { signatureHeader } from '../../src/features/payments';
 
 const WEBHOOK_PATH = '/v1/webhooks/payment-provider';
 /** Pending payments per handling round; each gets one event, and DUPLICATE_SHARE of them a redelivery. */

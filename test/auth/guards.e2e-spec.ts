@@ -1,23 +1,18 @@
-import { Controller, Get, Module, UseGuards } from '@nestjs/common';
+import { Controller, Get, Module } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import * as jsonwebtoken from 'jsonwebtoken';
 import { AuthenticatedUser, CurrentUser } from '../../src/features/auth/current-user.decorator';
-import { JwtAuthGuard } from '../../src/features/auth/jwt-auth.guard';
 import { Roles } from '../../src/features/auth/roles.decorator';
-import { RolesGuard } from '../../src/features/auth/roles.guard';
 import { keyIdOf } from '../../src/platform/secrets/signing-key-ring';
-import { TokensModule } from '../../src/features/auth/tokens/tokens.module';
-import { UsersModule } from '../../src/features/users/users.module';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { createUser, login } from './fixtures';
 
 /**
- * A feature module wired exactly as payments/admin are: imports what the guards need (TokensModule,
- * UsersModule), uses both guards.
+ * A feature module that says nothing about authentication and imports nothing for it: the global
+ * guards protect its routes, and @Roles() narrows one.
  */
 @Controller('guard-probe')
-@UseGuards(JwtAuthGuard, RolesGuard)
 class GuardProbeController {
   @Get('any')
   @Roles('user', 'admin')
@@ -32,10 +27,10 @@ class GuardProbeController {
   }
 }
 
-@Module({ imports: [TokensModule, UsersModule], controllers: [GuardProbeController] })
+@Module({ controllers: [GuardProbeController] })
 class GuardProbeModule {}
 
-describe('JwtAuthGuard and RolesGuard in a feature module', () => {
+describe('global JwtAuthGuard and RolesGuard in a feature module', () => {
   let gw: TestApp;
   beforeAll(async () => {
     gw = await startApp({}, { imports: [GuardProbeModule] });
@@ -118,6 +113,20 @@ describe('JwtAuthGuard and RolesGuard in a feature module', () => {
     });
     expect(demoted.status).toBe(200);
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: accessToken }), 403, 'FORBIDDEN');
+  });
+});
+
+describe('guard order', () => {
+  it('spends the rate limit before authenticating: over budget, a caller without a token gets 429, not 401', async () => {
+    const gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: '3' });
+    try {
+      for (let i = 0; i < 3; i++) expectProblem(await http(gw.url, 'GET', '/v1/auth/me'), 401, 'UNAUTHORIZED');
+      // Were authentication first, refused callers would never reach the limiter and stay at 401.
+      expectProblem(await http(gw.url, 'GET', '/v1/auth/me'), 429, 'RATE_LIMITED');
+      expectProblem(await http(gw.url, 'GET', '/v1/payments'), 429, 'RATE_LIMITED');
+    } finally {
+      await gw.close();
+    }
   });
 });
 

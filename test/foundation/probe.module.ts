@@ -1,6 +1,7 @@
 import { Body, Controller, HttpCode, Module, Post } from '@nestjs/common';
 import { Type } from 'class-transformer';
 import { IsInt, IsString, Max, MaxLength, Min, ValidateNested } from 'class-validator';
+import { Public } from '../../src/platform/http/public.decorator';
 
 class ProbeAddress {
   @IsString() @MaxLength(20) line1!: string;
@@ -11,7 +12,11 @@ class ProbeBody {
   @ValidateNested() @Type(() => ProbeAddress) address!: ProbeAddress;
 }
 
-/** A test-only route that exercises the global parser, pipe and filter like a real one. */
+/**
+ * A test-only route that exercises the global parser, pipe and filter like a real one. Public, as
+ * login is: these suites test what becomes of a body, not authentication.
+ */
+@Public()
 @Controller('probe')
 class ProbeController {
   @Post()

@@ -1,9 +1,11 @@
 import { Controller, Get, Module } from '@nestjs/common';
 import { http, startApp } from '../helpers/app';
+import { Public } from '../../src/platform/http/public.decorator';
 
 /** Resolves once the slow route has received its request (so closing starts while it is in flight). */
 let entered: () => void = () => undefined;
 
+@Public()
 @Controller('slow')
 class SlowController {
   @Get()

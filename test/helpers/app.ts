@@ -19,10 +19,13 @@ export interface TestApp {
   close: () => Promise<void>;
 }
 
-/** Starts the real application (same factory as production) on an ephemeral port. */
+/**
+ * Starts the real application (same factory as production) on an ephemeral port. `beforeListen`
+ * sees the app before its routes are registered (to add Fastify hooks such as onRoute).
+ */
 export async function startApp(
   overrides: Record<string, string | undefined> = {},
-  options: Pick<AppModuleOptions, 'imports'> = {},
+  options: Pick<AppModuleOptions, 'imports'> & { beforeListen?: (app: NestFastifyApplication) => void } = {},
 ): Promise<TestApp> {
   const env = testEnv({ LOG_LEVEL: 'info', ...overrides });
   const chunks: string[] = [];
@@ -32,7 +35,9 @@ export async function startApp(
       done();
     },
   });
-  const app = await createApp(env, { logDestination: destination, ...options });
+  const { beforeListen, ...appOptions } = options;
+  const app = await createApp(env, { logDestination: destination, ...appOptions });
+  beforeListen?.(app);
   await app.listen({ port: 0, host: '127.0.0.1' });
   // Open the first pool connection now, so a suite's first readiness probe does not pay for it
   // (on a loaded CI machine that can exceed the probe's 1 s budget). Failure is fine: some suites

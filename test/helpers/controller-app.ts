@@ -1,7 +1,7 @@
 /**
  * The middle test tier: one or more controllers in a Nest testing module, with fake services, behind
  * the same HTTP edge as production (Fastify, our JSON parser, the /v1 prefix, the validation pipe,
- * the problem filter) and the real auth guards. Nothing here needs PostgreSQL, Redis or a port:
+ * the problem filter) and the same global auth guards (deny by default, `@Public()`, `@Roles()`). Nothing here needs PostgreSQL, Redis or a port:
  * requests go through Fastify's `inject`. See docs/development.md for which tier a test belongs to.
  */
 import type { DynamicModule, Provider, Type } from '@nestjs/common';
@@ -14,6 +14,7 @@ import { ProblemDetailsFilter } from '../../src/platform/problems/problem-detail
 import { registerJsonBodyParser } from '../../src/platform/validation/json-body';
 import { requestIdFor } from '../../src/platform/validation/request-id';
 import { createValidationPipe } from '../../src/platform/validation/validation.pipe';
+import { AUTH_GUARDS } from '../../src/features/auth/auth-guards';
 import type { Identity } from '../../src/features/auth/identity/identity-cache';
 import { UserIdentities } from '../../src/features/auth/identity/user-identities';
 import { AccessTokenService } from '../../src/features/auth/tokens/access-token.service';
@@ -56,8 +57,8 @@ export interface ControllerApp {
 }
 
 /**
- * `controllers` with `providers` (the fakes of their services), the real AccessTokenService (with
- * a random key) and FakeIdentities for the guards.
+ * `controllers` with `providers` (the fakes of their services) behind the global auth guards, with
+ * the real AccessTokenService (a random key) and FakeIdentities for them.
  */
 export async function controllerApp(options: {
   controllers: Type[];
@@ -74,6 +75,7 @@ export async function controllerApp(options: {
       { provide: tokensConfig.KEY, useValue: tokensConfig.select(env) },
       AccessTokenService,
       { provide: UserIdentities, useValue: identities },
+      ...AUTH_GUARDS,
     ],
   }).compile();
   const adapter = new FastifyAdapter({ genReqId: requestIdFor, logger: false });

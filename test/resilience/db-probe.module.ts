@@ -1,7 +1,9 @@
 import { Controller, Get, Module, Param, ParseIntPipe } from '@nestjs/common';
 import { PrismaService } from '../../src/platform/database/prisma.service';
+import { Public } from '../../src/platform/http/public.decorator';
 
 /** Test-only routes that hold or use pool connections through the real PrismaService. */
+@Public()
 @Controller('db-probe')
 class DbProbeController {
   constructor(private readonly prisma: PrismaService) {}

@@ -1,21 +1,17 @@
-import { Controller, Get, Query, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Controller, Get, Query } from '@nestjs/common';
+import { ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
-import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { Roles } from '../auth/roles.decorator';
-import { RolesGuard } from '../auth/roles.guard';
 import { validationProblem } from '../../platform/problems';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
 import { decodeAuditCursor, encodeAuditCursor } from './audit/audit-cursor';
 import { AuditQuery } from './dto/audit.query';
 import { AuditPageResponse } from './dto/audit.response';
+import { Roles } from '../auth';
 
 @ApiTags('admin')
-@ApiBearerAuth()
 @Controller('admin/audit')
-@UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('admin')
 export class AdminAuditController {
   constructor(private readonly audit: AdminAuditRepository) {}

@@ -1,9 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { controllerApp, type ControllerApp } from '../../../test/helpers/controller-app';
-import type { PublicUser } from '../users/user-records';
-import { UsersService } from '../users/users.service';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
+import { type PublicUser, UsersService } from '../users';
 
 const publicUser = (overrides: Partial<PublicUser> = {}): PublicUser => ({
   id: randomUUID(),

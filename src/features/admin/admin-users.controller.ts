@@ -1,35 +1,9 @@
-import {
-  Body,
-  Controller,
-  Get,
-  HttpCode,
-  HttpStatus,
-  Param,
-  Patch,
-  Post,
-  Query,
-  Req,
-  Res,
-  UseGuards,
-} from '@nestjs/common';
-import {
-  ApiBearerAuth,
-  ApiCreatedResponse,
-  ApiNoContentResponse,
-  ApiOkResponse,
-  ApiOperation,
-  ApiTags,
-} from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
+import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
-import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { Roles } from '../auth/roles.decorator';
-import { RolesGuard } from '../auth/roles.guard';
-import { toPublicUser, type PublicUser } from '../users/user-records';
-import { UsersService, UserPage } from '../users/users.service';
 import { validationProblem } from '../../platform/problems';
 import { adminProblem, userNotFound } from './admin-problems';
 import { AdminUsersService } from './admin-users.service';
@@ -39,11 +13,11 @@ import { ListUsersQuery } from './dto/list-users.query';
 import { UpdateUserDto } from './dto/update-user.dto';
 import { UserIdParams } from './dto/user-id.params';
 import { UserPageResponse, UserResponse } from './dto/user.response';
+import { AuthenticatedUser, CurrentUser, Roles } from '../auth';
+import { toPublicUser, type PublicUser, UsersService, UserPage } from '../users';
 
 @ApiTags('admin')
-@ApiBearerAuth()
 @Controller('admin/users')
-@UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('admin')
 @ApiProblems(ErrorCode.FORBIDDEN)
 export class AdminUsersController {

@@ -1,12 +1,10 @@
 import { Test } from '@nestjs/testing';
 import { FakeUsersDb } from '../../../test/helpers/fake-users';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { PasswordHasher } from '../auth/credentials/password-hasher';
-import { UserIdentities } from '../auth/identity/user-identities';
-import { LockoutService } from '../auth/lockout/lockout.service';
-import { RefreshTokenService } from '../auth/tokens/refresh-token.service';
 import { AdminUsersService } from './admin-users.service';
 import { AdminAuditRepository, type AuditContext } from './audit/admin-audit.repository';
+import { PasswordHasher } from '../users';
+import { UserIdentities, LockoutService, RefreshTokenService } from '../auth';
 
 describe('AdminUsersService (in-memory users, fake sessions and lockout)', () => {
   let db: FakeUsersDb;

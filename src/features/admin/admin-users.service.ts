@@ -1,20 +1,18 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { PasswordHasher } from '../auth/credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
 import { Prisma, type User } from '../../generated/prisma/client';
-import { UserIdentities } from '../auth/identity/user-identities';
-import { LockoutService } from '../auth/lockout/lockout.service';
-import { RefreshTokenService } from '../auth/tokens/refresh-token.service';
+import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
 import {
+  PasswordHasher,
   DuplicateEmailError,
   hashNewPassword,
   insertHashedUser,
   PublicUser,
   toPublicUser,
   UserRole,
-} from '../users/user-records';
-import { WeakPasswordError } from '../auth/credentials/password-strength';
-import { AdminAuditRepository, AuditContext, AuditEntry } from './audit/admin-audit.repository';
+  WeakPasswordError,
+} from '../users';
+import { UserIdentities, LockoutService, RefreshTokenService } from '../auth';
 
 /** What an admin action did, in admin terms; the controller maps each refusal to its problem. */
 export type AdminCreateOutcome =

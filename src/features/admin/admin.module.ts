@@ -1,21 +1,19 @@
 import { Module } from '@nestjs/common';
-import { CredentialsModule } from '../auth/credentials/credentials.module';
-import { LockoutModule } from '../auth/lockout/lockout.module';
-import { TokensModule } from '../auth/tokens/tokens.module';
-import { UsersModule } from '../users/users.module';
 import { AdminAuditController } from './admin-audit.controller';
 import { AdminUsersController } from './admin-users.controller';
 import { AdminUsersService } from './admin-users.service';
 import { AdminAuditRepository } from './audit/admin-audit.repository';
+import { CredentialsModule, UsersModule } from '../users';
+import { IdentityModule, LockoutModule, TokensModule } from '../auth';
 
 /**
- * Admin user routes. UsersModule: UsersService (and JwtAuthGuard's user lookup); TokensModule:
- * RefreshTokenService (revoke-sessions) and AccessTokenService (JwtAuthGuard); LockoutModule:
- * unlock; CredentialsModule: PasswordHasher (create). The admin actions themselves (last-admin
- * rule, audit trail) live in AdminUsersService.
+ * Admin user routes. UsersModule: UsersService; TokensModule: RefreshTokenService (revoke-sessions);
+ * IdentityModule: UserIdentities (invalidations); LockoutModule: unlock; CredentialsModule:
+ * PasswordHasher (create). The admin actions themselves (last-admin rule, audit trail) live in
+ * AdminUsersService.
  */
 @Module({
-  imports: [UsersModule, TokensModule, LockoutModule, CredentialsModule],
+  imports: [UsersModule, TokensModule, IdentityModule, LockoutModule, CredentialsModule],
   controllers: [AdminUsersController, AdminAuditController],
   providers: [AdminUsersService, AdminAuditRepository],
 })

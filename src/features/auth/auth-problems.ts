@@ -1,6 +1,6 @@
 import { ErrorCode, problem, type ProblemException } from '../../platform/problems';
 import type { RefreshResult } from './auth.service';
-import { HashingBusyError } from './credentials/password-hasher';
+import { HashingBusyError } from '../users';
 
 /**
  * The edge of the auth routes: each refusal the auth services answer, and the hashing

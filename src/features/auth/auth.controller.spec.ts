@@ -2,9 +2,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { controllerApp, type ControllerApp } from '../../../test/helpers/controller-app';
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
-import { HashingBusyError } from './credentials/password-hasher';
 import type { TokenPairDto } from './dto/token-pair.dto';
 import { ErrorCode, problem } from '../../platform/problems';
+import { HashingBusyError } from '../users';
 
 const pair: TokenPairDto = {
   accessToken: 'a.b.c',

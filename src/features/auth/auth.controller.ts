@@ -1,17 +1,17 @@
-import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 import { AuthRateLimit } from '../../platform/rate-limit/auth-rate-limit.decorator';
 import { clientAddress } from '../../platform/rate-limit/client-identity';
+import { Public } from '../../platform/http/public.decorator';
 import { refreshProblem } from './auth-problems';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
 import { MeDto, TokenPairDto } from './dto/token-pair.dto';
-import { JwtAuthGuard } from './jwt-auth.guard';
 
 @ApiTags('auth')
 @Controller('auth')
@@ -19,6 +19,7 @@ export class AuthController {
   constructor(private readonly auth: AuthService) {}
 
   @Post('login')
+  @Public()
   @ApiOperation({
     summary: 'Log in',
     description:
@@ -33,6 +34,7 @@ export class AuthController {
   }
 
   @Post('refresh')
+  @Public()
   @ApiOperation({
     summary: 'Rotate a refresh token',
     description:
@@ -51,6 +53,7 @@ export class AuthController {
 
   /** 204 for any well-formed token, known or not: idempotent, and it tells a guesser nothing. */
   @Post('logout')
+  @Public()
   @ApiOperation({
     summary: 'Log out',
     description: "Revokes the refresh token's whole family; 204 for any well-formed token (idempotent).",
@@ -65,8 +68,6 @@ export class AuthController {
 
   @Get('me')
   @ApiOperation({ summary: 'Current identity', description: 'The authenticated user: id, email and current role.' })
-  @UseGuards(JwtAuthGuard)
-  @ApiBearerAuth()
   @ApiOkResponse({ type: MeDto })
   @ApiProblems(ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_INVALID)
   me(@CurrentUser() user: AuthenticatedUser): MeDto {

@@ -9,11 +9,9 @@ import {
   RefreshTokenService,
   type RotationRefusal,
 } from './tokens/refresh-token.service';
-import { normalizeEmail } from './credentials/email';
-import { UsersService } from '../users/users.service';
 import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
-import { PasswordHasher } from './credentials/password-hasher';
+import { normalizeEmail, UsersService, PasswordHasher } from '../users';
 
 export function invalidCredentials(): ProblemException {
   return problem(ErrorCode.INVALID_CREDENTIALS);

@@ -1,7 +1,10 @@
 import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
+import { Reflector } from '@nestjs/core';
 import { AccessTokenRejected, AccessTokenService } from './tokens/access-token.service';
 import { UserIdentities } from './identity/user-identities';
 import { ErrorCode, problem, type ProblemException } from '../../platform/problems';
+import { isPublicRoute } from '../../platform/http/public.decorator';
+import { PerRoute } from '../../platform/http/route-metadata';
 import type { AuthenticatedRequest } from './current-user.decorator';
 
 /** The scheme is case-insensitive (RFC 9110); the token must look like a compact JWS. */
@@ -21,17 +24,27 @@ export function tokenInvalid(): ProblemException {
  * that every change through the API invalidates on every instance, re-read from PostgreSQL at
  * least every IDENTITY_CACHE_TTL_MS.
  *
- * Nest builds a guard in the module of the controller that uses it: that module imports
- * TokensModule and UsersModule (which re-exports IdentityModule): this guard's dependencies.
+ * A global guard (AuthModule registers it after the rate-limit guard): every route requires a
+ * token unless it or its controller is `@Public()`.
  */
 @Injectable()
 export class JwtAuthGuard implements CanActivate {
+  private readonly publicRoute: PerRoute<boolean>;
+
   constructor(
     private readonly accessTokens: AccessTokenService,
     private readonly identities: UserIdentities,
-  ) {}
+    reflector: Reflector,
+  ) {
+    this.publicRoute = new PerRoute((handler, controller) => isPublicRoute(reflector, handler, controller));
+  }
 
-  async canActivate(context: ExecutionContext): Promise<boolean> {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
+    if (this.publicRoute.of(context)) return true;
+    return this.authenticate(context);
+  }
+
+  private async authenticate(context: ExecutionContext): Promise<boolean> {
     const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
     const header = request.headers.authorization;
     if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);

@@ -2,5 +2,10 @@ import { SetMetadata } from '@nestjs/common';
 
 export const ROLES_KEY = 'auth:roles';
 
-/** Roles allowed on a handler or controller; enforced by RolesGuard (after JwtAuthGuard). */
-export const Roles = (...roles: ('user' | 'admin')[]) => SetMetadata(ROLES_KEY, roles);
+export type Role = 'user' | 'admin';
+
+/**
+ * Narrows a protected route (or every route of a controller) to these roles; RolesGuard enforces
+ * it after JwtAuthGuard. Without it any authenticated caller may use the route.
+ */
+export const Roles = (...roles: Role[]): MethodDecorator & ClassDecorator => SetMetadata(ROLES_KEY, roles);

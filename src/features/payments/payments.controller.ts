@@ -1,13 +1,9 @@
-import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res, UseGuards } from '@nestjs/common';
-import { ApiBearerAuth, ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
+import { Body, Controller, Get, HttpStatus, Param, Post, Query, Res } from '@nestjs/common';
+import { ApiHeader, ApiOkResponse, ApiOperation, ApiResponse, ApiTags } from '@nestjs/swagger';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 
 import type { FastifyReply } from 'fastify';
-import { AuthenticatedUser, CurrentUser } from '../auth/current-user.decorator';
-import { JwtAuthGuard } from '../auth/jwt-auth.guard';
-import { Roles } from '../auth/roles.decorator';
-import { RolesGuard } from '../auth/roles.guard';
 import { problem, validationProblem } from '../../platform/problems';
 import { CanonicalUuidPipe } from '../../platform/validation/uuid';
 import { PaymentStatus } from '../../generated/prisma/client';
@@ -20,10 +16,9 @@ import { IdempotencyKey } from './idempotency-key.decorator';
 import { decodePaymentCursor, encodePaymentCursor } from './payment-cursor';
 import { creationProblem } from './payment-problems';
 import { PaymentsService } from './payments.service';
+import { AuthenticatedUser, CurrentUser, Roles } from '../auth';
 
 @ApiTags('payments')
-@ApiBearerAuth()
-@UseGuards(JwtAuthGuard, RolesGuard)
 @Roles('user', 'admin')
 @Controller('payments')
 export class PaymentsController {

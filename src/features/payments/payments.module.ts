@@ -1,7 +1,5 @@
 import { Module } from '@nestjs/common';
 import { ResilienceModule } from './resilience/resilience.module';
-import { TokensModule } from '../auth/tokens/tokens.module';
-import { UsersModule } from '../users/users.module';
 import { AllowedCurrencyPipe } from './allowed-currency.pipe';
 import { PaymentSettlement } from './payment-settlement';
 import { PaymentsController } from './payments.controller';
@@ -17,12 +15,9 @@ import { PaymentWebhooks } from './webhooks/payment-webhooks.service';
 import { PaymentWebhooksController } from './webhooks/payment-webhooks.controller';
 import { WebhookEventsRepository } from './webhooks/webhook-events.repository';
 
-/**
- * Payments. TokensModule and UsersModule: what JwtAuthGuard needs; ResilienceModule: the provider's
- * policies.
- */
+/** Payments. ResilienceModule: the provider's policies. */
 @Module({
-  imports: [TokensModule, UsersModule, ResilienceModule],
+  imports: [ResilienceModule],
   controllers: [PaymentsController, PaymentWebhooksController],
   providers: [
     PaymentsService,

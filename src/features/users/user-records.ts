@@ -1,8 +1,8 @@
 import type { PrismaClient, Role, User } from '../../generated/prisma/client';
-import type { PasswordHasher } from '../auth/credentials/password-hasher';
+import type { PasswordHasher } from './credentials/password-hasher';
 import { isUniqueViolation } from '../../platform/database/unique-violation';
-import { normalizeEmail } from '../auth/credentials/email';
-import { assertGuessResistant } from '../auth/credentials/password-strength';
+import { normalizeEmail } from './credentials/email';
+import { assertGuessResistant } from './credentials/password-strength';
 
 export type UserRole = Role;
 

@@ -1,7 +1,7 @@
 import { Test } from '@nestjs/testing';
 import { FakeUsersDb } from '../../../test/helpers/fake-users';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { PasswordHasher } from '../auth/credentials/password-hasher';
+import { PasswordHasher } from './credentials/password-hasher';
 import { UsersService } from './users.service';
 
 describe('UsersService (in-memory users)', () => {

@@ -1,9 +1,9 @@
 import { Inject, Injectable } from '@nestjs/common';
 import type { User } from '../../generated/prisma/client';
-import { PasswordHasher } from '../auth/credentials/password-hasher';
+import { PasswordHasher } from './credentials/password-hasher';
 import { PrismaService } from '../../platform/database/prisma.service';
-import { normalizeEmail } from '../auth/credentials/email';
-import { WeakPasswordError } from '../auth/credentials/password-strength';
+import { normalizeEmail } from './credentials/email';
+import { WeakPasswordError } from './credentials/password-strength';
 import { DuplicateEmailError, insertUser, PublicUser, toPublicUser, UserRole } from './user-records';
 
 /**

@@ -6,6 +6,7 @@ import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResu
 import { PrismaHealthIndicator } from '../database/prisma.health';
 import { MetricsService, type ReadinessDependency } from '../metrics/metrics.service';
 import { RedisHealthIndicator } from '../redis/redis.health';
+import { Public } from '../http/public.decorator';
 import { SkipRateLimit } from '../rate-limit/skip-rate-limit.decorator';
 import { healthConfig } from './health.config';
 import { publicReadiness } from './public-readiness';
@@ -25,6 +26,7 @@ interface CachedReadiness {
  * process restarted; readiness takes the instance out of rotation while either is down.
  */
 @ApiTags('health')
+@Public()
 @SkipRateLimit()
 @Controller('health')
 export class HealthController {

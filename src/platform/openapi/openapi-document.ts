@@ -1,5 +1,8 @@
-import type { INestApplication } from '@nestjs/common';
+import { METHOD_METADATA } from '@nestjs/common/constants';
+import type { INestApplication, Type } from '@nestjs/common';
+import { ModulesContainer, Reflector } from '@nestjs/core';
 import { DocumentBuilder, OpenAPIObject, SwaggerModule } from '@nestjs/swagger';
+import { isPublicRoute } from '../http/public.decorator';
 import { ErrorCode } from '../problems/problem-catalog';
 import { codesByStatus, problemResponse } from './problem-responses';
 
@@ -125,14 +128,65 @@ function boundSchemas(document: OpenAPIObject): void {
   }
 }
 
+/** The security scheme of access tokens (see openApiConfig). */
+export const BEARER_SCHEME = 'bearer';
+
+/** `<Controller>_<method>`: Nest's default operation id, spelled out so publicOperationIds can rely on it. */
+function operationIdOf(controllerName: string, methodKey: string): string {
+  return `${controllerName}_${methodKey}`;
+}
+
 /**
- * Adds what every route shares but Nest's scanner cannot see: the problem+json schema, the
- * answers of the global guards, pipe, parsers and filter, and the RateLimit headers. Derived from
- * what each operation declares, so a new route is documented truthfully without repeating them.
+ * The operation ids of every route the global auth guard lets through without a token: read from
+ * the same `@Public()` metadata the guard reads.
  */
-export function completeOpenApiDocument(document: OpenAPIObject): OpenAPIObject {
+export function publicOperationIds(app: INestApplication): Set<string> {
+  const reflector = new Reflector();
+  const ids = new Set<string>();
+  for (const module of app.get(ModulesContainer).values()) {
+    for (const wrapper of module.controllers.values()) {
+      const controller = wrapper.metatype as Type | null;
+      if (!controller) continue;
+      for (let proto = controller.prototype as object | null; proto && proto !== Object.prototype;) {
+        for (const key of Object.getOwnPropertyNames(proto)) {
+          const handler = (proto as Record<string, unknown>)[key];
+          if (key === 'constructor' || typeof handler !== 'function') continue;
+          if (Reflect.getMetadata(METHOD_METADATA, handler) === undefined) continue;
+          if (isPublicRoute(reflector, handler as Type, controller)) ids.add(operationIdOf(controller.name, key));
+        }
+        proto = Object.getPrototypeOf(proto) as object | null;
+      }
+    }
+  }
+  return ids;
+}
+
+/**
+ * Deny by default, documented: every operation except the `@Public()` ones requires a bearer
+ * token; the public ones keep only their own schemes (the webhook's provider signature).
+ */
+function applyAccessTokenSecurity(document: OpenAPIObject, publicIds: ReadonlySet<string>): void {
+  for (const { operation } of operations(document)) {
+    const own = ((operation.security as Record<string, string[]>[] | undefined) ?? []).filter(
+      (requirement) => !(BEARER_SCHEME in requirement),
+    );
+    const isPublic = publicIds.has(String(operation.operationId));
+    const security = isPublic ? own : [{ [BEARER_SCHEME]: [] }, ...own];
+    if (security.length > 0) operation.security = security;
+    else delete operation.security;
+  }
+}
+
+/**
+ * Adds what every route shares but Nest's scanner cannot see: bearer security on every route that
+ * is not `@Public()` (`publicIds`), the problem+json schema, the answers of the global guards, pipe,
+ * parsers and filter, and the RateLimit headers. Derived from what each operation declares, so a
+ * new route is documented truthfully without repeating them.
+ */
+export function completeOpenApiDocument(document: OpenAPIObject, publicIds: ReadonlySet<string>): OpenAPIObject {
   document.components = document.components ?? {};
   document.components.schemas = { ...PROBLEM_SCHEMAS, ...(document.components.schemas ?? {}) };
+  applyAccessTokenSecurity(document, publicIds);
   for (const { path, operation } of operations(document)) {
     const responses = (operation.responses ?? {}) as Record<string, Json>;
     operation.responses = responses;
@@ -185,17 +239,21 @@ export function openApiConfig(): Omit<OpenAPIObject, 'paths'> {
       },
       'providerSignature',
     )
-    .addBearerAuth({
-      type: 'http',
-      scheme: 'bearer',
-      bearerFormat: 'JWT',
-      description:
-        'Access token from POST /v1/auth/login: HS256 JWT with iss, aud, exp, iat, sub and jti checked (RFC8725 best current practices: one algorithm, typed, audience-bound, short-lived).',
-    })
+    .addBearerAuth(
+      {
+        type: 'http',
+        scheme: 'bearer',
+        bearerFormat: 'JWT',
+        description:
+          'Access token from POST /v1/auth/login: HS256 JWT with iss, aud, exp, iat, sub and jti checked (RFC8725 best current practices: one algorithm, typed, audience-bound, short-lived). Every operation requires it unless its `security` says otherwise.',
+      },
+      BEARER_SCHEME,
+    )
     .build();
 }
 
 /** The whole document, as served at /docs-json and linted in `npm run lint`. */
 export function createOpenApiDocument(app: INestApplication): OpenAPIObject {
-  return completeOpenApiDocument(SwaggerModule.createDocument(app, openApiConfig()));
+  const document = SwaggerModule.createDocument(app, openApiConfig(), { operationIdFactory: operationIdOf });
+  return completeOpenApiDocument(document, publicOperationIds(app));
 }

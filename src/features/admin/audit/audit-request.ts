@@ -1,6 +1,6 @@
 import type { FastifyRequest } from 'fastify';
-import type { AuthenticatedUser } from '../../auth/current-user.decorator';
 import type { AuditContext } from './admin-audit.repository';
+import type { AuthenticatedUser } from '../../auth';
 
 /**
  * The audit context of a request: the caller, the request id (X-Request-Id) and `request.ip`, the

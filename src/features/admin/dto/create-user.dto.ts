@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsIn, IsString, Length } from 'class-validator';
-import { EmailField } from '../../auth/credentials/email-field.decorator';
+import { EmailField } from '../../users';
 
 export class CreateUserDto {
   @EmailField()

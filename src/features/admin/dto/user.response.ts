@@ -1,5 +1,5 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { UserIdentityDto } from '../../users/dto/user-identity.dto';
+import { UserIdentityDto } from '../../users';
 
 export class UserResponse extends UserIdentityDto {
   @ApiProperty()

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Length } from 'class-validator';
-import { EmailField } from '../credentials/email-field.decorator';
+import { EmailField } from '../../users';
 
 export class LoginDto {
   @EmailField()

@@ -1,6 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { REFRESH_TOKEN_PATTERN } from '../tokens/refresh-token-hash';
-import { UserIdentityDto } from '../../users/dto/user-identity.dto';
+import { UserIdentityDto } from '../../users';
 
 export class TokenPairDto {
   @ApiProperty({

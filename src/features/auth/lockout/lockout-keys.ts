@@ -1,5 +1,5 @@
 import { createHmac } from 'node:crypto';
-import { normalizeEmail } from '../credentials/email';
+import { normalizeEmail } from '../../users';
 
 /** The Redis keys (before REDIS_KEY_PREFIX) of one account as seen from one client. */
 export interface AttemptKeys {

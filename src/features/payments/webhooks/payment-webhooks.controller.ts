@@ -5,6 +5,7 @@ import type { SchemaObject } from '@nestjs/swagger/dist/interfaces/open-api-spec
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../../platform/openapi/problem-responses';
 import { ErrorCode, problem, validationProblem } from '../../../platform/problems';
+import { Public } from '../../../platform/http/public.decorator';
 import { RAW_JSON_BODY } from '../../../platform/validation/json-body';
 import { PaymentWebhooks } from './payment-webhooks.service';
 import { SIGNATURE_HEADER } from './webhook-signature';
@@ -51,6 +52,7 @@ export class PaymentWebhooksController {
   constructor(private readonly webhooks: PaymentWebhooks) {}
 
   @Post('payment-provider')
+  @Public()
   @HttpCode(HttpStatus.OK)
   @RouteConfig(RAW_JSON_BODY)
   @ApiOperation({

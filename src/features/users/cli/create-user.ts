@@ -7,11 +7,11 @@
 import 'reflect-metadata';
 import { PrismaPg } from '@prisma/adapter-pg';
 import { isEmail } from 'class-validator';
-import { PasswordHasher } from '../../auth/credentials/password-hasher';
+import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaClient } from '../../../generated/prisma/client';
-import { normalizeEmail } from '../../auth/credentials/email';
+import { normalizeEmail } from '../credentials/email';
 import { DuplicateEmailError, insertUser, UserRole } from '../user-records';
-import { WeakPasswordError } from '../../auth/credentials/password-strength';
+import { WeakPasswordError } from '../credentials/password-strength';
 
 class UsageError extends Error {}
 
