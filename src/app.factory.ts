@@ -8,6 +8,7 @@ import { registerAccessLog } from './platform/http/access-log';
 import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
+import { constraintViolationToProblem } from './platform/database/constraint-violations';
 import { authErrorToProblem } from './features/auth/auth-problems';
 import { registerHttpMetrics } from './platform/metrics/http-metrics';
 import { MetricsService } from './platform/metrics/metrics.service';
@@ -65,7 +66,7 @@ export function applyRoutePrefix(app: INestApplication): void {
  * match wins: the features' own errors first (a lockout store error may carry a driver message
  * such as ECONNREFUSED that the database mapper would also claim).
  */
-export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem];
+export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem, constraintViolationToProblem];
 
 /** Builds the application exactly as production runs it; tests call this too. */
 export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {

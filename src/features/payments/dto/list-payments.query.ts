@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, IsUUID, Matches, Max, Min } from 'class-validator';
+import { MaxCodePoints } from '../../../platform/validation/code-points';
 
 export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
 export type PaymentStatusName = (typeof PAYMENT_STATUSES)[number];
@@ -24,7 +25,7 @@ export class ListPaymentsQuery {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'must be a nextCursor from a previous page' })
   cursor?: string;
 
