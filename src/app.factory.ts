@@ -11,6 +11,7 @@ import { databaseErrorToProblem } from './platform/database/database-errors';
 import { constraintViolationToProblem } from './platform/database/constraint-violations';
 import { authErrorToProblem } from './features/auth/auth-problems';
 import { registerHttpMetrics } from './platform/metrics/http-metrics';
+import { UnmatchedRouteLimit } from './platform/rate-limit/unmatched-route-limit';
 import { MetricsService } from './platform/metrics/metrics.service';
 import { clientErrorHandler, frameworkErrorHandler } from './platform/problems/framework-errors';
 import { staticSecurityHeaders } from './platform/http/security-headers';
@@ -127,6 +128,8 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   app.useLogger(withoutPrefixedControllerLines(app.get(Logger)));
   registerAccessLog(instance, app.get(ROOT_LOGGER));
   registerHttpMetrics(instance, app.get(MetricsService));
+  // Unmatched paths (404) never reach the guards; this counts them against the global budget.
+  app.get(UnmatchedRouteLimit).register(instance);
 
   if (env.CORS_ORIGINS.length > 0) {
     app.enableCors({

@@ -10,6 +10,7 @@ import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { rateLimitConfig } from './rate-limit.config';
 import { RateLimitGuard } from './rate-limit.guard';
 import { RateLimitReadiness } from './rate-limit.readiness';
+import { UnmatchedRouteLimit } from './unmatched-route-limit';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
 export function rateLimitOptions(
@@ -45,7 +46,7 @@ export function rateLimitOptions(
       useFactory: rateLimitOptions,
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness],
-  exports: [RateLimitReadiness],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, RateLimitReadiness, UnmatchedRouteLimit],
+  exports: [RateLimitReadiness, UnmatchedRouteLimit],
 })
 export class RateLimitModule {}
