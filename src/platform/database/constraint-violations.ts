@@ -268,12 +268,14 @@ function gather(error: unknown, evidence: Evidence, depth = 0): void {
     if (Array.isArray(c.fields)) evidence.columns.push(...c.fields.filter((f): f is string => typeof f === 'string'));
     if (typeof c.index === 'string') evidence.constraint ??= c.index;
   }
-  // The server's message names the constraint and the table: `violates check constraint "x"`,
-  // `new row for relation "t"`.
+  // The server's message names the constraint, the table and the column: `violates check
+  // constraint "x"`, `new row for relation "t"`, `null value in column "c" of relation "t"`.
   const message = text(e.message);
   if (message) {
     evidence.constraint ??= /constraint "([^"]+)"/.exec(message)?.[1];
     evidence.table ??= /relation "([^"]+)"/.exec(message)?.[1];
+    const named = /column "([^"]+)"/.exec(message)?.[1];
+    if (named) evidence.columns.push(named);
   }
   for (const next of [e.cause, e.meta, e.driverAdapterError]) gather(next, evidence, depth + 1);
 }

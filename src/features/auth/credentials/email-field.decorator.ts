@@ -1,10 +1,23 @@
 import { applyDecorators } from '@nestjs/common';
 import { ApiProperty } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsEmail, IsString } from 'class-validator';
-import { MaxCodePoints } from '../../../platform/validation/code-points';
+import { buildMessage, isEmail, IsString, ValidateBy } from 'class-validator';
+import { MaxCodePoints, unstorableText } from '../../../platform/validation/code-points';
 
 const trim = ({ value }: { value: unknown }): unknown => (typeof value === 'string' ? value.trim() : value);
+
+/**
+ * class-validator's IsEmail, except that a string with an unpaired surrogate is simply not an
+ * email: validator.js passes the value to encodeURI, which throws URIError on one (a 500).
+ */
+const IsWellFormedEmail = (): PropertyDecorator =>
+  ValidateBy({
+    name: 'isEmail',
+    validator: {
+      validate: (value: unknown) => typeof value === 'string' && unstorableText(value) === undefined && isEmail(value),
+      defaultMessage: buildMessage((each) => `${each}$property must be an email`),
+    },
+  });
 
 /** An email in a request body: trimmed, a string of at most 254 characters (code points, as the column counts them), email-shaped. */
 export const EmailField = (): PropertyDecorator =>
@@ -13,5 +26,5 @@ export const EmailField = (): PropertyDecorator =>
     Transform(trim),
     IsString(),
     MaxCodePoints(254),
-    IsEmail(),
+    IsWellFormedEmail(),
   );
