@@ -313,12 +313,12 @@ describe('every string field of every route: hostile Unicode is 2xx or 4xx, neve
   });
 
   it('documents the same code-point limits in OpenAPI as the validators enforce (minLength/maxLength)', () => {
-    const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<Function, ValidationMetadata[]> };
+    const storage = getMetadataStorage() as unknown as { validationMetadatas: Map<object, ValidationMetadata[]> };
     const limited = [...storage.validationMetadatas.values()]
       .flat()
       .filter((m) => m.name === CODE_POINT_LENGTH)
       .map((m) => ({
-        dto: (m.target as Function).name,
+        dto: (m.target as { name: string }).name,
         field: m.propertyName,
         min: m.constraints[0] as number,
         max: m.constraints[1] as number,
