@@ -26,7 +26,9 @@ describe('CodePointLength', () => {
   });
 
   it('refuses 140 × "a\\uFE0F" (280 code points), which class-validator MaxLength(140) accepts', async () => {
-    expect(await errorsFor('a\uFE0F'.repeat(140))).toEqual(['reference: must be at most 140 characters long']);
+    expect(await errorsFor('a\uFE0F'.repeat(140))).toEqual([
+      'reference: reference must be shorter than or equal to 140 characters',
+    ]);
     expect(await errorsFor('a\uFE0F'.repeat(70))).toEqual([]);
   });
 
@@ -36,7 +38,9 @@ describe('CodePointLength', () => {
   });
 
   it('applies the lower bound in code points', async () => {
-    expect(await errorsFor('ok', '😀'.repeat(11))).toEqual(['password: must be 12 to 128 characters long']);
+    expect(await errorsFor('ok', '😀'.repeat(11))).toEqual([
+      'password: password must be longer than or equal to 12 characters',
+    ]);
     expect(await errorsFor('ok', '😀'.repeat(12))).toEqual([]);
   });
 
@@ -45,7 +49,7 @@ describe('CodePointLength', () => {
     ['a lone high surrogate', 'abc\uD83D', 'must not contain unpaired surrogates (invalid UTF-16)'],
     ['a lone low surrogate', '\uDE00abc', 'must not contain unpaired surrogates (invalid UTF-16)'],
   ])('refuses %s, which PostgreSQL cannot store', async (_what, value, message) => {
-    expect(await errorsFor(value)).toEqual([`reference: ${message}`]);
+    expect(await errorsFor(value)).toEqual([`reference: reference ${message}`]);
   });
 
   it('leaves a non-string to IsString', async () => {

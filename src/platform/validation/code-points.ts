@@ -36,14 +36,16 @@ export function unstorableText(value: string): string | undefined {
   return undefined;
 }
 
-/** What is wrong with `value` as a string of `min`..`max` code points that PostgreSQL can store, or undefined. */
+/**
+ * What is wrong with `value` as a string of `min`..`max` code points that PostgreSQL can store, or
+ * undefined. Worded as class-validator words its length messages, after the field name.
+ */
 export function codePointLengthProblem(value: string, min: number, max: number): string | undefined {
   const unstorable = unstorableText(value);
   if (unstorable) return unstorable;
   const count = codePointCount(value);
-  if (count > max || count < min) {
-    return min > 0 ? `must be ${min} to ${max} characters long` : `must be at most ${max} characters long`;
-  }
+  if (count > max) return `must be shorter than or equal to ${max} characters`;
+  if (count < min) return `must be longer than or equal to ${min} characters`;
   return undefined;
 }
 
@@ -65,9 +67,11 @@ export function CodePointLength(min: number, max: number, options?: ValidationOp
         validate: (value: unknown) =>
           typeof value !== 'string' || codePointLengthProblem(value, min, max) === undefined,
         defaultMessage: (args?: ValidationArguments) =>
-          typeof args?.value === 'string'
-            ? (codePointLengthProblem(args.value, min, max) ?? 'is not valid')
-            : `must be a string`,
+          `${args?.property ?? 'value'} ${
+            typeof args?.value === 'string'
+              ? (codePointLengthProblem(args.value, min, max) ?? 'is not valid')
+              : 'must be a string'
+          }`,
       },
     });
   };

@@ -10,7 +10,7 @@ import { isEmail } from 'class-validator';
 import { PasswordHasher } from '../../auth/credentials/password-hasher';
 import { PrismaClient } from '../../../generated/prisma/client';
 import { normalizeEmail } from '../../auth/credentials/email';
-import { codePointLengthProblem } from '../../../platform/validation/code-points';
+import { codePointLengthProblem, unstorableText } from '../../../platform/validation/code-points';
 import { DuplicateEmailError, insertUser, UserRole } from '../user-records';
 import { WeakPasswordError } from '../../auth/credentials/password-strength';
 
@@ -43,8 +43,10 @@ export function parseArguments(argv: readonly string[]): CreateUserArguments {
 }
 
 export function validatePassword(password: string): void {
-  const problem = codePointLengthProblem(password, 12, 128);
-  if (problem) throw new UsageError(`the password ${problem}`);
+  // Code points, as the API counts them; NUL and unpaired surrogates are refused as there.
+  const unstorable = unstorableText(password);
+  if (unstorable) throw new UsageError(`the password ${unstorable}`);
+  if (codePointLengthProblem(password, 12, 128)) throw new UsageError('the password must be 12 to 128 characters long');
 }
 
 /** One line from stdin; on a terminal, read without echo. */
