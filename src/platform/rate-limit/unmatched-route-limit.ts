@@ -43,25 +43,30 @@ export class UnmatchedRouteLimit {
     const check = { name: 'global', limit, ttl, blockDuration: Number(global.blockDuration ?? ttl) };
     const storage = this.storage as FallbackThrottlerStorage;
 
-    instance.addHook('onRequest', async (request: FastifyRequest, reply: FastifyReply) => {
-      if (!request.is404) return;
-      const [record] = await storage.incrementAll(budgetKey(clientAddress(request)), [check]);
-      if (!record) throw new Error('the rate-limit storage answered no record for the global limit');
-      void reply.headers(
-        rateLimitHeaders([
-          {
-            name: check.name,
-            limit,
-            windowSeconds: Math.ceil(ttl / 1000),
-            remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
-            resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
-          },
-        ]),
+    // A callback hook, not an async one: matched requests (nearly all) pay one property read.
+    instance.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
+      if (!request.is404) return done();
+      storage.incrementAll(budgetKey(clientAddress(request)), [check]).then(
+        ([record]) => {
+          if (!record) return done(new Error('the rate-limit storage answered no record for the global limit'));
+          void reply.headers(
+            rateLimitHeaders([
+              {
+                name: check.name,
+                limit,
+                windowSeconds: Math.ceil(ttl / 1000),
+                remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
+                resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
+              },
+            ]),
+          );
+          if (!record.isBlocked) return done();
+          this.metrics.rateLimited(check.name);
+          // Answered here; the request goes no further (done is not called).
+          sendProblem(reply, request, rateLimited(record.timeToBlockExpire));
+        },
+        (error: unknown) => done(error instanceof Error ? error : new Error(String(error))),
       );
-      if (!record.isBlocked) return;
-      this.metrics.rateLimited(check.name);
-      sendProblem(reply, request, rateLimited(record.timeToBlockExpire));
-      return reply;
     });
   }
 }
