@@ -8,7 +8,9 @@ import { registerAccessLog } from './platform/http/access-log';
 import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
+import { constraintViolationToProblem } from './platform/database/constraint-violations';
 import { registerHttpMetrics } from './platform/metrics/http-metrics';
+import { UnmatchedRouteLimit } from './platform/rate-limit/unmatched-route-limit';
 import { MetricsService } from './platform/metrics/metrics.service';
 import { clientErrorHandler, frameworkErrorHandler } from './platform/problems/framework-errors';
 import { staticSecurityHeaders } from './platform/http/security-headers';
@@ -65,7 +67,7 @@ export function applyRoutePrefix(app: INestApplication): void {
  * match wins: the features' own errors first (a lockout store error may carry a driver message
  * such as ECONNREFUSED that the database mapper would also claim).
  */
-export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem];
+export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem, constraintViolationToProblem];
 
 /** Builds the application exactly as production runs it; tests call this too. */
 export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
@@ -126,6 +128,8 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   app.useLogger(withoutPrefixedControllerLines(app.get(Logger)));
   registerAccessLog(instance, app.get(ROOT_LOGGER));
   registerHttpMetrics(instance, app.get(MetricsService));
+  // Unmatched paths (404) never reach the guards; this counts them against the global budget.
+  app.get(UnmatchedRouteLimit).register(instance);
 
   if (env.CORS_ORIGINS.length > 0) {
     app.enableCors({

@@ -12,7 +12,8 @@ export function httpFrom<T = Record<string, unknown>>(
   baseUrl: string,
   method: string,
   path: string,
-  options: { body?: unknown; token?: string } = {},
+  /** `verbatimPath`: send `path` as written (dot segments included), not as URL resolution leaves it. */
+  options: { body?: unknown; token?: string; verbatimPath?: boolean } = {},
 ): Promise<HttpResult<T>> {
   const url = new URL(path, baseUrl);
   const body = options.body === undefined ? undefined : JSON.stringify(options.body);
@@ -24,7 +25,7 @@ export function httpFrom<T = Record<string, unknown>>(
       {
         host: url.hostname,
         port: url.port,
-        path: url.pathname + url.search,
+        path: options.verbatimPath ? path : url.pathname + url.search,
         method,
         headers,
         localAddress: source,

@@ -2,7 +2,7 @@ import { Writable } from 'node:stream';
 import fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { storage } from 'nestjs-pino/storage';
-import { accessLogLevel, registerAccessLog } from './access-log';
+import { accessLogLevel, isProbe, registerAccessLog } from './access-log';
 
 type Line = Record<string, unknown> & { req?: { id: string; url: string; method: string }; msg?: string };
 
@@ -74,6 +74,20 @@ describe('access log and request context (Fastify hooks)', () => {
     expect(completed('/missing').map((l) => l.level)).toEqual([40]);
     expect(completed('/fail').map((l) => l.level)).toEqual([50]);
     expect(completed('/health/live')).toHaveLength(0);
+  });
+
+  it('exempts exactly the two probe paths (any query string), not everything under /health/', () => {
+    for (const url of ['/health/live', '/health/ready', '/health/ready?full=1'])
+      expect([url, isProbe({ url })]).toEqual([url, true]);
+    for (const url of [
+      '/health/livex',
+      '/health/ready/../x',
+      '/health/',
+      '/health/live/',
+      '/health/x?/health/live',
+      '/v1/health/live',
+    ])
+      expect([url, isProbe({ url })]).toEqual([url, false]);
   });
 
   it('masks configured secret values in the access line, as on every other line', async () => {

@@ -31,8 +31,15 @@ export function accessLogLevel(statusCode: number): Level {
   return statusCode >= 500 ? 'error' : statusCode >= 400 ? 'warn' : 'info';
 }
 
-/** The probes are polled every few seconds by orchestrators; logging them would drown the rest. */
-const isProbe = (request: FastifyRequest): boolean => request.url.startsWith('/health/');
+/** The two probe paths, exactly; any other path under /health/ is an ordinary (logged) request. */
+const PROBE_PATHS: ReadonlySet<string> = new Set(['/health/live', '/health/ready']);
+
+/**
+ * The probes are polled every few seconds by orchestrators; logging them would drown the rest.
+ * Only the path part counts (a query string does not make a probe a different request), and only
+ * an exact match: `/health/livex` or `/health/ready/../x` are logged like anything else.
+ */
+export const isProbe = (request: { url: string }): boolean => PROBE_PATHS.has(withoutQuery(request.url));
 
 /**
  * One `request completed` line per request (method, path, id, peer address, status, time), and

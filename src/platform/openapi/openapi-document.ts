@@ -58,12 +58,12 @@ const RATE_LIMIT_HEADERS: Record<string, Json> = {
 };
 const RETRY_AFTER = { description: 'Whole seconds to wait before retrying', schema: { ...int, minimum: 1 } };
 
-function operations(document: OpenAPIObject): Array<{ path: string; operation: Json }> {
-  const out: Array<{ path: string; operation: Json }> = [];
+function operations(document: OpenAPIObject): Array<{ path: string; method: string; operation: Json }> {
+  const out: Array<{ path: string; method: string; operation: Json }> = [];
   for (const [path, item] of Object.entries(document.paths)) {
     for (const method of ['get', 'put', 'post', 'delete', 'patch'] as const) {
       const operation = (item as Record<string, Json | undefined>)[method];
-      if (operation) out.push({ path, operation });
+      if (operation) out.push({ path, method, operation });
     }
   }
   return out;
@@ -187,7 +187,7 @@ export function completeOpenApiDocument(document: OpenAPIObject, publicIds: Read
   document.components = document.components ?? {};
   document.components.schemas = { ...PROBLEM_SCHEMAS, ...(document.components.schemas ?? {}) };
   applyAccessTokenSecurity(document, publicIds);
-  for (const { path, operation } of operations(document)) {
+  for (const { path, method, operation } of operations(document)) {
     const responses = (operation.responses ?? {}) as Record<string, Json>;
     operation.responses = responses;
     const rateLimited = path.startsWith('/v1/');
@@ -197,6 +197,9 @@ export function completeOpenApiDocument(document: OpenAPIObject, publicIds: Read
     const pathParams = ((operation.parameters as Json[] | undefined) ?? []).some((p) => p.in === 'path');
     const shared: ErrorCode[] = [];
     if (hasInput) shared.push(ErrorCode.VALIDATION_FAILED);
+    // A write that a database constraint refuses (a unique or foreign key the request collides
+    // with) answers 409 CONFLICT naming the field (src/platform/database/constraint-violations.ts).
+    if (method !== 'get') shared.push(ErrorCode.CONFLICT);
     // A path parameter longer than the router's limit is refused before any route code runs.
     if (pathParams) shared.push(ErrorCode.URI_TOO_LONG);
     if (secured) shared.push(ErrorCode.UNAUTHORIZED);

@@ -72,7 +72,7 @@ export class RateLimitGuard extends ThrottlerGuard {
   }
 }
 
-function rateLimited(timeToBlockExpire: number): ProblemException {
+export function rateLimited(timeToBlockExpire: number): ProblemException {
   const retryAfterSeconds = Math.max(1, timeToBlockExpire);
   return problem(
     ErrorCode.RATE_LIMITED,

@@ -8,6 +8,7 @@ import { isAuthRoute } from './client-identity';
 import { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { rateLimitConfig } from './rate-limit.config';
 import { RateLimitGuard } from './rate-limit.guard';
+import { UnmatchedRouteLimit } from './unmatched-route-limit';
 
 /** The two named limits; SkipRateLimit() must name each of them. */
 export function rateLimitOptions(
@@ -42,6 +43,7 @@ export function rateLimitOptions(
       useFactory: rateLimitOptions,
     }),
   ],
-  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }],
+  providers: [{ provide: APP_GUARD, useClass: RateLimitGuard }, UnmatchedRouteLimit],
+  exports: [UnmatchedRouteLimit],
 })
 export class RateLimitModule {}

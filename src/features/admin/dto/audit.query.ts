@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
 import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { CodePointLength } from '../../../platform/validation/code-points';
 import { UuidField } from '../../../platform/validation/uuid';
 import { AUDIT_ACTIONS, AuditAction } from '../audit/admin-audit.repository';
 import { digitsToInt } from './list-users.query';
@@ -10,10 +11,12 @@ export class AuditQuery {
   @ApiPropertyOptional({
     description: 'Opaque; the nextCursor of the previous page',
     pattern: '^[A-Za-z0-9_-]{1,40}$',
+    minLength: 1,
     maxLength: 40,
   })
   @IsOptional()
   @IsString({ message: 'cursor must be a string' })
+  @CodePointLength(1, 40)
   @Matches(/^[A-Za-z0-9_-]{1,40}$/, { message: 'cursor is not a valid cursor' })
   cursor?: string;
 

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsIn, IsString, Length } from 'class-validator';
+import { IsIn, IsString } from 'class-validator';
+import { CodePointLength } from '../../../platform/validation/code-points';
 import { EmailField } from '../../users';
 
 export class CreateUserDto {
@@ -8,7 +9,7 @@ export class CreateUserDto {
 
   @ApiProperty({ minLength: 12, maxLength: 128, format: 'password' })
   @IsString()
-  @Length(12, 128)
+  @CodePointLength(12, 128)
   password!: string;
 
   @ApiProperty({ enum: ['user', 'admin'] })

@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
-import { IsString, Length } from 'class-validator';
+import { IsString } from 'class-validator';
+import { CodePointLength } from '../../../platform/validation/code-points';
 import { EmailField } from '../../users';
 
 export class LoginDto {
@@ -9,6 +10,6 @@ export class LoginDto {
   /** Only bounded here: the password policy (12..128) is not revealed to anyone guessing. */
   @ApiProperty({ minLength: 1, maxLength: 128, format: 'password' })
   @IsString()
-  @Length(1, 128)
+  @CodePointLength(1, 128)
   password!: string;
 }

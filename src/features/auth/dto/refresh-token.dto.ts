@@ -1,5 +1,6 @@
 import { ApiProperty } from '@nestjs/swagger';
 import { IsString, Matches } from 'class-validator';
+import { CodePointLength } from '../../../platform/validation/code-points';
 import { REFRESH_TOKEN_PATTERN } from '../tokens/refresh-token-hash';
 
 export class RefreshTokenDto {
@@ -10,6 +11,7 @@ export class RefreshTokenDto {
     pattern: REFRESH_TOKEN_PATTERN.source,
   })
   @IsString()
+  @CodePointLength(43, 128)
   @Matches(REFRESH_TOKEN_PATTERN, { message: 'refreshToken must be 43-128 characters of [A-Za-z0-9_-]' })
   refreshToken!: string;
 }

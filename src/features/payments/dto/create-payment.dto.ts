@@ -1,8 +1,10 @@
 import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
-import { IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { CodePointLength, MaxCodePoints } from '../../../platform/validation/code-points';
 import { UuidField } from '../../../platform/validation/uuid';
 
 export const MAX_AMOUNT = 100_000_000;
+/** Characters as PostgreSQL counts them (code points): the column is VARCHAR(140). */
 export const MAX_REFERENCE_LENGTH = 140;
 
 /**
@@ -39,6 +41,7 @@ export class CreatePaymentDto {
     maxLength: 3,
   })
   @IsString()
+  @CodePointLength(3, 3)
   @Matches(/^[A-Z]{3}$/, { message: 'must be an uppercase ISO 4217 code' })
   currency!: string;
 
@@ -54,7 +57,7 @@ export class CreatePaymentDto {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(MAX_REFERENCE_LENGTH)
+  @MaxCodePoints(MAX_REFERENCE_LENGTH)
   @Matches(PRINTABLE, { message: 'must contain printable characters only' })
   reference?: string | null;
 }

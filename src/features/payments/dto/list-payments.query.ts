@@ -1,6 +1,7 @@
 import { ApiPropertyOptional } from '@nestjs/swagger';
 import { Transform } from 'class-transformer';
-import { IsIn, IsInt, IsOptional, IsString, Matches, Max, MaxLength, Min } from 'class-validator';
+import { IsIn, IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
+import { MaxCodePoints } from '../../../platform/validation/code-points';
 import { UuidField } from '../../../platform/validation/uuid';
 
 export const PAYMENT_STATUSES = ['unknown', 'pending', 'succeeded', 'failed'] as const;
@@ -25,7 +26,7 @@ export class ListPaymentsQuery {
   })
   @IsOptional()
   @IsString()
-  @MaxLength(200)
+  @MaxCodePoints(200)
   @Matches(/^[A-Za-z0-9_-]+$/, { message: 'must be a nextCursor from a previous page' })
   cursor?: string;
 

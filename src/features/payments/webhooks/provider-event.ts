@@ -1,3 +1,4 @@
+import { codePointLengthProblem } from '../../../platform/validation/code-points';
 import { checkJsonShape } from '../../../platform/validation/json-body';
 import { PROVIDER_CHARGE_STATUSES, type ProviderChargeStatus } from '../provider/payment-provider';
 
@@ -59,9 +60,9 @@ export function parseProviderEvent(rawBody: Buffer): ParsedEvent {
     return malformed('data.status', `must be one of ${PROVIDER_CHARGE_STATUSES.join(', ')}`);
   }
   if (!Number.isSafeInteger(charge.amount)) return malformed('data.amount', 'must be an integer');
-  if (typeof charge.currency !== 'string' || charge.currency.length > 16)
+  if (typeof charge.currency !== 'string' || codePointLengthProblem(charge.currency, 0, 16))
     return malformed('data.currency', 'must be a currency code');
-  if (typeof charge.recipientId !== 'string' || charge.recipientId.length > 64) {
+  if (typeof charge.recipientId !== 'string' || codePointLengthProblem(charge.recipientId, 0, 64)) {
     return malformed('data.recipientId', 'must be a recipient id');
   }
   event.charge = {

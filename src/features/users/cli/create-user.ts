@@ -10,6 +10,7 @@ import { isEmail } from 'class-validator';
 import { PasswordHasher } from '../credentials/password-hasher';
 import { PrismaClient } from '../../../generated/prisma/client';
 import { normalizeEmail } from '../credentials/email';
+import { codePointLengthProblem, unstorableText } from '../../../platform/validation/code-points';
 import { DuplicateEmailError, insertUser, UserRole } from '../user-records';
 import { WeakPasswordError } from '../credentials/password-strength';
 
@@ -35,15 +36,17 @@ export function parseArguments(argv: readonly string[]): CreateUserArguments {
   }
   if (values.email === undefined) throw new UsageError('--email is required');
   const email = normalizeEmail(values.email);
-  if (email.length > 254 || !isEmail(email)) throw new UsageError('--email is not a valid email address');
+  if (codePointLengthProblem(email, 1, 254) || !isEmail(email))
+    throw new UsageError('--email is not a valid email address');
   if (values.role !== 'user' && values.role !== 'admin') throw new UsageError('--role must be user or admin');
   return { email, role: values.role };
 }
 
 export function validatePassword(password: string): void {
-  if (password.length < 12 || password.length > 128) {
-    throw new UsageError('the password must be 12 to 128 characters long');
-  }
+  // Code points, as the API counts them; NUL and unpaired surrogates are refused as there.
+  const unstorable = unstorableText(password);
+  if (unstorable) throw new UsageError(`the password ${unstorable}`);
+  if (codePointLengthProblem(password, 12, 128)) throw new UsageError('the password must be 12 to 128 characters long');
 }
 
 /** One line from stdin; on a terminal, read without echo. */

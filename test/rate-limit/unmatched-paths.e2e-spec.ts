@@ -1,0 +1,81 @@
+import { startApp, type TestApp } from '../helpers/app';
+import { metricsUrl, scrape } from '../helpers/metrics';
+import { httpFrom } from '../helpers/source-address';
+
+type LogLine = { msg?: string; req?: { url?: string; remoteAddress?: string }; res?: { statusCode?: number } };
+
+/** The access lines logged for requests from `source`. */
+function accessLines(gw: TestApp, source: string): LogLine[] {
+  return (gw.logs as LogLine[]).filter((l) => l.msg === 'request completed' && l.req?.remoteAddress === source);
+}
+
+describe('every request counts and is logged: unmatched paths and the probe exemption', () => {
+  const LIMIT = 6;
+  let gw: TestApp;
+
+  beforeAll(async () => {
+    gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: String(LIMIT), METRICS_PORT: '0' });
+  });
+  afterAll(() => gw.close());
+
+  it('answers 429 RATE_LIMITED to a client that sends only 404s once its global budget is spent', async () => {
+    const source = '127.0.0.61';
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i++) {
+      const res = await httpFrom(source, gw.url, 'GET', `/v1/no-such-route/${i}`);
+      statuses.push(res.status);
+      expect(res.headers.get('x-ratelimit-remaining')).toBe(String(LIMIT - 1 - i));
+    }
+    expect(statuses).toEqual(Array(LIMIT).fill(404));
+    const refused = await httpFrom(source, gw.url, 'GET', '/v1/no-such-route/again');
+    expect(refused.status).toBe(429);
+    expect(refused.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+    expect(refused.body).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+    expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    // The same budget as real routes: a matched route is refused too.
+    expect((await httpFrom(source, gw.url, 'GET', '/v1/auth/me')).status).toBe(429);
+    // Another client is untouched.
+    expect((await httpFrom('127.0.0.62', gw.url, 'GET', '/v1/no-such-route')).status).toBe(404);
+  });
+
+  it('counts and logs paths that only look like the probes; exempts exactly /health/live and /health/ready', async () => {
+    const source = '127.0.0.63';
+    const lookalikes = ['/health/livex', '/health/ready/../x', '/health/', '/health/live/'];
+    for (const path of lookalikes) {
+      const res = await httpFrom(source, gw.url, 'GET', path, { verbatimPath: true });
+      expect([path, res.status]).toEqual([path, 404]);
+      expect(res.headers.get('ratelimit')).toMatch(/"global";r=\d+/);
+    }
+    // The probes themselves, with or without a query string: neither counted nor logged.
+    for (let i = 0; i < LIMIT + 2; i++) {
+      for (const path of ['/health/live', '/health/ready', '/health/live?verbose=1']) {
+        const res = await httpFrom(source, gw.url, 'GET', path);
+        expect([path, res.status]).toEqual([path, 200]);
+        expect(res.headers.get('ratelimit')).toBeNull();
+      }
+    }
+    const budgetLeft = await httpFrom(source, gw.url, 'GET', '/health/nope');
+    expect(budgetLeft.headers.get('x-ratelimit-remaining')).toBe(String(LIMIT - lookalikes.length - 1));
+
+    await waitForLines(gw, source, lookalikes.length + 1);
+    const logged = accessLines(gw, source).map((l) => [l.req?.url, l.res?.statusCode]);
+    expect(logged).toEqual([...lookalikes, '/health/nope'].map((path) => [path, 404]));
+  });
+
+  it('labels 404s in the metrics with one bounded route label, never the raw path', async () => {
+    const source = '127.0.0.64';
+    for (let i = 0; i < 3; i++) await httpFrom(source, gw.url, 'GET', `/v1/unique-path-${i}-${Date.now()}`);
+    const metrics = await scrape(metricsUrl(gw));
+    expect(metrics.text).not.toMatch(/unique-path-/);
+    expect(
+      metrics.value('gateway_http_requests_total', { method: 'GET', route: 'unmatched', status: '404' }),
+    ).toBeGreaterThanOrEqual(3);
+  });
+});
+
+async function waitForLines(gw: TestApp, source: string, count: number): Promise<void> {
+  const deadline = Date.now() + 10_000;
+  while (accessLines(gw, source).length < count && Date.now() < deadline) {
+    await new Promise((resolve) => setTimeout(resolve, 20));
+  }
+}
