@@ -225,7 +225,7 @@ export class MetricsService {
         for (const [circuit, state] of this.circuits) circuitState.set({ circuit }, CIRCUIT_STATE_VALUES[state()]);
       },
     });
-    this.watchCircuitFiguresGauges(registers);
+    this.registerCircuitFigures(registers);
     const bulkheadSlots: Gauge<'kind'> = new Gauge({
       name: 'gateway_provider_bulkhead_slots',
       help: 'Payment provider bulkhead capacity: concurrent calls (execution) and waiters (queue).',
@@ -327,10 +327,10 @@ export class MetricsService {
   }
 
   /**
-   * The breaker figures readiness no longer shows, per circuit, read on every scrape. The two
-   * counts since start are counters: they are set from the breaker's own tallies at each scrape.
+   * Each breaker's figures (public readiness shows only its state), per circuit, read on every
+   * scrape. The two counts since start are counters, set from the breaker's own tallies.
    */
-  private watchCircuitFiguresGauges(registers: Registry[]): void {
+  private registerCircuitFigures(registers: Registry[]): void {
     const gauges: [string, string, (figures: CircuitFigures) => number][] = [
       [
         'gateway_circuit_consecutive_failures',

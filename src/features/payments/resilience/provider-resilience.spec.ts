@@ -15,7 +15,12 @@ function deferred<T>(): { promise: Promise<T>; resolve: (value: T) => void } {
 }
 
 describe('ProviderResilience (breaker claims, fake metrics)', () => {
-  const metrics = { watchCircuit: jest.fn(), providerCall: jest.fn() };
+  const metrics = {
+    watchCircuit: jest.fn(),
+    watchCircuitFigures: jest.fn(),
+    watchProviderBulkhead: jest.fn(),
+    providerCall: jest.fn(),
+  };
   let resilience: ProviderResilience;
   let calls: number;
   const failing = (): Promise<never> => {
@@ -65,6 +70,16 @@ describe('ProviderResilience (breaker claims, fake metrics)', () => {
     expect(resilience.state).toBe('closed');
     expect(metrics.providerCall).toHaveBeenCalledWith('success');
     expect(metrics.watchCircuit).toHaveBeenCalledWith('payment_provider', expect.any(Function));
+  });
+
+  it('feeds its figures and its bulkhead to the metrics listener, read on every scrape', async () => {
+    const figures = (): unknown => (metrics.watchCircuitFigures.mock.calls.at(-1) as [string, () => unknown])[1]();
+    const bulkhead = (): unknown => (metrics.watchProviderBulkhead.mock.calls.at(-1) as [() => unknown])[0]();
+    expect(metrics.watchCircuitFigures).toHaveBeenCalledWith('payment_provider', expect.any(Function));
+    expect(figures()).toMatchObject({ consecutiveFailures: 0, failureThreshold: THRESHOLD, retryAfterSeconds: 0 });
+    await expect(resilience.execute(failing)).rejects.toThrow(UpstreamUnavailableError);
+    expect(figures()).toMatchObject({ consecutiveFailures: 1, opened: 0, probeInFlight: false });
+    expect(bulkhead()).toEqual(resilience.snapshot().bulkhead);
   });
 
   it(`opens after ${THRESHOLD} consecutive transient failures, and a success in between resets the count`, async () => {
