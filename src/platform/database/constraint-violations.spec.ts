@@ -21,10 +21,12 @@ function migrationsSql(): string {
  * same list against pg_catalog of a migrated database.)
  */
 function migratedConstraints(sql: string): Set<string> {
+  // In the order the statements run: a migration may drop a constraint and add it again.
   const names = new Set<string>();
-  for (const match of sql.matchAll(/CONSTRAINT\s+"([^"]+)"/g)) names.add(match[1]!);
-  for (const match of sql.matchAll(/CREATE\s+UNIQUE\s+INDEX\s+"([^"]+)"/g)) names.add(match[1]!);
-  for (const match of sql.matchAll(/DROP\s+(?:INDEX|CONSTRAINT)\s+"([^"]+)"/g)) names.delete(match[1]!);
+  for (const match of sql.matchAll(/(DROP\s+(?:INDEX|CONSTRAINT)|CONSTRAINT|CREATE\s+UNIQUE\s+INDEX)\s+"([^"]+)"/g)) {
+    if (match[1]!.startsWith('DROP')) names.delete(match[2]!);
+    else names.add(match[2]!);
+  }
   return names;
 }
 
