@@ -11,7 +11,7 @@ export interface AuthenticatedUser {
 
 export type AuthenticatedRequest = FastifyRequest & { user?: AuthenticatedUser };
 
-/** The authenticated caller; only valid on routes behind JwtAuthGuard. */
+/** The authenticated caller; valid on every route that is not `@Public()` (the global JwtAuthGuard set it). */
 export const CurrentUser = createParamDecorator((_data: unknown, ctx: ExecutionContext): AuthenticatedUser => {
   const user = ctx.switchToHttp().getRequest<AuthenticatedRequest>().user;
   if (!user) throw problem(ErrorCode.UNAUTHORIZED);
