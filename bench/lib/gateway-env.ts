@@ -5,7 +5,8 @@ import { BASE_REDIS_URL } from './servers';
 /**
  * The gateway's variables for a bench run: its own database and Redis key prefix, random secrets,
  * the stand-in provider, and limits raised so that they never trip (the limiter still counts every
- * request in Redis). `extra` (--gateway-env) wins, for ablations.
+ * request in Redis), glibc's malloc set as the image sets it. `extra` (--gateway-env) wins, for
+ * ablations; an empty value there unsets the variable (e.g. `{"MALLOC_MMAP_THRESHOLD_":""}`).
  */
 export function benchGatewayEnv({
   databaseUrl,
@@ -20,7 +21,7 @@ export function benchGatewayEnv({
   logLevel: string;
   extra?: GatewayEnv;
 }): RunGatewayEnv {
-  return {
+  const env: RunGatewayEnv = {
     NODE_ENV: 'development',
     LOG_LEVEL: logLevel,
     DOCS_ENABLED: 'false',
@@ -47,6 +48,11 @@ export function benchGatewayEnv({
     // The flood sends every failed login from one address; the attack scenario runs its own gateway.
     LOGIN_CLIENT_FAILURE_LIMIT: '100000',
     DB_POOL_MAX: '10',
+    // glibc as the image runs it (Dockerfile): bounded arenas, large blocks returned when freed.
+    MALLOC_ARENA_MAX: '2',
+    MALLOC_MMAP_THRESHOLD_: '1048576',
     ...extra,
   };
+  for (const [name, value] of Object.entries(extra)) if (value === '') delete env[name];
+  return env;
 }

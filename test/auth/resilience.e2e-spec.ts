@@ -1,5 +1,6 @@
 import Redis from 'ioredis';
 import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
+import { PasswordHasher } from '../../src/features/auth/credentials/password-hasher';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
 import { waitFor } from '../../tools/harness';
@@ -55,6 +56,52 @@ describe('password-hashing bulkhead (concurrency 1, queue 0)', () => {
     } finally {
       redis.disconnect();
     }
+  });
+});
+
+describe('liveness during a login flood (default hashing slots and queue)', () => {
+  let gw: TestApp;
+  beforeAll(async () => {
+    // The test limits (raised) let every attempt reach the hashing bulkhead (new email each time).
+    gw = await startApp();
+  });
+  afterAll(() => gw.close());
+
+  it('answers GET /health/live while every hashing slot and queue place is taken', async () => {
+    const hasher = gw.app.get(PasswordHasher);
+    let flooding = true;
+    const statuses = new Map<number, number>();
+    const worker = async (w: number): Promise<void> => {
+      for (let i = 0; flooding; i += 1) {
+        const res = await http(gw.url, 'POST', '/v1/auth/login', {
+          body: { email: `flood-${w}-${i}@example.test`, password: 'wrong-password-1234' },
+        });
+        statuses.set(res.status, (statuses.get(res.status) ?? 0) + 1);
+      }
+    };
+    const flood = Promise.all(Array.from({ length: 40 }, (_, w) => worker(w)));
+    try {
+      // The bulkhead is saturated: a login now would be refused.
+      await waitFor('the hashing bulkhead to fill', () => {
+        try {
+          hasher.assertCapacity();
+          return false;
+        } catch {
+          return true;
+        }
+      });
+      for (let probe = 0; probe < 5; probe += 1) {
+        const live = await http(gw.url, 'GET', '/health/live');
+        expect(live.status).toBe(200);
+        // Still flooded when the probe answered: the answer did not wait for the hashes to drain.
+        expect(hasher.queued).toBeGreaterThan(0);
+      }
+    } finally {
+      flooding = false;
+      await flood;
+    }
+    // Wrong passwords were verified (401) and the excess refused at once (503), nothing else.
+    expect([...statuses.keys()].sort()).toEqual([401, 503]);
   });
 });
 

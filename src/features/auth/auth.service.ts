@@ -61,11 +61,14 @@ export class AuthService implements OnModuleInit {
 
   /**
    * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
-   * checks no password. Unknown, disabled and wrong-password logins all cost one argon2
+   * checks no password. A login that could not be hashed now (bulkhead full) is refused first. Unknown, disabled and wrong-password logins all cost one argon2
    * verification, count one failure and get the same 401.
    */
   private async authenticate(email: string, password: string, client: string): Promise<TokenPairDto> {
     const identifier = normalizeEmail(email);
+    // Every hashing slot and queue place is taken: refuse (503) before any other work, and without
+    // counting the attempt against anyone (it would be refunded anyway).
+    this.hasher.assertCapacity();
     // Counts this attempt as a failure up front (429/423 if a counter refuses); success gives it back.
     const attempt = await this.lockout.beginAttempt(identifier, client);
     let matches: boolean;

@@ -1,3 +1,4 @@
+import { availableParallelism } from 'node:os';
 import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MinLength, ValidateIf } from 'class-validator';
 import { IntRange, toList } from './env-decorators';
@@ -19,6 +20,16 @@ const HOST_PORT_MESSAGE = 'must be a comma-separated list of host:port';
  * Every variable of docs/contract.md, validated once at boot by `loadEnvironment` (environment.ts). Secrets have no default anywhere:
  * an absent secret is an error, never a fallback.
  */
+/**
+ * PASSWORD_HASH_CONCURRENCY's default: one fewer than the cores (at least one), so that however
+ * many logins arrive, a core is left to the event loop (liveness, every other route). Each hash
+ * runs on a libuv thread at the event loop's own scheduling priority; more hashing threads than
+ * spare cores make the loop wait for a core.
+ */
+export function defaultHashConcurrency(cores: number = availableParallelism()): number {
+  return Math.max(1, cores - 1);
+}
+
 export class Environment {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -279,9 +290,9 @@ export class Environment {
   @IntRange(1, 86400)
   PAYMENT_WEBHOOK_TOLERANCE_SECONDS = 300;
 
-  /** Most password hashes computed at once per instance; excess logins answer 503. */
+  /** Most password hashes computed at once per instance (default: cores - 1, at least 1); excess logins wait or answer 503. */
   @IntRange(1, 256)
-  PASSWORD_HASH_CONCURRENCY = 4;
+  PASSWORD_HASH_CONCURRENCY = defaultHashConcurrency();
 
   /** Most logins waiting for a hashing slot before the excess is refused. */
   @IntRange(0, 10000)

@@ -1,5 +1,7 @@
 import { loadEnvironment } from './environment';
 import { problemsOf, secret, validVariables as valid } from './environment.fixture';
+import { availableParallelism } from 'node:os';
+import { defaultHashConcurrency } from './environment.schema';
 
 describe('loadEnvironment', () => {
   it('applies the contract defaults to optional variables', () => {
@@ -34,6 +36,14 @@ describe('loadEnvironment', () => {
       REFRESH_TOKEN_PEPPER_PREVIOUS: [],
     });
     expect(Object.isFrozen(env)).toBe(true);
+  });
+
+  it('leaves one core to the event loop by default: PASSWORD_HASH_CONCURRENCY is cores - 1, at least 1', () => {
+    expect(defaultHashConcurrency(1)).toBe(1);
+    expect(defaultHashConcurrency(2)).toBe(1);
+    expect(defaultHashConcurrency(8)).toBe(7);
+    expect(loadEnvironment(valid()).PASSWORD_HASH_CONCURRENCY).toBe(Math.max(1, availableParallelism() - 1));
+    expect(loadEnvironment({ ...valid(), PASSWORD_HASH_CONCURRENCY: '4' }).PASSWORD_HASH_CONCURRENCY).toBe(4);
   });
 
   it('parses numbers and comma lists from strings', () => {

@@ -37,4 +37,17 @@ describe('PasswordHasher', () => {
     // The slot is free again afterwards.
     await expect(hasher.verify(hash, 'correct horse battery staple')).resolves.toBe(true);
   });
+
+  it('assertCapacity refuses only while every slot and queue place is taken, and frees with them', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 1 });
+    const hash = await hasher.hash('correct horse battery staple');
+    expect(() => hasher.assertCapacity()).not.toThrow();
+    const running = hasher.verify(hash, 'a');
+    expect(() => hasher.assertCapacity()).not.toThrow(); // the queue place is free
+    const waiting = hasher.verify(hash, 'b');
+    expect(() => hasher.assertCapacity()).toThrow(HashingBusyError);
+    await expect(Promise.all([running, waiting])).resolves.toEqual([false, false]);
+    expect(() => hasher.assertCapacity()).not.toThrow();
+    expect(hasher.queued).toBe(0);
+  });
 });

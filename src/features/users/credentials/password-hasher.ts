@@ -49,6 +49,15 @@ export class PasswordHasher {
     return this.limits.queue - this.bulkhead.queueSlots;
   }
 
+  /**
+   * Throws HashingBusyError when every slot and every queue place is taken, i.e. when a verification
+   * started now would be refused. Lets a login be refused before any other work (lockout counters,
+   * the user lookup): under a flood that keeps the refusal as cheap as a refusal can be.
+   */
+  assertCapacity(): void {
+    if (this.bulkhead.executionSlots === 0 && this.bulkhead.queueSlots === 0) throw new HashingBusyError();
+  }
+
   hash(password: string): Promise<string> {
     return this.guarded(() => hash(password, ARGON2_OPTIONS));
   }
