@@ -1,6 +1,6 @@
 import Redis from 'ioredis';
 import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
-import { PasswordHasher } from '../../src/features/auth/credentials/password-hasher';
+import { PasswordHasher } from '../../src/features/users/credentials/password-hasher';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
 import { waitFor } from '../../tools/harness';
