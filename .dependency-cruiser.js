@@ -7,10 +7,22 @@
  * - tools/ and bench/ use src/ only through public doors: a feature's index.ts, platform/, the root
  *   files. They run the built entry points (dist/main.js, the user:create CLI) as processes.
  *
+ * - a feature's domain (services, repositories, workers, settlement, idempotency: everything but the
+ *   edge files below) answers in its own terms and never imports platform/problems; the edge
+ *   (controllers, guards, pipes, decorators, filters, dto/, *-problems.ts, index.ts, modules)
+ *   maps those answers to problems.
+ *
  * test/ is not cruised: tests may import a feature's internals (a spec tests what it tests).
  * Specs beside the code (src/**\/*.spec.ts) are code of their feature and follow its rules.
  */
 const door = '^src/features/[^/]+/index\\.ts$';
+/** The HTTP edge of a feature: the only feature files that may build problems. */
+const featureEdge = [
+  '\\.(controller|guard|pipe|decorator|filter|module|spec)\\.ts$',
+  '-(problems|guards)\\.ts$',
+  '/dto/',
+  door,
+];
 module.exports = {
   forbidden: [
     {
@@ -43,6 +55,14 @@ module.exports = {
         "tools/ and bench/ may use src/ only through public doors: a feature's index.ts, platform/, the root files (app.*.ts, main.ts).",
       from: { path: '^(tools|bench)/' },
       to: { path: '^src/', pathNot: [door, '^src/platform/', '^src/app\\.[^/]+\\.ts$', '^src/main\\.ts$'] },
+    },
+    {
+      name: 'feature-domain-must-not-import-problems',
+      severity: 'error',
+      comment:
+        "A feature's domain (services, repositories, workers, settlement, idempotency) answers typed outcomes in its own terms; only its edge (controllers, guards, pipes, decorators, filters, dto/, *-problems.ts, index.ts, modules, specs) maps them to problems.",
+      from: { path: '^src/features/', pathNot: featureEdge },
+      to: { path: '^src/platform/problems/' },
     },
     {
       name: 'users-must-not-import-other-features',

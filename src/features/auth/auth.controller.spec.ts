@@ -3,8 +3,8 @@ import { controllerApp, type ControllerApp } from '../../../test/helpers/control
 import { AuthController } from './auth.controller';
 import { AuthService } from './auth.service';
 import type { TokenPairDto } from './dto/token-pair.dto';
-import { ErrorCode, problem } from '../../platform/problems';
 import { HashingBusyError } from '../users';
+import { LockoutUnavailableError } from './lockout/lockout.service';
 
 const pair: TokenPairDto = {
   accessToken: 'a.b.c',
@@ -17,50 +17,78 @@ const credentials = { email: 'ann@example.test', password: 'correct horse batter
 const refreshToken = randomBytes(32).toString('base64url');
 
 describe('AuthController (fake service)', () => {
-  const auth = { login: jest.fn(), refresh: jest.fn(), logout: jest.fn(), assertClientAllowed: jest.fn() };
+  const auth = { login: jest.fn(), refresh: jest.fn(), logout: jest.fn(), clientStanding: jest.fn() };
   let api: ControllerApp;
 
   beforeAll(async () => {
     api = await controllerApp({ controllers: [AuthController], providers: [{ provide: AuthService, useValue: auth }] });
   });
   afterAll(() => api.close());
-  beforeEach(() => jest.resetAllMocks());
+  beforeEach(() => {
+    jest.resetAllMocks();
+    auth.clientStanding.mockResolvedValue({ kind: 'allowed' });
+  });
 
   const login = (body: unknown = credentials) => api.request({ method: 'POST', url: '/v1/auth/login', body });
   const refresh = () => api.request({ method: 'POST', url: '/v1/auth/refresh', body: { refreshToken } });
 
   describe('POST /v1/auth/login', () => {
     it('is public and answers 200 with the token pair', async () => {
-      auth.login.mockResolvedValue(pair);
+      auth.login.mockResolvedValue({ kind: 'signed-in', tokens: pair });
       const res = await login();
       expect(res).toMatchObject({ status: 200, body: pair });
       expect(auth.login).toHaveBeenCalledWith(credentials.email, credentials.password, expect.any(String));
     });
 
-    it('maps invalid-credentials to 401 INVALID_CREDENTIALS with the catalog detail', async () => {
-      auth.login.mockRejectedValue(problem(ErrorCode.INVALID_CREDENTIALS));
+    it('maps refused (invalid-credentials) to 401 INVALID_CREDENTIALS with the catalog detail', async () => {
+      auth.login.mockResolvedValue({ kind: 'refused', reason: 'invalid-credentials' });
       const res = await login();
       expect(res.status).toBe(401);
+      expect(res.headers['retry-after']).toBeUndefined();
       expect(res.body).toMatchObject({ code: 'INVALID_CREDENTIALS', detail: 'The email or password is incorrect.' });
     });
 
-    it('maps locked to 423 ACCOUNT_LOCKED with Retry-After', async () => {
-      auth.login.mockRejectedValue(
-        problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
-          retryAfterSeconds: 42,
-        }),
-      );
+    it.each(['locked', 'closed_to_unknown_client'])(
+      'maps account-locked (%s) to 423 ACCOUNT_LOCKED with Retry-After',
+      async (refusal) => {
+        auth.login.mockResolvedValue({ kind: 'account-locked', refusal, retryAfterSeconds: 42 });
+        const res = await login();
+        expect(res.status).toBe(423);
+        expect(res.headers['retry-after']).toBe('42');
+        expect(res.body).toMatchObject({
+          code: 'ACCOUNT_LOCKED',
+          detail: 'Too many failed sign-in attempts. Try again later.',
+        });
+      },
+    );
+
+    it('maps client-throttled to 429 RATE_LIMITED with Retry-After and the seconds in the detail', async () => {
+      auth.login.mockResolvedValue({ kind: 'client-throttled', retryAfterSeconds: 77 });
       const res = await login();
-      expect(res.status).toBe(423);
-      expect(res.headers['retry-after']).toBe('42');
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('77');
       expect(res.body).toMatchObject({
-        code: 'ACCOUNT_LOCKED',
-        detail: 'Too many failed sign-in attempts. Try again later.',
+        code: 'RATE_LIMITED',
+        detail: 'Too many failed sign-in attempts from this client. Retry after 77 seconds.',
       });
     });
 
-    it.each([[new HashingBusyError(), '1', 'Too many sign-ins are being processed. Retry shortly.']])(
-      'answers %s with 503 SERVICE_UNAVAILABLE and Retry-After (the filter maps it)',
+    it.each([
+      ['lockout-unavailable', 5, 'Sign-in is temporarily unavailable. Retry shortly.'],
+      ['hashing-busy', 1, 'Too many sign-ins are being processed. Retry shortly.'],
+    ])('maps %s to 503 SERVICE_UNAVAILABLE with Retry-After', async (kind, retryAfterSeconds, detail) => {
+      auth.login.mockResolvedValue({ kind, retryAfterSeconds });
+      const res = await login();
+      expect(res.status).toBe(503);
+      expect(res.headers['retry-after']).toBe(String(retryAfterSeconds));
+      expect(res.body).toMatchObject({ code: 'SERVICE_UNAVAILABLE', detail });
+    });
+
+    it.each([
+      [new HashingBusyError(), '1', 'Too many sign-ins are being processed. Retry shortly.'],
+      [new LockoutUnavailableError(), '5', 'Sign-in is temporarily unavailable. Retry shortly.'],
+    ])(
+      'answers a thrown %s with 503 SERVICE_UNAVAILABLE and Retry-After (the filter maps it)',
       async (error, retryAfter, detail) => {
         auth.login.mockRejectedValue(error);
         const res = await login();
@@ -98,12 +126,32 @@ describe('AuthController (fake service)', () => {
       expect(res.body).toMatchObject({ code, detail });
     });
 
+    it('answers 429 RATE_LIMITED with Retry-After to a throttled client, before the service', async () => {
+      auth.clientStanding.mockResolvedValue({ kind: 'client-throttled', retryAfterSeconds: 30 });
+      const res = await refresh();
+      expect(res.status).toBe(429);
+      expect(res.headers['retry-after']).toBe('30');
+      expect(res.body).toMatchObject({
+        code: 'RATE_LIMITED',
+        detail: 'Too many failed sign-in attempts from this client. Retry after 30 seconds.',
+      });
+      expect(auth.refresh).not.toHaveBeenCalled();
+    });
+
     it('refuses a malformed token before the service (400 naming refreshToken)', async () => {
       const res = await api.request({ method: 'POST', url: '/v1/auth/refresh', body: { refreshToken: 'short' } });
       expect(res.status).toBe(400);
       expect(res.body).toMatchObject({ errors: [expect.objectContaining({ field: 'refreshToken' })] });
       expect(auth.refresh).not.toHaveBeenCalled();
     });
+  });
+
+  it('POST /v1/auth/logout answers 429 RATE_LIMITED to a throttled client and revokes nothing', async () => {
+    auth.clientStanding.mockResolvedValue({ kind: 'client-throttled', retryAfterSeconds: 30 });
+    const res = await api.request({ method: 'POST', url: '/v1/auth/logout', body: { refreshToken } });
+    expect(res.status).toBe(429);
+    expect(res.headers['retry-after']).toBe('30');
+    expect(auth.logout).not.toHaveBeenCalled();
   });
 
   it('POST /v1/auth/logout is public and answers 204 with no body', async () => {

@@ -6,7 +6,7 @@ import { ErrorCode } from '../../platform/problems/problem-catalog';
 import { AuthRateLimit } from '../../platform/rate-limit/auth-rate-limit.decorator';
 import { clientAddress } from '../../platform/rate-limit/client-identity';
 import { Public } from '../../platform/http/public.decorator';
-import { refreshProblem } from './auth-problems';
+import { clientThrottledProblem, loginProblem, refreshProblem } from './auth-problems';
 import { AuthService } from './auth.service';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
@@ -29,8 +29,10 @@ export class AuthController {
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.INVALID_CREDENTIALS, ErrorCode.ACCOUNT_LOCKED)
-  login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
-    return this.auth.login(body.email, body.password, clientAddress(request));
+  async login(@Body() body: LoginDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
+    const result = await this.auth.login(body.email, body.password, clientAddress(request));
+    if (result.kind !== 'signed-in') throw loginProblem(result);
+    return result.tokens;
   }
 
   @Post('refresh')
@@ -45,7 +47,7 @@ export class AuthController {
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
   async refresh(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<TokenPairDto> {
-    await this.auth.assertClientAllowed(clientAddress(request));
+    await this.assertClientAllowed(request);
     const result = await this.auth.refresh(body.refreshToken, { clientIp: request.ip });
     if (result.kind !== 'ok') throw refreshProblem(result);
     return result.tokens;
@@ -62,7 +64,7 @@ export class AuthController {
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   async logout(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<void> {
-    await this.auth.assertClientAllowed(clientAddress(request));
+    await this.assertClientAllowed(request);
     await this.auth.logout(body.refreshToken);
   }
 
@@ -72,5 +74,11 @@ export class AuthController {
   @ApiProblems(ErrorCode.UNAUTHORIZED, ErrorCode.TOKEN_INVALID)
   me(@CurrentUser() user: AuthenticatedUser): MeDto {
     return { id: user.id, email: user.email, role: user.role };
+  }
+
+  /** Refresh and logout answer 429 RATE_LIMITED to a client over its login failure limit. */
+  private async assertClientAllowed(request: FastifyRequest): Promise<void> {
+    const standing = await this.auth.clientStanding(clientAddress(request));
+    if (standing.kind === 'client-throttled') throw clientThrottledProblem(standing.retryAfterSeconds);
   }
 }

@@ -1,6 +1,6 @@
 import { Injectable, OnModuleInit } from '@nestjs/common';
-import { LockoutService, LoginRefused } from './lockout/lockout.service';
-import { LoginOutcome, MetricsService } from '../../platform/metrics/metrics.service';
+import { type ClientStanding, LockoutService, LockoutUnavailableError } from './lockout/lockout.service';
+import { MetricsService } from '../../platform/metrics/metrics.service';
 import { AccessTokenService } from './tokens/access-token.service';
 import type { User } from '../../generated/prisma/client';
 import {
@@ -9,24 +9,25 @@ import {
   RefreshTokenService,
   type RotationRefusal,
 } from './tokens/refresh-token.service';
-import { ErrorCode, problem, ProblemException } from '../../platform/problems';
 import type { TokenPairDto } from './dto/token-pair.dto';
-import { normalizeEmail, UsersService, PasswordHasher } from '../users';
+import { HashingBusyError, normalizeEmail, UsersService, PasswordHasher } from '../users';
 
-export function invalidCredentials(): ProblemException {
-  return problem(ErrorCode.INVALID_CREDENTIALS);
-}
+/**
+ * What a login did: signed in, or why not. Refused is a wrong credential (unknown, disabled or
+ * wrong password alike); account-locked and client-throttled are the lockout counters refusing
+ * before any password work (`refusal` names the account's counter); lockout-unavailable and
+ * hashing-busy are the gateway unable to judge the attempt now (never counted against anyone).
+ */
+export type LoginResult =
+  | { kind: 'signed-in'; tokens: TokenPairDto }
+  | { kind: 'refused'; reason: 'invalid-credentials' }
+  | { kind: 'account-locked'; refusal: 'locked' | 'closed_to_unknown_client'; retryAfterSeconds: number }
+  | { kind: 'client-throttled'; retryAfterSeconds: number }
+  | { kind: 'lockout-unavailable'; retryAfterSeconds: number }
+  | { kind: 'hashing-busy'; retryAfterSeconds: number };
 
 /** What a refresh did: a new pair, or why the presented token gets none. */
 export type RefreshResult = { kind: 'ok'; tokens: TokenPairDto } | { kind: 'refused'; why: RotationRefusal };
-
-/** How a failed login is counted: which counter refused it, a wrong credential, or everything else (503s). */
-function loginOutcomeOf(error: unknown): LoginOutcome {
-  if (error instanceof LoginRefused) return error.refusal;
-  const code = error instanceof ProblemException ? error.code : undefined;
-  if (code === ErrorCode.INVALID_CREDENTIALS) return 'invalid_credentials';
-  return 'unavailable';
-}
 
 @Injectable()
 export class AuthService implements OnModuleInit {
@@ -44,33 +45,61 @@ export class AuthService implements OnModuleInit {
   }
 
   /** `client`: the client address as the rate limits see it (clientAddress, TRUST_PROXY rules). */
-  async login(email: string, password: string, client: string): Promise<TokenPairDto> {
+  async login(email: string, password: string, client: string): Promise<LoginResult> {
+    let result: LoginResult;
     try {
-      const pair = await this.authenticate(email, password, client);
-      this.metrics.loginAttempt('success');
-      return pair;
+      result = await this.authenticate(email, password, client);
     } catch (error) {
-      this.metrics.loginAttempt(loginOutcomeOf(error));
-      if (error instanceof LoginRefused) {
-        if (error.refusal === 'client_limited') this.metrics.rateLimited('login_failures');
-        throw error.problem;
+      if (error instanceof HashingBusyError) {
+        result = { kind: 'hashing-busy', retryAfterSeconds: error.retryAfterSeconds };
+      } else if (error instanceof LockoutUnavailableError) {
+        result = { kind: 'lockout-unavailable', retryAfterSeconds: error.retryAfterSeconds };
+      } else {
+        this.metrics.loginAttempt('unavailable');
+        throw error;
       }
-      throw error;
+    }
+    this.count(result);
+    return result;
+  }
+
+  /** Every login is counted once by outcome; a client over its failure limit is a rate limit too. */
+  private count(result: LoginResult): void {
+    switch (result.kind) {
+      case 'signed-in':
+        this.metrics.loginAttempt('success');
+        return;
+      case 'refused':
+        this.metrics.loginAttempt('invalid_credentials');
+        return;
+      case 'account-locked':
+        this.metrics.loginAttempt(result.refusal);
+        return;
+      case 'client-throttled':
+        this.metrics.loginAttempt('client_limited');
+        this.metrics.rateLimited('login_failures');
+        return;
+      case 'lockout-unavailable':
+      case 'hashing-busy':
+        this.metrics.loginAttempt('unavailable');
+        return;
     }
   }
 
   /**
    * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
    * checks no password. A login that could not be hashed now (bulkhead full) is refused first. Unknown, disabled and wrong-password logins all cost one argon2
-   * verification, count one failure and get the same 401.
+   * verification, count one failure and get the same refusal.
    */
-  private async authenticate(email: string, password: string, client: string): Promise<TokenPairDto> {
+  private async authenticate(email: string, password: string, client: string): Promise<LoginResult> {
     const identifier = normalizeEmail(email);
-    // Every hashing slot and queue place is taken: refuse (503) before any other work, and without
-    // counting the attempt against anyone (it would be refunded anyway).
+    // Every hashing slot and queue place is taken: refuse (hashing-busy) before any other work, and
+    // without counting the attempt against anyone (it would be refunded anyway).
     this.hasher.assertCapacity();
-    // Counts this attempt as a failure up front (429/423 if a counter refuses); success gives it back.
-    const attempt = await this.lockout.beginAttempt(identifier, client);
+    // Counts this attempt as a failure up front (unless a counter refuses); success gives it back.
+    const start = await this.lockout.beginAttempt(identifier, client);
+    if (start.kind !== 'counted') return start;
+    const { attempt } = start;
     let matches: boolean;
     let user: User | null;
     try {
@@ -83,22 +112,17 @@ export class AuthService implements OnModuleInit {
     }
     if (!user || !matches || user.disabled) {
       this.lockout.failed(attempt);
-      throw invalidCredentials();
+      return { kind: 'refused', reason: 'invalid-credentials' };
     }
     await this.lockout.succeeded(attempt);
-    return this.pair(user, await this.refreshTokens.issue(user.id));
+    return { kind: 'signed-in', tokens: await this.pair(user, await this.refreshTokens.issue(user.id)) };
   }
 
-  /** Refresh and logout are credential routes too: closed (429) to a client over its failure limit. */
-  async assertClientAllowed(client: string): Promise<void> {
-    try {
-      await this.lockout.assertClientAllowed(client);
-    } catch (error) {
-      if (error instanceof ProblemException && error.code === ErrorCode.RATE_LIMITED) {
-        this.metrics.rateLimited('login_failures');
-      }
-      throw error;
-    }
+  /** Refresh and logout are credential routes too: closed to a client over its failure limit. */
+  async clientStanding(client: string): Promise<ClientStanding> {
+    const standing = await this.lockout.clientStanding(client);
+    if (standing.kind === 'client-throttled') this.metrics.rateLimited('login_failures');
+    return standing;
   }
 
   async refresh(refreshToken: string, context: RefreshContext): Promise<RefreshResult> {

@@ -2,7 +2,6 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { REDIS, type RedisClient } from '../../../platform/redis/redis.constants';
 import { MetricsService } from '../../../platform/metrics/metrics.service';
-import { ErrorCode, problem, ProblemException } from '../../../platform/problems';
 import { lockoutConfig } from './lockout.config';
 import { AttemptKeys, LockoutKeys } from './lockout-keys';
 import { ACCOUNT_BEGIN, ACCOUNT_SUCCESS, CLIENT_BEGIN, READ, REFUND } from './lockout-scripts';
@@ -28,13 +27,25 @@ export interface LoginAttempt {
   readonly clientCount: number;
 }
 
-/** A refusal before any password work: the answer to give and the outcome to count. */
-export class LoginRefused extends Error {
-  constructor(
-    readonly refusal: LoginRefusal,
-    readonly problem: ProblemException,
-  ) {
-    super(refusal);
+/**
+ * How beginAttempt went: the attempt is counted (its verdict pending), or a counter refused it
+ * before any password work: the client's own limit across accounts, or the account (`refusal`
+ * says which of its counters).
+ */
+export type AttemptStart =
+  | { kind: 'counted'; attempt: LoginAttempt }
+  | { kind: 'client-throttled'; retryAfterSeconds: number }
+  | { kind: 'account-locked'; refusal: Exclude<LoginRefusal, 'client_limited'>; retryAfterSeconds: number };
+
+/** Whether a client may use the credential routes other than login, or is over its failure limit. */
+export type ClientStanding = { kind: 'allowed' } | { kind: 'client-throttled'; retryAfterSeconds: number };
+
+/** The lockout store (Redis) could not be reached: sign-in fails closed rather than uncounted. */
+export class LockoutUnavailableError extends Error {
+  readonly retryAfterSeconds = LOCKOUT_STORE_RETRY_AFTER_SECONDS;
+  constructor() {
+    super('The lockout store is unavailable.');
+    this.name = 'LockoutUnavailableError';
   }
 }
 
@@ -80,7 +91,7 @@ type LockoutRedis = RedisClient & {
  * a counter refuses. The account's keys share one Cluster hash tag and are read and written by one
  * script; the per-client counter spans accounts, so it lives in another slot and has a script call
  * of its own, made first: a client over its limit touches no account counter.
- * Redis failures fail closed (503): logins are refused rather than let through uncounted.
+ * Redis failures fail closed: logins are refused rather than let through uncounted.
  */
 @Injectable()
 export class LockoutService {
@@ -103,18 +114,18 @@ export class LockoutService {
   }
 
   /**
-   * Call before any password work. Throws LoginRefused (429 RATE_LIMITED or 423 ACCOUNT_LOCKED,
-   * with Retry-After) when a counter refuses; otherwise the attempt is counted as a failure on
-   * every counter until `succeeded` or `refund`.
+   * Call before any password work. Answers which counter refused, with the seconds left, when one
+   * does; otherwise the attempt is counted as a failure on every counter until `succeeded` or
+   * `refund`. Throws LockoutUnavailableError when Redis fails.
    */
-  async beginAttempt(email: string, client: string): Promise<LoginAttempt> {
+  async beginAttempt(email: string, client: string): Promise<AttemptStart> {
     const keys = this.keys.attempt(email, client);
     const { threshold, accountThreshold, clientFailureLimit, durationSeconds } = this.config;
     const [clientRefused, clientCount] = await this.call(() =>
       this.commands.lockoutClientBegin(keys.byClient, clientFailureLimit, durationSeconds),
     );
     if (clientRefused === 1) {
-      throw new LoginRefused('client_limited', clientLimited(this.remaining(clientCount)));
+      return { kind: 'client-throttled', retryAfterSeconds: this.remaining(clientCount) };
     }
     let reply: Reply;
     try {
@@ -138,10 +149,13 @@ export class LockoutService {
     if (refused !== 0) {
       // Refused without a password check: not a failure of this client.
       await this.giveBack(keys.byClient);
-      const locked = accountLocked(this.remaining(second));
-      throw new LoginRefused(refused === 1 ? 'locked' : 'closed_to_unknown_client', locked);
+      return {
+        kind: 'account-locked',
+        refusal: refused === 1 ? 'locked' : 'closed_to_unknown_client',
+        retryAfterSeconds: this.remaining(second),
+      };
     }
-    return { keys, pairCount: second, allCount, clientCount };
+    return { kind: 'counted', attempt: { keys, pairCount: second, allCount, clientCount } };
   }
 
   /**
@@ -186,21 +200,24 @@ export class LockoutService {
   }
 
   /**
-   * For the credential routes other than login (refresh, logout): 429 RATE_LIMITED while the
-   * client is over its failure limit. Reads only. With Redis unreachable it lets the request
+   * For the credential routes other than login (refresh, logout): throttled while the client is
+   * over its failure limit. Reads only. With Redis unreachable it lets the request
    * through: these routes take a 256-bit random token, not a guessable password, and the rate
    * limits keep counting in memory meanwhile (login itself fails closed).
    */
-  async assertClientAllowed(client: string): Promise<void> {
+  async clientStanding(client: string): Promise<ClientStanding> {
     let reply: [number, number];
     try {
       reply = await this.commands.lockoutRead(this.keys.byClient(client));
     } catch (error) {
       this.logger.warn(`lockout store unavailable, client limit not checked: ${(error as Error).message}`);
-      return;
+      return { kind: 'allowed' };
     }
     const [count, ttl] = reply;
-    if (count >= this.config.clientFailureLimit && ttl !== -2) throw clientLimited(this.remaining(ttl));
+    if (count >= this.config.clientFailureLimit && ttl !== -2) {
+      return { kind: 'client-throttled', retryAfterSeconds: this.remaining(ttl) };
+    }
+    return { kind: 'allowed' };
   }
 
   /** Whether `client` is locked out of the account of `email` (by its own failures). */
@@ -242,29 +259,13 @@ export class LockoutService {
     this.logger.warn({ event: 'login_lockout', scope, ...ids }, `security event: ${what}`);
   }
 
-  /** Redis failures become a 503: logins are refused rather than let through without lockout. */
+  /** Redis failures become LockoutUnavailableError: logins are refused rather than let through without lockout. */
   private async call<T>(operation: () => Promise<T>): Promise<T> {
     try {
       return await operation();
     } catch (error) {
       this.logger.warn(`lockout store unavailable: ${(error as Error).message}`);
-      throw problem(ErrorCode.SERVICE_UNAVAILABLE, 'Sign-in is temporarily unavailable. Retry shortly.', {
-        retryAfterSeconds: LOCKOUT_STORE_RETRY_AFTER_SECONDS,
-      });
+      throw new LockoutUnavailableError();
     }
   }
-}
-
-export function accountLocked(retryAfterSeconds: number): ProblemException {
-  return problem(ErrorCode.ACCOUNT_LOCKED, 'Too many failed sign-in attempts. Try again later.', {
-    retryAfterSeconds,
-  });
-}
-
-export function clientLimited(retryAfterSeconds: number): ProblemException {
-  return problem(
-    ErrorCode.RATE_LIMITED,
-    `Too many failed sign-in attempts from this client. Retry after ${retryAfterSeconds} seconds.`,
-    { retryAfterSeconds },
-  );
 }
