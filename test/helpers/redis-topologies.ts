@@ -434,6 +434,36 @@ export class RedisSentinelTopology {
     );
   }
 
+  /**
+   * What each running sentinel says about the master (address, flags, the sentinels it knows)
+   * and its replicas, and which data nodes run: logged when a gateway did not heal, to tell a
+   * failover that never happened from a gateway that did not follow one.
+   */
+  async describe(): Promise<string> {
+    const field = (fields: string[], name: string): string => {
+      const at = fields.indexOf(name);
+      return at < 0 ? '?' : (fields[at + 1] ?? '?');
+    };
+    const lines: string[] = [];
+    for (const sentinel of this.sentinels.filter((node) => node.running)) {
+      const line = await withNode(sentinel.port, this.sentinelPassword, async (node) => {
+        const master = (await node.call('SENTINEL', 'MASTER', this.masterName)) as string[];
+        const replicas = (await node.call('SENTINEL', 'REPLICAS', this.masterName)) as string[][];
+        const seen = replicas
+          .map((r) => `${field(r, 'port')} ${field(r, 'flags')} link=${field(r, 'master-link-status')}`)
+          .join(', ');
+        return (
+          `master ${field(master, 'port')} flags=${field(master, 'flags')} ` +
+          `other-sentinels=${field(master, 'num-other-sentinels')}; replicas: ${seen || 'none'}`
+        );
+      }).catch((error: unknown) => String(error));
+      lines.push(`sentinel ${sentinel.port}: ${line}`);
+    }
+    const running = this.data.filter((node) => node.running).map((node) => node.port);
+    lines.push(`data nodes running: ${running.join(', ') || 'none'}`);
+    return lines.join('\n');
+  }
+
   async destroy(): Promise<void> {
     await Promise.all([...this.sentinels, ...this.data].map((node) => node.kill()));
     rmSync(this.root, { recursive: true, force: true });

@@ -40,6 +40,7 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels, on loopback)', () =>
       what: 'sentinel',
       hold: (on) => topology.holdFailover(on),
       kill: () => topology.kill(primary),
+      describe: () => topology.describe(),
     });
     expect(await topology.masterPort()).not.toBe(primary);
 
@@ -54,7 +55,11 @@ describe('Redis Sentinel (1 master, 1 replica, 3 sentinels, on loopback)', () =>
     const client = newClient();
     const primary = await topology.masterPort();
 
-    await expectHealAfterKill([a, b], user, client, { what: 'sentinel', kill: () => topology.kill(primary) });
+    await expectHealAfterKill([a, b], user, client, {
+      what: 'sentinel',
+      kill: () => topology.kill(primary),
+      describe: () => topology.describe(),
+    });
 
     expect(await topology.masterPort()).not.toBe(primary);
     expectSharedLimit(await burst(a, b, newClient(), SHARED_LIMIT * 2));

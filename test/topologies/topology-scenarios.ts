@@ -321,9 +321,21 @@ export async function bootRefusal(variables: Record<string, string>): Promise<un
   );
 }
 
-/** Logs the heal figures of both instances as `what`, and asserts that each healed. */
-function healReport(what: string, heals: InstanceHeal[], note = ''): void {
+/**
+ * Logs the heal figures of both instances as `what`, and asserts that each healed. When one did
+ * not, the topology's own view (`describe`) is logged first: a failover that never happened and a
+ * gateway that did not follow one fail the same assertion.
+ */
+async function healReport(
+  what: string,
+  heals: InstanceHeal[],
+  describe?: () => Promise<string>,
+  note = '',
+): Promise<void> {
   console.log(`${describeHeal(what, heals)}${note}`);
+  if (describe && heals.some((h) => h.firstLoginMs < 0 || h.readyMs < 0)) {
+    console.log(`${what}, not healed; the topology says:\n${await describe().catch((e: unknown) => String(e))}`);
+  }
   for (const heal of heals) expectHealed(heal);
 }
 
@@ -335,7 +347,13 @@ export async function expectOutageThenHeal(
   [a, b]: [TestApp, TestApp],
   user: TestUser,
   client: string,
-  steps: { what: string; hold: (on: boolean) => Promise<void>; kill: () => Promise<void> },
+  steps: {
+    what: string;
+    hold: (on: boolean) => Promise<void>;
+    kill: () => Promise<void>;
+    /** The topology's view, logged when an instance did not heal. */
+    describe?: () => Promise<string>;
+  },
 ): Promise<void> {
   await steps.hold(true);
   await steps.kill();
@@ -345,9 +363,10 @@ export async function expectOutageThenHeal(
   await steps.hold(false);
   const releasedAt = Date.now();
   const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, releasedAt)));
-  healReport(
+  await healReport(
     `${steps.what}, from the failover release`,
     heals,
+    steps.describe,
     `\n(the node was killed ${releasedAt - killedAt} ms before the release)`,
   );
 }
@@ -357,10 +376,10 @@ export async function expectHealAfterKill(
   [a, b]: [TestApp, TestApp],
   user: TestUser,
   client: string,
-  steps: { what: string; kill: () => Promise<void> },
+  steps: { what: string; kill: () => Promise<void>; describe?: () => Promise<string> },
 ): Promise<void> {
   await steps.kill();
   const killedAt = Date.now();
   const heals = await Promise.all([a, b].map((gw) => driveUntilHealed(gw, user, client, killedAt)));
-  healReport(`${steps.what}, from the kill`, heals);
+  await healReport(`${steps.what}, from the kill`, heals, steps.describe);
 }
