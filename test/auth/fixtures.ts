@@ -1,4 +1,6 @@
 import { randomBytes, randomUUID } from 'node:crypto';
+import * as jsonwebtoken from 'jsonwebtoken';
+import { keyIdOf } from '../../src/platform/secrets/signing-key-ring';
 import type { TestApp } from '../helpers/app';
 import { http } from '../helpers/app';
 import { UsersService, type UserCreation } from '../../src/features/users/users.service';
@@ -76,4 +78,25 @@ export async function rotateOrThrow(tokens: RefreshTokenService, token: string):
   const rotation = await tokens.rotate(token);
   if (rotation.kind === 'refused') throw refreshProblem(rotation);
   return rotation.token;
+}
+
+/**
+ * An access token signed by hand, with the gateway's issuer, audience and current key id: the test
+ * chooses the claims (role, iat, exp, ...) and the key, to forge or expire a token that differs
+ * from a real one in that one respect.
+ */
+export function handSignedToken(
+  gw: TestApp,
+  subject: string,
+  claims: Record<string, unknown>,
+  key: string = gw.env.JWT_ACCESS_SECRET,
+): string {
+  return jsonwebtoken.sign(claims, key, {
+    algorithm: 'HS256',
+    keyid: keyIdOf(gw.env.JWT_ACCESS_SECRET),
+    subject,
+    issuer: gw.env.JWT_ISSUER,
+    audience: gw.env.JWT_AUDIENCE,
+    jwtid: randomUUID(),
+  });
 }

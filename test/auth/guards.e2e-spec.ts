@@ -6,7 +6,7 @@ import { Roles } from '../../src/features/auth/roles.decorator';
 import { keyIdOf } from '../../src/platform/secrets/signing-key-ring';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
-import { createUser, login } from './fixtures';
+import { createUser, handSignedToken, login } from './fixtures';
 
 /**
  * A feature module that says nothing about authentication and imports nothing for it: the global
@@ -58,15 +58,8 @@ describe('global JwtAuthGuard and RolesGuard in a feature module', () => {
 
   it('refuses a token claiming admin when it is forged with another key', async () => {
     const user = await createUser(gw);
-    const forged = jsonwebtoken.sign({ role: 'admin' }, randomSecret(), {
-      algorithm: 'HS256',
-      keyid: keyIdOf(gw.env.JWT_ACCESS_SECRET),
-      subject: user.id,
-      issuer: gw.env.JWT_ISSUER,
-      audience: gw.env.JWT_AUDIENCE,
-      jwtid: randomUUID(),
-      expiresIn: 60,
-    });
+    const now = Math.floor(Date.now() / 1000);
+    const forged = handSignedToken(gw, user.id, { role: 'admin', iat: now, exp: now + 60 }, randomSecret());
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/admin', { token: forged }), 401, 'TOKEN_INVALID');
   });
 
@@ -88,17 +81,8 @@ describe('global JwtAuthGuard and RolesGuard in a feature module', () => {
 
   it('refuses an expired token signed with the right key', async () => {
     const user = await createUser(gw);
-    const expired = jsonwebtoken.sign(
-      { role: 'user', iat: Math.floor(Date.now() / 1000) - 120, exp: Math.floor(Date.now() / 1000) - 60 },
-      gw.env.JWT_ACCESS_SECRET,
-      {
-        algorithm: 'HS256',
-        subject: user.id,
-        issuer: gw.env.JWT_ISSUER,
-        audience: gw.env.JWT_AUDIENCE,
-        jwtid: randomUUID(),
-      },
-    );
+    const now = Math.floor(Date.now() / 1000);
+    const expired = handSignedToken(gw, user.id, { role: 'user', iat: now - 120, exp: now - 60 });
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/any', { token: expired }), 401, 'TOKEN_INVALID');
   });
 

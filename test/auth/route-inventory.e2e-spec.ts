@@ -3,15 +3,13 @@ import { METHOD_METADATA, PATH_METADATA } from '@nestjs/common/constants';
 import { ModulesContainer, Reflector } from '@nestjs/core';
 import type { OpenAPIObject } from '@nestjs/swagger';
 import { randomUUID } from 'node:crypto';
-import * as jsonwebtoken from 'jsonwebtoken';
 import { ROLES_KEY, type Role } from '../../src/features/auth/roles.decorator';
 import { isPublicRoute } from '../../src/platform/http/public.decorator';
 import { createOpenApiDocument } from '../../src/platform/openapi/openapi-document';
-import { keyIdOf } from '../../src/platform/secrets/signing-key-ring';
 import { expectProblem, http, startApp, type TestApp } from '../helpers/app';
 import { randomSecret, testVariables } from '../helpers/env';
 import { startBuiltServer, waitForReady } from '../helpers/processes';
-import { createSignedInUser, type SignedInUser } from './fixtures';
+import { createSignedInUser, handSignedToken, type SignedInUser } from './fixtures';
 
 /**
  * Deny by default, checked against the router itself: every route the application registers is
@@ -125,14 +123,7 @@ describe('route inventory: deny by default', () => {
     const admin = await createSignedInUser(gw, 'admin');
     const now = Math.floor(Date.now() / 1000);
     const signed = (iat: number, exp: number): string =>
-      jsonwebtoken.sign({ role: 'user', sv: 0, iat, exp }, gw.env.JWT_ACCESS_SECRET, {
-        algorithm: 'HS256',
-        keyid: keyIdOf(gw.env.JWT_ACCESS_SECRET),
-        subject: user.id,
-        issuer: gw.env.JWT_ISSUER,
-        audience: gw.env.JWT_AUDIENCE,
-        jwtid: randomUUID(),
-      });
+      handSignedToken(gw, user.id, { role: 'user', sv: 0, iat, exp });
     // The same token with a future expiry is accepted: the expired one fails for its expiry alone.
     expect((await http(gw.url, 'GET', '/v1/auth/me', { token: signed(now - 10, now + 60) })).status).toBe(200);
     expiredToken = signed(now - 120, now - 60);
