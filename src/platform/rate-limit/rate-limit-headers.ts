@@ -1,3 +1,6 @@
+import type { LimitCheck } from './redis-rate-limit.storage';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
+
 /** One named limit's state for the current request, as the response headers report it. */
 export interface LimitState {
   /** Policy name (`global`, `auth`). */
@@ -10,6 +13,17 @@ export interface LimitState {
   remaining: number;
   /** Seconds until the budget resets (when refused: until the block ends, as in Retry-After). */
   resetSeconds: number;
+}
+
+/** What one counted limit reports: its policy, and the record the storage answered for it. */
+export function limitState(check: LimitCheck, record: ThrottlerStorageRecord): LimitState {
+  return {
+    name: check.name,
+    limit: check.limit,
+    windowSeconds: Math.ceil(check.ttl / 1000),
+    remaining: record.isBlocked ? 0 : Math.max(0, check.limit - record.totalHits),
+    resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
+  };
 }
 
 /**

@@ -5,7 +5,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
-import { LimitState, rateLimitHeaders } from './rate-limit-headers';
+import { limitState, rateLimitHeaders } from './rate-limit-headers';
 import type { LimitCheck } from './redis-rate-limit.storage';
 
 /**
@@ -42,13 +42,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       if (!record) throw new Error(`the rate-limit storage answered no record for the ${check.name} limit`);
       return { check, record };
     });
-    const states: LimitState[] = counted.map(({ check, record }) => ({
-      name: check.name,
-      limit: check.limit,
-      windowSeconds: Math.ceil(check.ttl / 1000),
-      remaining: record.isBlocked ? 0 : Math.max(0, check.limit - record.totalHits),
-      resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
-    }));
+    const states = counted.map(({ check, record }) => limitState(check, record));
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
     const refused = counted.find(({ record }) => record.isBlocked);

@@ -11,7 +11,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { sendProblem } from '../problems/problem-details.filter';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
-import { rateLimitHeaders } from './rate-limit-headers';
+import { limitState, rateLimitHeaders } from './rate-limit-headers';
 import { rateLimited } from './rate-limit.guard';
 
 /**
@@ -49,17 +49,7 @@ export class UnmatchedRouteLimit {
       storage.incrementAll(budgetKey(clientAddress(request)), [check]).then(
         ([record]) => {
           if (!record) return done(new Error('the rate-limit storage answered no record for the global limit'));
-          void reply.headers(
-            rateLimitHeaders([
-              {
-                name: check.name,
-                limit,
-                windowSeconds: Math.ceil(ttl / 1000),
-                remaining: record.isBlocked ? 0 : Math.max(0, limit - record.totalHits),
-                resetSeconds: Math.max(1, record.isBlocked ? record.timeToBlockExpire : record.timeToExpire),
-              },
-            ]),
-          );
+          void reply.headers(rateLimitHeaders([limitState(check, record)]));
           if (!record.isBlocked) return done();
           this.metrics.rateLimited(check.name);
           // Answered here; the request goes no further (done is not called).
