@@ -12,13 +12,23 @@ export function httpFrom<T = Record<string, unknown>>(
   baseUrl: string,
   method: string,
   path: string,
-  /** `verbatimPath`: send `path` as written (dot segments included), not as URL resolution leaves it. */
-  options: { body?: unknown; token?: string; verbatimPath?: boolean } = {},
+  /**
+   * `verbatimPath`: send `path` as written (dot segments included), not as URL resolution leaves it.
+   * `rawBody`: send these bytes as they are (with `contentType`, default application/json) instead of
+   * `body` as JSON: for malformed, oversized or mistyped bodies.
+   */
+  options: {
+    body?: unknown;
+    rawBody?: string | Buffer;
+    contentType?: string;
+    token?: string;
+    verbatimPath?: boolean;
+  } = {},
 ): Promise<HttpResult<T>> {
   const url = new URL(path, baseUrl);
-  const body = options.body === undefined ? undefined : JSON.stringify(options.body);
+  const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
   const headers: Record<string, string> = {};
-  if (body !== undefined) headers['content-type'] = 'application/json';
+  if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
     const req = request(

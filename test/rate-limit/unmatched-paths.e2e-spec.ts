@@ -9,12 +9,19 @@ function accessLines(gw: TestApp, source: string): LogLine[] {
   return (gw.logs as LogLine[]).filter((l) => l.msg === 'request completed' && l.req?.remoteAddress === source);
 }
 
-describe('every request counts and is logged: unmatched paths and the probe exemption', () => {
+describe('every request counts and is logged: unmatched paths, refused bodies and the probe exemption', () => {
   const LIMIT = 6;
+  const BODY_LIMIT = 1024;
   let gw: TestApp;
 
   beforeAll(async () => {
-    gw = await startApp({ RATE_LIMIT_GLOBAL_LIMIT: String(LIMIT), METRICS_PORT: '0' });
+    gw = await startApp({
+      RATE_LIMIT_GLOBAL_LIMIT: String(LIMIT),
+      // The auth limit is raised so that only `global` can refuse the login route here.
+      RATE_LIMIT_AUTH_LIMIT: '1000',
+      BODY_LIMIT_BYTES: String(BODY_LIMIT),
+      METRICS_PORT: '0',
+    });
   });
   afterAll(() => gw.close());
 
@@ -36,6 +43,42 @@ describe('every request counts and is logged: unmatched paths and the probe exem
     expect((await httpFrom(source, gw.url, 'GET', '/v1/auth/me')).status).toBe(429);
     // Another client is untouched.
     expect((await httpFrom('127.0.0.62', gw.url, 'GET', '/v1/no-such-route')).status).toBe(404);
+  });
+
+  it('counts bodies refused before the guards run (malformed JSON, 413, 415), then answers them 429', async () => {
+    const source = '127.0.0.65';
+    const refusedBodies: { options: Parameters<typeof httpFrom>[4]; status: number }[] = [
+      { options: { rawBody: '{"email": "a@example.com", "password": ' }, status: 400 },
+      { options: { rawBody: 'email=a&password=b', contentType: 'application/x-www-form-urlencoded' }, status: 415 },
+      {
+        options: { rawBody: JSON.stringify({ email: 'a@example.com', password: 'x'.repeat(2 * BODY_LIMIT) }) },
+        status: 413,
+      },
+      { options: { rawBody: '{"a":'.repeat(64) + '1' + '}'.repeat(64) }, status: 400 },
+    ];
+    for (const [i, { options, status }] of refusedBodies.entries()) {
+      const res = await httpFrom(source, gw.url, 'POST', '/v1/auth/login', options);
+      expect([i, res.status]).toEqual([i, status]);
+      expect(res.headers.get('content-type')).toMatch(/^application\/problem\+json/);
+      expect(res.headers.get('x-ratelimit-remaining')).toBe(String(LIMIT - 1 - i));
+    }
+    // Two more spend the budget; from then on a refused body is answered 429, and so is anything else.
+    for (let i = refusedBodies.length; i < LIMIT; i++) {
+      expect((await httpFrom(source, gw.url, 'POST', '/v1/auth/login', { rawBody: '{' })).status).toBe(400);
+    }
+    for (const { options } of refusedBodies) {
+      const refused = await httpFrom(source, gw.url, 'POST', '/v1/auth/login', options);
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ code: 'RATE_LIMITED', status: 429 });
+      expect(Number(refused.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    }
+    // A route with two limits (`global`, then `auth`): the first refuses, the second is not counted.
+    const wellFormed = { email: 'nobody@example.com', password: 'not-the-password' };
+    const login = await httpFrom(source, gw.url, 'POST', '/v1/auth/login', { body: wellFormed });
+    expect(login.status).toBe(429);
+    expect(login.headers.get('ratelimit-policy')).toMatch(/"global"/);
+    // Another client is untouched.
+    expect((await httpFrom('127.0.0.66', gw.url, 'POST', '/v1/auth/login', { rawBody: '{' })).status).toBe(400);
   });
 
   it('counts and logs paths that only look like the probes; exempts exactly /health/live and /health/ready', async () => {

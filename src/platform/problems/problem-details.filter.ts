@@ -1,5 +1,6 @@
 import { ArgumentsHost, Catch, ExceptionFilter, HttpException, Logger } from '@nestjs/common';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { answerSetFor } from './answer-instead';
 import { FieldError, problem, ProblemException } from './problem';
 import { ErrorCode, genericCodeFor, PROBLEM_CATALOG } from './problem-catalog';
 
@@ -90,7 +91,8 @@ export class ProblemDetailsFilter implements ExceptionFilter {
     const ctx = host.switchToHttp();
     const reply = ctx.getResponse<FastifyReply>();
     const request = ctx.getRequest<FastifyRequest>();
-    const problem = this.toProblem(exception, request);
+    // A client over its rate limit gets 429 even when its request was refused for another reason first.
+    const problem = answerSetFor(request) ?? this.toProblem(exception, request);
 
     sendProblem(reply, request, problem);
   }

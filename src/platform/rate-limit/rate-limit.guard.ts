@@ -36,12 +36,11 @@ export class RateLimitGuard extends ThrottlerGuard {
     const storage = this.storageService as FallbackThrottlerStorage;
     const records = await storage.incrementAll(budget, checks);
 
-    // One record per check, in order.
-    const counted = checks.map((check, i) => {
-      const record = records[i];
-      if (!record) throw new Error(`the rate-limit storage answered no record for the ${check.name} limit`);
-      return { check, record };
-    });
+    // One record per check, in order, up to the first that refuses: the limits after it were not counted.
+    if (records.length === 0 || records.length > checks.length) {
+      throw new Error(`the rate-limit storage answered ${records.length} records for ${checks.length} limits`);
+    }
+    const counted = records.map((record, i) => ({ check: checks[i] as LimitCheck, record }));
     const states = counted.map(({ check, record }) => limitState(check, record));
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
