@@ -8,6 +8,7 @@ import { ErrorCode, problem, validationProblem } from '../../../platform/problem
 import { Public } from '../../../platform/http/public.decorator';
 import { RAW_JSON_BODY } from '../../../platform/validation/json-body';
 import { PaymentWebhooks } from './payment-webhooks.service';
+import { MAX_CREATED_SECONDS } from './provider-event';
 import { SIGNATURE_HEADER } from './webhook-signature';
 
 export class WebhookAck {
@@ -20,7 +21,13 @@ const EVENT_SCHEMA: SchemaObject = {
   properties: {
     id: { type: 'string', maxLength: 255, pattern: '^[!-~]+$', example: 'evt_1' },
     type: { type: 'string', maxLength: 64, pattern: '^[a-z0-9_.]+$', example: 'charge.updated' },
-    created: { type: 'integer', format: 'int64', minimum: 0, maximum: 999999999999, description: 'unix seconds' },
+    created: {
+      type: 'integer',
+      format: 'int64',
+      minimum: 0,
+      maximum: MAX_CREATED_SECONDS,
+      description: 'unix seconds',
+    },
     data: {
       type: 'object',
       required: ['id', 'idempotencyKey', 'status', 'amount', 'currency', 'recipientId'],

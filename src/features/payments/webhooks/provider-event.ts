@@ -26,6 +26,9 @@ export type ParsedEvent =
 
 const PRINTABLE = /^[\x21-\x7e]{1,255}$/;
 
+/** The documented bound of `created` (unix seconds, year 33658): past it PostgreSQL's timestamp overflows. */
+export const MAX_CREATED_SECONDS = 999_999_999_999;
+
 function malformed(field: string, message: string): ParsedEvent {
   return { kind: 'malformed', field, message };
 }
@@ -46,7 +49,9 @@ export function parseProviderEvent(rawBody: Buffer): ParsedEvent {
   const { id, type, created, data } = value as Record<string, unknown>;
   if (typeof id !== 'string' || !PRINTABLE.test(id)) return malformed('id', 'must be 1-255 printable characters');
   if (typeof type !== 'string' || !/^[a-z0-9_.]{1,64}$/.test(type)) return malformed('type', 'must be an event type');
-  if (!Number.isSafeInteger(created) || (created as number) < 0) return malformed('created', 'must be unix seconds');
+  if (!Number.isSafeInteger(created) || (created as number) < 0 || (created as number) > MAX_CREATED_SECONDS) {
+    return malformed('created', 'must be unix seconds');
+  }
   const event: ProviderEvent = { id, type, created: created as number };
   if (type !== CHARGE_UPDATED) return { kind: 'event', event };
 

@@ -1,0 +1,56 @@
+import { randomUUID } from 'node:crypto';
+import { PrismaService } from '../../src/platform/database/prisma.service';
+import { signatureHeader } from '../../src/features/payments/webhooks/webhook-signature';
+import { expectProblem, http, startApp, TestApp } from '../helpers/app';
+import { randomSecret } from '../helpers/env';
+
+/**
+ * Requests that reach a state only by a combination of inputs, each answered with a documented
+ * 4xx that changes nothing, never a 500.
+ */
+describe('combinations that must not reach a 500', () => {
+  const secret = randomSecret();
+  let gw: TestApp;
+  let prisma: PrismaService;
+
+  beforeAll(async () => {
+    gw = await startApp({ PAYMENT_PROVIDER_WEBHOOK_SECRET: secret });
+    prisma = gw.app.get(PrismaService);
+  });
+  afterAll(() => gw.close());
+
+  describe('a correctly signed webhook event', () => {
+    const deliver = (body: string) =>
+      http(gw.url, 'POST', '/v1/webhooks/payment-provider', {
+        rawBody: body,
+        headers: {
+          'content-type': 'application/json',
+          'provider-signature': signatureHeader([secret], Math.floor(Date.now() / 1000), Buffer.from(body)),
+        },
+      });
+
+    // `created` is a safe integer, but past the documented maximum (999999999999) PostgreSQL's
+    // to_timestamp overflows: the event is malformed, not an internal error.
+    it.each(['1000000000000', '99999999999999', '9007199254740991'])(
+      'with `created` %s (past the documented maximum) is 400 and records nothing',
+      async (created) => {
+        for (const type of ['charge.updated', 'charge.refunded']) {
+          const id = `evt_${randomUUID()}`;
+          const body =
+            `{"id":"${id}","type":"${type}","created":${created},"data":{"id":"ch_${randomUUID()}",` +
+            `"idempotencyKey":"${randomUUID()}","status":"succeeded","amount":1,"currency":"EUR","recipientId":"r"}}`;
+          const res = await deliver(body);
+          expectProblem(res, 400, 'VALIDATION_FAILED');
+          expect(res.body.errors).toEqual([{ field: 'created', message: 'must be unix seconds' }]);
+          expect(await prisma.paymentWebhookEvent.count({ where: { eventId: id } })).toBe(0);
+        }
+      },
+    );
+
+    it('with `created` at the documented maximum is recorded', async () => {
+      const body = JSON.stringify({ id: `evt_${randomUUID()}`, type: 'charge.refunded', created: 999999999999 });
+      const res = await deliver(body);
+      expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { outcome: 'ignored' } });
+    });
+  });
+});
