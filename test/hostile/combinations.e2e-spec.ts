@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { signatureHeader } from '../../src/features/payments/webhooks/webhook-signature';
+import { createSignedInUser } from '../auth/fixtures';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 
@@ -18,6 +19,24 @@ describe('combinations that must not reach a 500', () => {
     prisma = gw.app.get(PrismaService);
   });
   afterAll(() => gw.close());
+
+  describe('GET /v1/admin/users with a page far past the last', () => {
+    // The document allows any page up to 2147483647 (int32); each is an empty page, not a 400
+    // saying a whole number is not one.
+    it.each(['1000000000', '2147483647'])('page=%s (documented) is an empty page', async (page) => {
+      const admin = await createSignedInUser(gw, 'admin');
+      const res = await http(gw.url, 'GET', `/v1/admin/users?page=${page}&pageSize=100`, { token: admin.token });
+      expect(res.status).toBe(200);
+      expect(res.body).toMatchObject({ items: [], page: Number(page), pageSize: 100 });
+    });
+
+    it.each(['2147483648', '99999999999'])('page=%s (past int32) is 400 naming page', async (page) => {
+      const admin = await createSignedInUser(gw, 'admin');
+      const res = await http(gw.url, 'GET', `/v1/admin/users?page=${page}`, { token: admin.token });
+      expectProblem(res, 400, 'VALIDATION_FAILED');
+      expect((res.body.errors as { field: string }[]).map((e) => e.field)).toEqual(['page']);
+    });
+  });
 
   describe('a correctly signed webhook event', () => {
     const deliver = (body: string) =>
