@@ -1,9 +1,10 @@
 import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { signatureHeader } from '../../src/features/payments/webhooks/webhook-signature';
-import { createSignedInUser } from '../auth/fixtures';
+import { createSignedInUser, createUser } from '../auth/fixtures';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
+import { PrivateRedis } from '../helpers/processes';
 
 /**
  * Requests that reach a state only by a combination of inputs, each answered with a documented
@@ -71,5 +72,40 @@ describe('combinations that must not reach a 500', () => {
       const res = await deliver(body);
       expect({ status: res.status, body: res.body }).toEqual({ status: 200, body: { outcome: 'ignored' } });
     });
+  });
+});
+
+describe('an admin unlock while Redis (the lockout store) is down', () => {
+  let redis: PrivateRedis;
+  let gw: TestApp;
+  beforeAll(async () => {
+    redis = await PrivateRedis.start();
+    gw = await startApp({ REDIS_URL: redis.url() });
+  });
+  afterAll(async () => {
+    await gw.close();
+    await redis.destroy();
+  });
+
+  // The lockout store's 503 must speak of the unlock, not of signing in (the admin is not signing in).
+  it('is 503 SERVICE_UNAVAILABLE about the unlock, with Retry-After, and audits nothing', async () => {
+    const admin = await createSignedInUser(gw, 'admin');
+    const target = await createUser(gw);
+    const prisma = gw.app.get(PrismaService);
+    await redis.stop();
+    const res = await http(gw.url, 'POST', `/v1/admin/users/${target.id}/unlock`, { token: admin.token });
+    expectProblem(res, 503, 'SERVICE_UNAVAILABLE');
+    expect(res.body.detail).toBe('The lockout store is unavailable; the account was not unlocked. Retry shortly.');
+    expect(Number(res.headers.get('retry-after'))).toBeGreaterThanOrEqual(1);
+    expect(await prisma.adminAudit.count({ where: { targetId: target.id } })).toBe(0);
+
+    await redis.start();
+    let status = 0;
+    for (let i = 0; i < 50 && status !== 204; i++) {
+      await new Promise((resolve) => setTimeout(resolve, 100));
+      status = (await http(gw.url, 'POST', `/v1/admin/users/${target.id}/unlock`, { token: admin.token })).status;
+    }
+    expect(status).toBe(204);
+    expect(await prisma.adminAudit.count({ where: { targetId: target.id, action: 'user.unlock' } })).toBe(1);
   });
 });

@@ -1,5 +1,5 @@
 import { ErrorCode, problem, validationProblem, type ProblemException } from '../../platform/problems';
-import type { AdminCreateOutcome, AdminUpdateOutcome, AdminUserActionOutcome } from './admin-users.service';
+import type { AdminCreateOutcome, AdminUnlockOutcome, AdminUpdateOutcome } from './admin-users.service';
 
 /**
  * The edge of the admin routes: each refusal an admin action answers, as its problem from the
@@ -7,7 +7,7 @@ import type { AdminCreateOutcome, AdminUpdateOutcome, AdminUserActionOutcome } f
  */
 export function adminProblem(
   refusal: Exclude<
-    AdminCreateOutcome | AdminUpdateOutcome | AdminUserActionOutcome,
+    AdminCreateOutcome | AdminUpdateOutcome | AdminUnlockOutcome,
     { kind: 'created' | 'updated' | 'done' }
   >,
 ): ProblemException {
@@ -26,6 +26,12 @@ export function adminProblem(
         refusal.reason === 'own-account'
           ? 'An admin cannot disable or demote their own account; ask another admin.'
           : 'This is the last enabled admin; promote or enable another admin first.',
+      );
+    case 'lockout-unavailable':
+      return problem(
+        ErrorCode.SERVICE_UNAVAILABLE,
+        'The lockout store is unavailable; the account was not unlocked. Retry shortly.',
+        { retryAfterSeconds: refusal.retryAfterSeconds },
       );
   }
 }

@@ -12,7 +12,7 @@ import {
   UserRole,
   WeakPasswordError,
 } from '../users';
-import { UserIdentities, LockoutService, RefreshTokenService } from '../auth';
+import { UserIdentities, LockoutService, LockoutUnavailableError, RefreshTokenService } from '../auth';
 
 /** What an admin action did, in admin terms; the controller maps each refusal to its problem. */
 export type AdminCreateOutcome =
@@ -28,6 +28,10 @@ export type AdminUpdateOutcome =
   /** The change would disable or demote the caller's own account, or the last enabled admin. */
   | { kind: 'last-admin'; reason: 'own-account' | 'last-enabled-admin' };
 export type AdminUserActionOutcome = { kind: 'done' } | { kind: 'not-found' };
+export type AdminUnlockOutcome =
+  | AdminUserActionOutcome
+  /** The lockout store (Redis) did not answer: nothing was cleared and nothing audited. */
+  | { kind: 'lockout-unavailable'; retryAfterSeconds: number };
 
 /**
  * Admin actions on users. Each change and its audit record commit in one transaction (unlock is
@@ -120,10 +124,17 @@ export class AdminUsersService {
   }
 
   /** Clears the lockout (Redis), then records it: a record only for an unlock that happened. */
-  async unlock(id: string, context: AuditContext): Promise<AdminUserActionOutcome> {
+  async unlock(id: string, context: AuditContext): Promise<AdminUnlockOutcome> {
     const user = await this.prisma.user.findUnique({ where: { id } });
     if (!user) return { kind: 'not-found' };
-    await this.lockout.clear(user.email);
+    try {
+      await this.lockout.clear(user.email);
+    } catch (error) {
+      if (error instanceof LockoutUnavailableError) {
+        return { kind: 'lockout-unavailable', retryAfterSeconds: error.retryAfterSeconds };
+      }
+      throw error;
+    }
     await this.audit.record(this.prisma, context, { targetId: user.id, action: 'user.unlock' });
     return { kind: 'done' };
   }

@@ -10,7 +10,7 @@ export { IdentityModule } from './identity/identity.module';
 export { UserIdentities } from './identity/user-identities';
 export { lockoutConfig } from './lockout/lockout.config';
 export { LockoutModule } from './lockout/lockout.module';
-export { LockoutService } from './lockout/lockout.service';
+export { LockoutService, LockoutUnavailableError } from './lockout/lockout.service';
 export { type Role, Roles } from './roles.decorator';
 export { RefreshTokenService } from './tokens/refresh-token.service';
 export { tokensConfig } from './tokens/tokens.config';
