@@ -47,11 +47,33 @@ export function flattenValidationErrors(errors: ValidationError[], parent = ''):
 
 const NOT_DTOS = new Set<unknown>([String, Boolean, Number, Array, Object, Date]);
 
+/** declaredFields' answers: a class's decorators are all applied when its module loads. */
+const declaredFieldsCache = new Map<unknown, Set<string> | undefined>();
+
 /** The property names a DTO class declares validation for, or undefined if it is not a DTO. */
 function declaredFields(metatype: unknown): Set<string> | undefined {
   if (typeof metatype !== 'function' || NOT_DTOS.has(metatype)) return undefined;
+  if (declaredFieldsCache.has(metatype)) return declaredFieldsCache.get(metatype);
   const metadata = getMetadataStorage().getTargetValidationMetadatas(metatype, '', true, false);
-  return metadata.length > 0 ? new Set(metadata.map((m) => m.propertyName)) : undefined;
+  const fields = metadata.length > 0 ? new Set(metadata.map((m) => m.propertyName)) : undefined;
+  declaredFieldsCache.set(metatype, fields);
+  return fields;
+}
+
+/**
+ * A DTO class may carry a compiled check of its valid bodies: `static acceptValid(body)` answers the
+ * DTO instance for a body that class-validator would accept (exactly the declared fields, each
+ * valid), and undefined for anything else, which then goes through class-validator as usual, so a
+ * refused body gets the same 400 problem, worded by the same code, either way. It must accept no
+ * body class-validator refuses: its spec compares the two on every kind of body.
+ */
+export interface CompiledBodyCheck<T = unknown> {
+  acceptValid(body: Record<string, unknown>): T | undefined;
+}
+
+function compiledCheck(metatype: unknown): CompiledBodyCheck | undefined {
+  const check = (metatype as Partial<CompiledBodyCheck> | undefined)?.acceptValid;
+  return typeof check === 'function' ? (metatype as CompiledBodyCheck) : undefined;
 }
 
 function isRecord(value: unknown): value is Record<string, unknown> {
@@ -112,6 +134,10 @@ export class StrictValidationPipe extends ValidationPipe {
   }
 
   override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'body' && isRecord(value)) {
+      const accepted = compiledCheck(metadata.metatype)?.acceptValid(value);
+      if (accepted !== undefined) return accepted;
+    }
     if (metadata.type === 'custom' || !isRecord(value) || !declaredFields(metadata.metatype)) {
       return super.transform(value, metadata);
     }
