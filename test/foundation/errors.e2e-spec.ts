@@ -32,6 +32,22 @@ describe('one error format: application/problem+json for every failure [gate:1.4
     }
   });
 
+  it('refuses a compressed body with 415 and Accept-Encoding: identity, never reading it as plain JSON', async () => {
+    for (const encoding of ['gzip', 'deflate', 'br', 'gzip, identity', 'x-unknown']) {
+      const res = await http(gw.url, 'POST', '/v1/probe', {
+        rawBody: JSON.stringify(valid),
+        headers: { 'content-type': 'application/json', 'content-encoding': encoding },
+      });
+      expectProblem(res, 415, 'UNSUPPORTED_MEDIA_TYPE');
+      expect(res.headers.get('accept-encoding')).toBe('identity');
+    }
+    const identity = await http(gw.url, 'POST', '/v1/probe', {
+      rawBody: JSON.stringify(valid),
+      headers: { 'content-type': 'application/json', 'content-encoding': 'identity' },
+    });
+    expect(identity.status).not.toBe(415);
+  });
+
   it('answers an oversized body with 413', async () => {
     const res = await http(gw.url, 'POST', '/v1/probe', { body: { ...valid, pad: 'x'.repeat(4096) } });
     expectProblem(res, 413, 'PAYLOAD_TOO_LARGE');

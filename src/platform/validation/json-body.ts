@@ -177,6 +177,18 @@ function wantsRawBody(request: FastifyRequest): boolean {
 }
 
 /**
+ * Bodies are accepted as sent, never decompressed: a body with a Content-Encoding other than
+ * `identity` (gzip, deflate, br, or a list of codings) is refused with 415 and `Accept-Encoding:
+ * identity` (RFC 9110 section 15.5.16, RFC 7694), rather than read as if it were plain JSON.
+ */
+export function refuseContentEncoding(encoding: string | undefined): void {
+  if (encoding === undefined || /^\s*(identity)?\s*$/i.test(encoding)) return;
+  throw problem(ErrorCode.UNSUPPORTED_MEDIA_TYPE, 'Send the body uncompressed: no Content-Encoding is supported.', {
+    headers: { 'accept-encoding': 'identity' },
+  });
+}
+
+/**
  * Replaces Fastify's JSON parser (secure-json-parse) with parseJsonBody: same size limit, plus the
  * shape bounds, and `__proto__` answers as a forbidden key rather than as invalid JSON. Routes
  * configured with RAW_JSON_BODY get the raw bytes instead.
@@ -188,6 +200,7 @@ export function registerJsonBodyParser(instance: FastifyInstance, bodyLimit: num
     { parseAs: 'buffer', bodyLimit },
     (request: FastifyRequest, body: string | Buffer, done: (error: Error | null, value?: unknown) => void) => {
       try {
+        refuseContentEncoding(request.headers['content-encoding']);
         if (wantsRawBody(request)) return done(null, Buffer.isBuffer(body) ? body : Buffer.from(body, 'utf8'));
         done(null, parseJsonBody(body.toString('utf8'), request.headers['content-type']));
       } catch (error) {
