@@ -159,7 +159,7 @@ export const REQUEST_STAGES: Stage[] = [
     urls: ['node_modules/pg/', 'node_modules/pg-protocol/', 'node_modules/pg-pool/'],
   },
   {
-    name: 'token check (jsonwebtoken, jws, @nestjs/jwt)',
+    name: 'token check (tokens code, HMAC; jsonwebtoken in older builds)',
     urls: [
       'node_modules/jsonwebtoken/',
       'node_modules/jws/',
@@ -239,7 +239,7 @@ export function stageShares(
     if (known) return known;
     let found: string | undefined;
     // The innermost frame outside Node's core and native code names the stage: a socket write
-    // made by ioredis is the rate limit's, an HMAC computed for jsonwebtoken is the token check's.
+    // made by ioredis is the rate limit's, an HMAC computed by the token code is the token check's.
     for (let at: number | undefined = id; at !== undefined && !found; at = parent.get(at)) {
       const frame = byId.get(at)?.callFrame;
       if (!frame) break;
