@@ -1,17 +1,18 @@
 /**
  * Where one gateway's memory goes: starts the built gateway (`--heapsnapshot-signal`) on a fresh
  * bench database, takes a V8 heap snapshot after boot (and one login) and another during the soak
- * load (`GET /v1/payments/:id`, 404, at 50 connections), reads its RSS (anonymous and file-backed)
- * beside each, and charges every live byte of each snapshot to one owner: the nearest node on its
- * dominator chain that is a loaded module (by package), a script's code, or a known object (Nest's
- * container, the Prisma client, the identity cache, prom-client's registry, pino). Snapshots stay
- * in bench/results/heap/<run id>/ (ignored by git; open them in Chrome DevTools).
+ * load (`GET /v1/payments/:id`, 404, at 50 connections), reads its RSS (anonymous and file-backed,
+ * and split by mapping from /proc/<pid>/smaps: bench/lib/smaps.ts) beside each, and charges every
+ * live byte of each snapshot to one owner: the nearest node on its dominator chain that is a
+ * loaded module (by package), a script's code, or a known object (Nest's container, the Prisma
+ * client, the identity cache, prom-client's registry, pino). Snapshots and the raw smaps stay in
+ * bench/results/heap/<run id>/ (ignored by git; open the snapshots in Chrome DevTools).
  *
  *   npm run build && node --max-old-space-size=4096 --import tsx bench/memory.ts [--seconds 60]
  *     [--connections 50] [--gateway-env '{"MALLOC_ARENA_MAX":"2"}'] [--node-args '--max-semi-space-size=4']
  */
 import { randomUUID } from 'node:crypto';
-import { mkdirSync, readdirSync, readFileSync, statSync } from 'node:fs';
+import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { setTimeout as sleep } from 'node:timers/promises';
@@ -30,6 +31,7 @@ import {
 } from './lib/heap-snapshot';
 import { cannon } from './lib/load';
 import { startHangingProvider } from './lib/provider';
+import { smapsSplitMiB } from './lib/smaps';
 import { cleanRedisPrefixOnExit, freshDatabase, GATEWAY_SCRIPT, ROOT, spawnServer } from './lib/servers';
 import { SOAK_CONNECTIONS } from './scenarios/soak';
 
@@ -149,6 +151,31 @@ async function heapSpacesMiB(metricsUrl: string): Promise<Record<string, number>
   return out;
 }
 
+/**
+ * Where the RSS is, by mapping (/proc/<pid>/smaps, see bench/lib/smaps.ts), beside V8's committed
+ * heap by space; the raw smaps is kept in `dir` as <label>-<point>.smaps.
+ */
+function printSplit(pid: number, label: string, point: string, heap: Record<string, number>, dir: string): void {
+  writeFileSync(join(dir, `${label.replace(/\W+/g, '-')}-${point}.smaps`), readFileSync(`/proc/${pid}/smaps`));
+  const split = smapsSplitMiB(pid);
+  const v8Anon = ['new', 'old', 'large_object', 'new_large_object', 'read_only', 'shared', 'shared_large_object']
+    .map((space) => heap[space] ?? 0)
+    .reduce((a, b) => a + b, 0);
+  const other = split['other anonymous (V8 heap pages, glibc mmap blocks)'];
+  console.log(`${label}, ${point}: RSS by mapping (MiB)`);
+  console.table({
+    ...Object.fromEntries(Object.entries(split).map(([group, mib]) => [group, { MiB: mib }])),
+    'V8 committed: new space': { MiB: heap.new ?? NaN },
+    'V8 committed: old space': { MiB: heap.old ?? NaN },
+    'V8 committed: code space': { MiB: heap.code ?? NaN },
+    'V8 committed: large object spaces': {
+      MiB:
+        Math.round(((heap.large_object ?? 0) + (heap.new_large_object ?? 0) + (heap.code_large_object ?? 0)) * 10) / 10,
+    },
+    'other anonymous beyond V8 committed (glibc mmap blocks, native)': { MiB: Math.round((other - v8Anon) * 10) / 10 },
+  });
+}
+
 /** Sends SIGWINCH and waits until a new, complete snapshot is in `dir`. */
 async function snapshot(pid: number, dir: string): Promise<string> {
   const before = new Set(readdirSync(dir));
@@ -198,8 +225,9 @@ async function measure(setup: Setup, label: string, snapshots: boolean): Promise
   await sleep(3000);
   const boot = residentMiB(gateway.pid);
   const bootHeap = await heapSpacesMiB(metricsUrl);
-  if (snapshots) files.push(await snapshot(gateway.pid, setup.dir));
   console.log(`${label}: after boot and one login: RSS ${JSON.stringify(boot)} MiB, V8 ${JSON.stringify(bootHeap)}`);
+  printSplit(gateway.pid, label, 'boot', bootHeap, setup.dir);
+  if (snapshots) files.push(await snapshot(gateway.pid, setup.dir));
   const samples: number[] = [];
   const timer = setInterval(() => {
     try {
@@ -220,6 +248,7 @@ async function measure(setup: Setup, label: string, snapshots: boolean): Promise
   await sleep((setup.seconds * 2000) / 3);
   const loaded = residentMiB(gateway.pid);
   const loadedHeap = await heapSpacesMiB(metricsUrl);
+  printSplit(gateway.pid, label, 'load', loadedHeap, setup.dir);
   if (snapshots) files.push(await snapshot(gateway.pid, setup.dir));
   const run = await load;
   clearInterval(timer);

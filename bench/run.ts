@@ -116,6 +116,7 @@ async function main(): Promise<void> {
     provider,
     gateway,
     gatewayEnv,
+    gatewayNodeArgs: options.nodeArgs,
     gatewayBootRssMiB,
     routes,
     log,

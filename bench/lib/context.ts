@@ -58,6 +58,8 @@ export interface BenchContext {
   provider: HangingProvider;
   gateway: Server;
   gatewayEnv: RunGatewayEnv;
+  /** The run's extra node flags for the gateway (--node-args); a scenario's own gateway gets them too. */
+  gatewayNodeArgs: string[];
   /** The gateway's RSS once it answered ready, in MiB. */
   gatewayBootRssMiB?: number;
   routes: RoutesPresent;

@@ -5,7 +5,7 @@ import { BASE_REDIS_URL } from './servers';
 /**
  * The gateway's variables for a bench run: its own database and Redis key prefix, random secrets,
  * the stand-in provider, and limits raised so that they never trip (the limiter still counts every
- * request in Redis), glibc's malloc set as the image sets it. `extra` (--gateway-env) wins, for
+ * request in Redis), glibc's malloc and V8's old-generation cap set as the image sets them. `extra` (--gateway-env) wins, for
  * ablations; an empty value there unsets the variable (e.g. `{"MALLOC_MMAP_THRESHOLD_":""}`).
  */
 export function benchGatewayEnv({
@@ -51,6 +51,8 @@ export function benchGatewayEnv({
     // glibc as the image runs it (Dockerfile): bounded arenas, large blocks returned when freed.
     MALLOC_ARENA_MAX: '2',
     MALLOC_MMAP_THRESHOLD_: '1048576',
+    // V8's old generation capped as the image caps it (Dockerfile).
+    NODE_OPTIONS: '--max-old-space-size=96',
     ...extra,
   };
   for (const [name, value] of Object.entries(extra)) if (value === '') delete env[name];

@@ -1,5 +1,6 @@
 import type { RunResult, StoredScenario } from './context';
 import type { Medians } from './load';
+import { summariseFlood } from '../scenarios/login-flood';
 import { fmt, machineLine, summary, tableRows } from './report';
 
 const medians = (requestsPerSecond: number, cpu: number): Medians => ({
@@ -146,6 +147,19 @@ describe('bench report', () => {
         }),
       ),
     ).toBe('/health/live p99 quiet 5 ms, flood 40 ms (control server: 3 / 20 ms); flood 30 req/s {"401":150,"503":7}');
+    const floodRound = (live: number, control: number, loop: number) => ({
+      healthQuiet: latency(5),
+      healthDuringFlood: { ...latency(live), failures: 0 },
+      controlQuiet: latency(3),
+      controlDuringFlood: latency(control),
+      flood: { requestsPerSecond: 30, p50: 1, p99: 2, statusCodes: { '401': { count: 150 }, '503': { count: 7 } } },
+      eventLoopDelay: { quiet: { p50: 1, p99: 2, max: 3 }, flood: { p50: 1, p99: loop, max: loop * 2 } },
+    });
+    const rounds = [floodRound(40, 20, 10), floodRound(30, 25, 12), floodRound(60, 10, 8)];
+    expect(summary('flood', scenario({ probeRatePerSecond: 20, rounds, summary: summariseFlood(rounds) }))).toBe(
+      '3 rounds, median (min-max): /health/live p99 quiet 5 (5-5) ms, flood 40 (30-60) ms (control server: 3 (3-3) / 20 (10-25) ms); ' +
+        'gateway event-loop delay during the flood p99 10 (8-12) ms, max 20 (16-24) ms; flood 30 (30-30) req/s {"401":450,"503":21}',
+    );
     expect(
       summary(
         'outage',

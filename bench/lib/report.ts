@@ -1,5 +1,5 @@
 import type { AttackFigures } from '../scenarios/attack';
-import type { FloodFigures } from '../scenarios/login-flood';
+import type { FloodFigures, FloodRound } from '../scenarios/login-flood';
 import type { OutageFigures } from '../scenarios/outage';
 import type { PeerFigures } from '../scenarios/peer';
 import type { PipelineFigures } from '../scenarios/pipeline';
@@ -83,7 +83,21 @@ export function summary(id: string, s: StoredScenario): string {
         : '';
     }
     case 'flood': {
-      const f = figures as Partial<FloodFigures>;
+      // A run file from before the flood ran in rounds holds one round's figures at the top level.
+      const f = figures as Partial<FloodFigures> & Partial<FloodRound>;
+      if (f.summary && f.rounds) {
+        const s = f.summary;
+        const codes: Record<string, number> = {};
+        for (const round of f.rounds)
+          for (const [code, stats] of Object.entries(round.flood.statusCodes ?? {}))
+            codes[code] = (codes[code] ?? 0) + (stats.count ?? 0);
+        return (
+          `${f.rounds.length} rounds, median (min-max): /health/live p99 quiet ${range(s.healthQuietP99)} ms, ` +
+          `flood ${range(s.healthDuringFloodP99)} ms (control server: ${range(s.controlQuietP99)} / ${range(s.controlDuringFloodP99)} ms); ` +
+          `gateway event-loop delay during the flood p99 ${range(s.eventLoopDelayFloodP99)} ms, max ${range(s.eventLoopDelayFloodMax)} ms; ` +
+          `flood ${range(s.floodRequestsPerSecond)} req/s ${JSON.stringify(codes)}`
+        );
+      }
       if (!f.healthDuringFlood || !f.healthQuiet || !f.controlQuiet || !f.controlDuringFlood || !f.flood) return '';
       const codes = Object.fromEntries(Object.entries(f.flood.statusCodes ?? {}).map(([k, v]) => [k, v.count]));
       return `/health/live p99 quiet ${f.healthQuiet.p99} ms, flood ${f.healthDuringFlood.p99} ms (control server: ${f.controlQuiet.p99} / ${f.controlDuringFlood.p99} ms); flood ${f.flood.requestsPerSecond} req/s ${JSON.stringify(codes)}${f.eventLoopDelay ? `; gateway event-loop delay p99/max quiet ${f.eventLoopDelay.quiet.p99}/${f.eventLoopDelay.quiet.max} ms, flood ${f.eventLoopDelay.flood.p99}/${f.eventLoopDelay.flood.max} ms` : ''}`;

@@ -1,4 +1,4 @@
-import { latencySummary, median, quantile, ratioRange, round } from './stats';
+import { latencySummary, median, quantile, ratioRange, round, spread } from './stats';
 
 describe('bench stats', () => {
   it('takes the median of the finite values, the mean of the middle two for an even count', () => {
@@ -49,5 +49,10 @@ describe('bench stats', () => {
       ],
     };
     expect(ratioRange(cpu, 'a', 'b', (run) => run.cpu)).toEqual({ median: 0.5, min: 0.5, max: 0.5 });
+  });
+
+  it('spreads per-round figures as median and min-max, leaving out the ones not measured', () => {
+    expect(spread([12, 30, NaN, 18])).toEqual({ median: 18, min: 12, max: 30 });
+    expect(spread([NaN])).toEqual({ median: NaN, min: NaN, max: NaN });
   });
 });

@@ -67,3 +67,13 @@ export function ratioRange<Run extends { requestsPerSecond: number }>(
     max: round(values.length ? Math.max(...values) : NaN, 3),
   };
 }
+
+/** Median and min-max of per-round figures (values that are not finite are left out). */
+export function spread(values: number[]): RatioRange {
+  const finite = values.filter((v) => Number.isFinite(v));
+  return {
+    median: round(median(finite), 3),
+    min: round(finite.length ? Math.min(...finite) : NaN, 3),
+    max: round(finite.length ? Math.max(...finite) : NaN, 3),
+  };
+}

@@ -1,6 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import type { BenchContext, ScenarioResult } from '../lib/context';
+import { login, type BenchUser } from '../lib/gateway';
 import { cannon, rssMiB } from '../lib/load';
+import { GATEWAY_SCRIPT, spawnServer } from '../lib/servers';
 import { round } from '../lib/stats';
 
 /** Connections of the soak load (the memory target is stated for 50). */
@@ -9,6 +11,7 @@ export const SOAK_CONNECTIONS = 50;
 export interface SoakFigures {
   seconds: number;
   connections: number;
+  /** The soak gateway's RSS once it answered ready, and after one login, before the load. */
   bootRssMiB?: number;
   rssBeforeMiB?: number;
   /** RSS sampled every second during the load: max, median of the last third, and the last sample. */
@@ -22,32 +25,57 @@ export interface SoakFigures {
 
 /**
  * 9. Memory under the soak load: `GET /v1/payments/:id` (404, the protected read with the most
- * work) at 50 connections for BENCH_SOAK_SECONDS (default 120) on the run's gateway, its RSS read
- * from /proc every second. A growing late median against the max says "leak"; the max is what an
- * instance needs.
+ * work) at 50 connections for BENCH_SOAK_SECONDS (default 120) on a gateway of its own, started for
+ * it with the run's variables and node flags (so the scenarios run before it on the shared gateway
+ * do not count), its RSS read from /proc every second. A growing late median against the max says
+ * "leak"; the max is what an instance needs.
  */
 export async function soak(ctx: BenchContext): Promise<ScenarioResult<SoakFigures>> {
-  const { gateway, settings, log } = ctx;
-  if (!ctx.session) return { status: 'skipped', reason: ctx.authMissing };
+  const { settings, log, user } = ctx;
+  if (!user) return { status: 'skipped', reason: ctx.authMissing };
   if (!ctx.routes.paymentRead) return { status: 'skipped', reason: 'GET /v1/payments/:id is not on this branch' };
   const seconds = settings.soakSeconds;
-  const rssBeforeMiB = rssMiB(gateway.pid);
+  const gateway = await spawnServer({
+    label: 'soak gateway',
+    script: GATEWAY_SCRIPT,
+    env: ctx.gatewayEnv,
+    readyPath: '/health/ready',
+    nodeArgs: ctx.gatewayNodeArgs,
+  });
+  try {
+    return await soakOn(user, gateway.pid, gateway.url, seconds, log);
+  } finally {
+    await gateway.stop();
+  }
+}
+
+/** The load and the RSS samples on the soak gateway (`pid` at `url`), after one login of `user`. */
+async function soakOn(
+  user: BenchUser,
+  pid: number,
+  url: string,
+  seconds: number,
+  log: (line: string) => void,
+): Promise<ScenarioResult<SoakFigures>> {
+  const bootRssMiB = rssMiB(pid);
+  const session = await login(url, user);
+  const rssBeforeMiB = rssMiB(pid);
   const samples: number[] = [];
   const timer = setInterval(() => {
-    const rss = rssMiB(gateway.pid);
+    const rss = rssMiB(pid);
     if (rss !== undefined) samples.push(rss);
   }, 1000);
   let run;
   try {
     run = await cannon(
       {
-        url: `${gateway.url}/v1/payments/${randomUUID()}`,
-        headers: { authorization: `Bearer ${ctx.session.accessToken}` },
+        url: `${url}/v1/payments/${randomUUID()}`,
+        headers: { authorization: `Bearer ${session.accessToken}` },
         connections: SOAK_CONNECTIONS,
         duration: seconds,
         expectedStatus: 404,
       },
-      { cpuPid: gateway.pid },
+      { cpuPid: pid },
     );
   } finally {
     clearInterval(timer);
@@ -56,7 +84,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult<SoakFigure
   const figures: SoakFigures = {
     seconds,
     connections: SOAK_CONNECTIONS,
-    ...(ctx.gatewayBootRssMiB !== undefined ? { bootRssMiB: ctx.gatewayBootRssMiB } : {}),
+    ...(bootRssMiB !== undefined ? { bootRssMiB } : {}),
     ...(rssBeforeMiB !== undefined ? { rssBeforeMiB } : {}),
     rssMaxMiB: samples.length ? Math.max(...samples) : NaN,
     rssLateMedianMiB: round(late[Math.floor(late.length / 2)] ?? NaN, 1),
@@ -68,7 +96,7 @@ export async function soak(ctx: BenchContext): Promise<ScenarioResult<SoakFigure
       : {}),
   };
   log(
-    `  soak ${seconds} s: RSS max ${figures.rssMaxMiB} MiB, late median ${figures.rssLateMedianMiB}, last ${figures.rssLastMiB}; ${run.requestsPerSecond} req/s`,
+    `  soak ${seconds} s on its own gateway: RSS after boot ${bootRssMiB} MiB, max ${figures.rssMaxMiB} MiB, late median ${figures.rssLateMedianMiB}, last ${figures.rssLastMiB}; ${run.requestsPerSecond} req/s`,
   );
   return {
     status: 'ok',
