@@ -7,6 +7,7 @@ import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { limitState, rateLimitHeaders } from './rate-limit-headers';
+import { type CounterKeyOf, type CounterRead, keepCounterReads, READ_WITH_RATE_LIMIT } from './read-with-rate-limit';
 import type { LimitCheck } from './redis-rate-limit.storage';
 
 /** The metadata keys @nestjs/throttler's decorators write (@SkipThrottle, @Throttle), per limit name. */
@@ -30,6 +31,12 @@ interface PlannedLimit {
   blockDuration: Resolvable | undefined;
 }
 
+/** A route's rate-limit plan: its limits, and the counter its script call also reads (@ReadWithRateLimit). */
+interface RoutePlan {
+  limits: readonly PlannedLimit[];
+  read: CounterKeyOf | undefined;
+}
+
 /**
  * The global guard: every named limit that applies to the route (see RateLimitModule) counts one
  * hit for the client, all of them in one storage call (one Redis round trip); the first exhausted
@@ -39,20 +46,22 @@ interface PlannedLimit {
  * (@SkipRateLimit/@SkipThrottle, @Throttle overrides on the handler or its controller, the module's
  * limits in the base guard's order), but the route's decorators are read once per (controller,
  * handler), not on every request; what depends on the request (`skipIf`, an option given as a
- * function) is still evaluated on every request.
+ * function) is still evaluated on every request. A route marked @ReadWithRateLimit has its counter
+ * read in the same script call, kept for the request (counterReadWithRateLimit).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
   @Inject(MetricsService) private readonly metrics!: MetricsService;
-  private readonly plans = new PerRoute<readonly PlannedLimit[]>((handler, controller) =>
-    this.plan([handler, controller]),
-  );
+  private readonly plans = new PerRoute<RoutePlan>((handler, controller) => ({
+    limits: this.plan([handler, controller]),
+    read: this.reflector.get<CounterKeyOf | undefined>(READ_WITH_RATE_LIMIT, handler),
+  }));
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
     const plan = this.plans.of(context);
-    if (plan.length === 0) return true;
+    if (plan.limits.length === 0) return true;
     const checks: LimitCheck[] = [];
-    for (const planned of plan) {
+    for (const planned of plan.limits) {
       if (planned.skipIf?.(context)) continue;
       checks.push(planned.check ?? (await this.resolveCheck(planned, context)));
     }
@@ -60,7 +69,17 @@ export class RateLimitGuard extends ThrottlerGuard {
 
     const { req, res } = this.getRequestResponse(context);
     const budget = budgetKey(clientAddress(req as unknown as FastifyRequest));
-    const records = await (this.storageService as FallbackThrottlerStorage).incrementAll(budget, checks);
+    const storage = this.storageService as FallbackThrottlerStorage;
+    let records;
+    if (plan.read) {
+      const key = plan.read(budget);
+      const answer = await storage.incrementAllAndRead(budget, checks, [key]);
+      records = answer.records;
+      const read = answer.reads?.[0];
+      if (read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
+    } else {
+      records = await storage.incrementAll(budget, checks);
+    }
 
     // One record per check, in order, up to the first refusal.
     const states = [];
