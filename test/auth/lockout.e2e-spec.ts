@@ -76,9 +76,10 @@ describe('account lockout (threshold 3, 60 s)', () => {
     await attempt(gw, user.email, 'wrong-password!');
     const keys = gw.app.get(LockoutService).keys.attempt(user.email, CLIENT);
     // One hash tag per account (one Cluster slot for all its counters); the client as a digest.
+    // The client's counter across accounts shares the tag of its rate-limit budget (`{rl:<digest>}`).
     expect(keys.pair).toMatch(/^lockout:\{[0-9a-f]{64}\}:client:[0-9a-f]{32}$/);
     expect(keys.all).toMatch(/^lockout:\{[0-9a-f]{64}\}:all$/);
-    expect(keys.byClient).toMatch(/^lockout:by-client:\{[0-9a-f]{32}\}$/);
+    expect(keys.byClient).toMatch(/^lockout:by-client:\{rl:[0-9a-f]{32}\}$/);
     for (const key of [keys.pair, keys.all, keys.byClient]) {
       expect(key).not.toContain(user.email.split('@')[0]);
       const full = `${gw.env.REDIS_KEY_PREFIX}${key}`;

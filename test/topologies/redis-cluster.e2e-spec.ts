@@ -1,4 +1,7 @@
+import { getStorageToken } from '@nestjs/throttler';
 import { RedisBootError } from '../../src/platform/redis/redis-connection';
+import type { FallbackThrottlerStorage } from '../../src/platform/rate-limit/fallback-throttler.storage';
+import { createUser } from '../auth/fixtures';
 import { CommandMonitor } from '../../tools/harness';
 import { http, startApp, TestApp } from '../helpers/app';
 import { PrivateRedis } from '../helpers/processes';
@@ -46,6 +49,35 @@ describe('Redis Cluster (3 masters, 3 replicas, on loopback)', () => {
     expect([...byMaster.values()].filter((keys) => keys.length > 0).length).toBeGreaterThanOrEqual(2);
     // No key lives anywhere but on the master of its own slot (no CROSSSLOT, no misplaced writes).
     for (const [port, keys] of byMaster) for (const key of keys) expect(await pair.topology.masterOf(key)).toBe(port);
+  });
+
+  it("reads the client's login-failure counter within refresh's rate-limit script call: one call, one slot", async () => {
+    const { topology: cluster, a } = pair;
+    const client = newClient();
+    const user = await createUser(a);
+    const signedIn = await login(a, user, client);
+    expect(signedIn.status).toBe(200);
+    const { refreshToken } = signedIn.body as { refreshToken: string };
+    const monitor = await CommandMonitor.start((await cluster.masterPorts()).map((port) => cluster.nodeUrl(port)));
+    let status = 0;
+    let seen: Awaited<ReturnType<CommandMonitor['during']>>;
+    try {
+      seen = await monitor.during(async () => {
+        const refreshed = await http(a.url, 'POST', '/v1/auth/refresh', {
+          body: { refreshToken },
+          headers: { 'x-forwarded-for': client },
+        });
+        status = refreshed.status;
+      });
+    } finally {
+      monitor.stop();
+    }
+    expect(status).toBe(200);
+    const sent = seen.filter((c) => c.source !== 'lua' && /^(evalsha|eval|get|ttl)$/i.test(c.args[0] ?? ''));
+    // One script call (no CROSSSLOT: the storage would have fallen back to memory), and it read the counter.
+    expect(sent.map((c) => (c.args[0] ?? '').toLowerCase())).toEqual(['evalsha']);
+    expect(seen.some((c) => c.source === 'lua' && /lockout:by-client:\{rl:/.test(c.args.join(' ')))).toBe(true);
+    expect(a.app.get<FallbackThrottlerStorage>(getStorageToken()).store).toBe('redis');
   });
 
   /** A fresh client whose budget lives on one master (found by the keys its first request creates). */

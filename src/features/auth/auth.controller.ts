@@ -5,9 +5,11 @@ import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';
 import { AuthRateLimit } from '../../platform/rate-limit/auth-rate-limit.decorator';
 import { clientAddress } from '../../platform/rate-limit/client-identity';
+import { ReadWithRateLimit } from '../../platform/rate-limit/read-with-rate-limit';
 import { Public } from '../../platform/http/public.decorator';
 import { clientThrottledProblem, loginProblem, refreshProblem } from './auth-problems';
 import { AuthService } from './auth.service';
+import { clientFailuresKey } from './lockout/lockout-keys';
 import { AuthenticatedUser, CurrentUser } from './current-user.decorator';
 import { LoginDto } from './dto/login.dto';
 import { RefreshTokenDto } from './dto/refresh-token.dto';
@@ -43,6 +45,7 @@ export class AuthController {
       'Returns a new token pair and retires the presented refresh token. Presenting a retired token again is reuse: 401 TOKEN_REUSED and the whole family is revoked.',
   })
   @AuthRateLimit()
+  @ReadWithRateLimit(clientFailuresKey)
   @HttpCode(HttpStatus.OK)
   @ApiOkResponse({ type: TokenPairDto })
   @ApiProblems(ErrorCode.TOKEN_INVALID, ErrorCode.TOKEN_REUSED)
@@ -61,6 +64,7 @@ export class AuthController {
     description: "Revokes the refresh token's whole family; 204 for any well-formed token (idempotent).",
   })
   @AuthRateLimit()
+  @ReadWithRateLimit(clientFailuresKey)
   @HttpCode(HttpStatus.NO_CONTENT)
   @ApiNoContentResponse()
   async logout(@Body() body: RefreshTokenDto, @Req() request: FastifyRequest): Promise<void> {
@@ -76,9 +80,12 @@ export class AuthController {
     return { id: user.id, email: user.email, role: user.role };
   }
 
-  /** Refresh and logout answer 429 RATE_LIMITED to a client over its login failure limit. */
+  /**
+   * Refresh and logout answer 429 RATE_LIMITED to a client over its login failure limit (the
+   * counter read by the rate-limit check's own Redis call: @ReadWithRateLimit).
+   */
   private async assertClientAllowed(request: FastifyRequest): Promise<void> {
-    const standing = await this.auth.clientStanding(clientAddress(request));
+    const standing = await this.auth.clientStanding(clientAddress(request), request);
     if (standing.kind === 'client-throttled') throw clientThrottledProblem(standing.retryAfterSeconds);
   }
 }

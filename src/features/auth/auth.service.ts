@@ -118,9 +118,12 @@ export class AuthService implements OnModuleInit {
     return { kind: 'signed-in', tokens: await this.pair(user, await this.refreshTokens.issue(user.id)) };
   }
 
-  /** Refresh and logout are credential routes too: closed to a client over its failure limit. */
-  async clientStanding(client: string): Promise<ClientStanding> {
-    const standing = await this.lockout.clientStanding(client);
+  /**
+   * Refresh and logout are credential routes too: closed to a client over its failure limit.
+   * `request`: the HTTP request, whose rate-limit check may already have read the counter.
+   */
+  async clientStanding(client: string, request?: object): Promise<ClientStanding> {
+    const standing = await this.lockout.clientStanding(client, request);
     if (standing.kind === 'client-throttled') this.metrics.rateLimited('login_failures');
     return standing;
   }

@@ -40,6 +40,29 @@ describe('FallbackThrottlerStorage on a real Redis [gate:1.1.6] [gate:1.1.10]', 
     expect(storage.store).toBe('redis');
   });
 
+  it('reads a counter of the same budget in the same script call, whatever the limits answer', async () => {
+    const key = freshKey();
+    const counter = `counter:{${key}}`;
+    const limit = { name: 'global', ttl: 60_000, limit: 1, blockDuration: 60_000 };
+    const absent = await storage.incrementAllAndRead(key, [limit], [counter]);
+    expect(absent.reads).toEqual([{ count: 0, ttlSeconds: -2 }]);
+    await redis.set(counter, '7', 'EX', 30);
+    const present = await storage.incrementAllAndRead(key, [limit], [counter]);
+    expect(present.records.map((r) => r.isBlocked)).toEqual([true]);
+    expect(present.reads?.[0]?.count).toBe(7);
+    expect(present.reads?.[0]?.ttlSeconds).toBeGreaterThan(0);
+    expect(present.reads?.[0]?.ttlSeconds).toBeLessThanOrEqual(30);
+    // Reads never write: the counter is as it was.
+    expect(await redis.get(counter)).toBe('7');
+  });
+
+  it("refuses to read a key outside the budget's hash tag (one Cluster slot per call)", async () => {
+    const key = freshKey();
+    const limit = { name: 'global', ttl: 60_000, limit: 10, blockDuration: 60_000 };
+    await expect(storage.incrementAllAndRead(key, [limit], ['counter:{elsewhere}'])).rejects.toThrow(/hash tag/);
+    expect(storage.store).toBe('redis');
+  });
+
   it('sets the window expiry once, on the first hit, never extending it on later hits', async () => {
     const key = freshKey();
     await storage.increment(key, 60_000, 10, 60_000, 'global');

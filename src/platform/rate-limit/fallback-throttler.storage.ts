@@ -2,6 +2,7 @@ import { Logger, OnApplicationShutdown } from '@nestjs/common';
 import { ThrottlerStorage } from '@nestjs/throttler';
 import type { RedisClient } from '../redis/redis.constants';
 import { MemoryThrottlerStorage } from './memory-throttler.storage';
+import type { CounterRead } from './read-with-rate-limit';
 import { LimitCheck, RedisRateLimitStorage } from './redis-rate-limit.storage';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
@@ -58,11 +59,28 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
    * returns one record per limit counted. One Redis round trip for all of them.
    */
   async incrementAll(budget: string, checks: readonly LimitCheck[]): Promise<ThrottlerStorageRecord[]> {
+    return (await this.incrementAllAndRead(budget, checks, [])).records;
+  }
+
+  /**
+   * incrementAll, and in the same Redis call the counters `reads` (see
+   * RedisRateLimitStorage.incrementAllAndRead). While counting in memory nothing is read: `reads`
+   * is undefined, and their owners read them themselves.
+   */
+  async incrementAllAndRead(
+    budget: string,
+    checks: readonly LimitCheck[],
+    reads: readonly string[],
+  ): Promise<{ records: ThrottlerStorageRecord[]; reads?: CounterRead[] }> {
+    const tag = `{${budget}}`;
+    for (const key of reads) {
+      if (!key.includes(tag)) throw new Error(`a counter read with the rate limit must carry the hash tag ${tag}`);
+    }
     if (this.current === 'redis' || this.mayProbe()) {
       try {
-        const records = await this.shared.incrementAll(budget, checks);
+        const answer = await this.shared.incrementAllAndRead(budget, checks, reads);
         this.useShared();
-        return records;
+        return answer;
       } catch (error) {
         this.useMemory(error);
       } finally {
@@ -75,7 +93,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
       records.push(record);
       if (record.isBlocked) break;
     }
-    return records;
+    return { records };
   }
 
   onApplicationShutdown(): void {

@@ -34,11 +34,26 @@ export function limitState(check: LimitCheck, record: ThrottlerStorageRecord): L
  *   de-facto headers, which can describe only one limit).
  */
 export function rateLimitHeaders(states: readonly LimitState[]): Record<string, string> {
-  const [tightest] = [...states].sort((a, b) => a.remaining - b.remaining || a.limit - b.limit);
+  // One pass, no copies: most requests carry one or two limits.
+  let tightest: LimitState | undefined;
+  let policy = '';
+  let current = '';
+  for (const s of states) {
+    if (
+      tightest === undefined ||
+      s.remaining < tightest.remaining ||
+      (s.remaining === tightest.remaining && s.limit < tightest.limit)
+    ) {
+      tightest = s;
+    }
+    const separator = policy === '' ? '' : ', ';
+    policy += `${separator}"${s.name}";q=${s.limit};w=${s.windowSeconds}`;
+    current += `${separator}"${s.name}";r=${s.remaining};t=${s.resetSeconds}`;
+  }
   if (!tightest) return {};
   return {
-    'RateLimit-Policy': states.map((s) => `"${s.name}";q=${s.limit};w=${s.windowSeconds}`).join(', '),
-    RateLimit: states.map((s) => `"${s.name}";r=${s.remaining};t=${s.resetSeconds}`).join(', '),
+    'RateLimit-Policy': policy,
+    RateLimit: current,
     'X-RateLimit-Limit': String(tightest.limit),
     'X-RateLimit-Remaining': String(tightest.remaining),
     'X-RateLimit-Reset': String(tightest.resetSeconds),

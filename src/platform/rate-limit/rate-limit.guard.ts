@@ -1,68 +1,166 @@
 import { ExecutionContext, Inject, Injectable } from '@nestjs/common';
-import { ThrottlerGuard, ThrottlerRequest } from '@nestjs/throttler';
+import { ThrottlerGuard, type ThrottlerOptions } from '@nestjs/throttler';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import { PerRoute } from '../http/route-metadata';
 import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { limitState, rateLimitHeaders } from './rate-limit-headers';
+import { type CounterKeyOf, type CounterRead, keepCounterReads, READ_WITH_RATE_LIMIT } from './read-with-rate-limit';
 import type { LimitCheck } from './redis-rate-limit.storage';
+
+/** The metadata keys @nestjs/throttler's decorators write (@SkipThrottle, @Throttle), per limit name. */
+const SKIP = 'THROTTLER:SKIP';
+const LIMIT = 'THROTTLER:LIMIT';
+const TTL = 'THROTTLER:TTL';
+const BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
+
+type Resolvable = ThrottlerOptions['limit'];
+
+/**
+ * One named limit as it applies to one route: either fixed numbers (`check`), or, when an option
+ * is a function of the request, what to call per request. `skipIf` is always asked per request.
+ */
+interface PlannedLimit {
+  name: string;
+  skipIf: ThrottlerOptions['skipIf'];
+  check: LimitCheck | undefined;
+  limit: Resolvable;
+  ttl: Resolvable;
+  blockDuration: Resolvable | undefined;
+}
+
+/** A route's rate-limit plan: its limits, and the counter its script call also reads (@ReadWithRateLimit). */
+interface RoutePlan {
+  limits: readonly PlannedLimit[];
+  read: CounterKeyOf | undefined;
+}
 
 /**
  * The global guard: every named limit that applies to the route (see RateLimitModule) counts one
  * hit for the client, all of them in one storage call (one Redis round trip); the first exhausted
- * one answers 429 RATE_LIMITED with Retry-After. Which limits apply, and with which limit, ttl
- * and block duration, is decided by the base ThrottlerGuard (@SkipRateLimit/@SkipThrottle,
- * `skipIf`, @Throttle overrides), which hands each one to `handleRequest`; here that only collects
- * them, and `canActivate` counts them together once the base guard is done.
+ * one answers 429 RATE_LIMITED with Retry-After.
+ *
+ * Which limits apply, with which limit, ttl and block duration, follows @nestjs/throttler's rules
+ * (@SkipRateLimit/@SkipThrottle, @Throttle overrides on the handler or its controller, the module's
+ * limits in the base guard's order), but the route's decorators are read once per (controller,
+ * handler), not on every request; what depends on the request (`skipIf`, an option given as a
+ * function) is still evaluated on every request. A route marked @ReadWithRateLimit has its counter
+ * read in the same script call, kept for the request (counterReadWithRateLimit).
  */
 @Injectable()
 export class RateLimitGuard extends ThrottlerGuard {
-  private readonly planned = new WeakMap<object, LimitCheck[]>();
   @Inject(MetricsService) private readonly metrics!: MetricsService;
+  private readonly plans = new PerRoute<RoutePlan>((handler, controller) => ({
+    limits: this.plan([handler, controller]),
+    read: this.reflector.get<CounterKeyOf | undefined>(READ_WITH_RATE_LIMIT, handler),
+  }));
 
   override async canActivate(context: ExecutionContext): Promise<boolean> {
-    const { req, res } = this.getRequestResponse(context);
+    const plan = this.plans.of(context);
+    if (plan.limits.length === 0) return true;
     const checks: LimitCheck[] = [];
-    this.planned.set(req, checks);
-    try {
-      await super.canActivate(context);
-    } finally {
-      this.planned.delete(req);
+    for (const planned of plan.limits) {
+      if (planned.skipIf?.(context)) continue;
+      checks.push(planned.check ?? (await this.resolveCheck(planned, context)));
     }
     if (checks.length === 0) return true;
 
+    const { req, res } = this.getRequestResponse(context);
     const budget = budgetKey(clientAddress(req as unknown as FastifyRequest));
     const storage = this.storageService as FallbackThrottlerStorage;
-    const records = await storage.incrementAll(budget, checks);
-
-    // One record per check, in order, up to the first that refuses: the limits after it were not counted.
-    if (records.length === 0 || records.length > checks.length) {
-      throw new Error(`the rate-limit storage answered ${records.length} records for ${checks.length} limits`);
+    let records;
+    if (plan.read) {
+      const key = plan.read(budget);
+      const answer = await storage.incrementAllAndRead(budget, checks, [key]);
+      records = answer.records;
+      const read = answer.reads?.[0];
+      if (read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
+    } else {
+      records = await storage.incrementAll(budget, checks);
     }
-    const counted = records.map((record, i) => ({ check: checks[i] as LimitCheck, record }));
-    const states = counted.map(({ check, record }) => limitState(check, record));
+
+    // One record per check, in order, up to the first refusal.
+    const states = [];
+    let refusal: { name: string; timeToBlockExpire: number } | undefined;
+    for (let i = 0; i < records.length; i++) {
+      const check = checks[i];
+      const record = records[i];
+      if (!check || !record) throw new Error('the rate-limit storage answered more records than limits');
+      states.push(limitState(check, record));
+      if (record.isBlocked && !refusal) refusal = { name: check.name, timeToBlockExpire: record.timeToBlockExpire };
+    }
+    if (states.length === 0)
+      throw new Error(`the rate-limit storage answered no record for the ${checks[0]?.name} limit`);
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
-    const refused = counted.find(({ record }) => record.isBlocked);
-    if (refused) {
-      this.metrics.rateLimited(refused.check.name);
-      throw rateLimited(refused.record.timeToBlockExpire);
+    if (refusal) {
+      this.metrics.rateLimited(refusal.name);
+      throw rateLimited(refusal.timeToBlockExpire);
     }
     return true;
   }
 
-  /** Called by the base guard once per named limit that applies: collected, counted in canActivate. */
-  protected override handleRequest(request: ThrottlerRequest): Promise<boolean> {
-    const { req } = this.getRequestResponse(request.context);
-    this.planned.get(req)?.push({
-      name: request.throttler.name ?? 'default',
-      ttl: request.ttl,
-      limit: request.limit,
-      blockDuration: request.blockDuration,
-    });
-    return Promise.resolve(true);
+  /** The module's limits (sorted and named by the base guard's onModuleInit) as they apply to one route. */
+  private plan(targets: [object, object]): PlannedLimit[] {
+    const planned: PlannedLimit[] = [];
+    for (const throttler of this.throttlers) {
+      const name = throttler.name ?? 'default';
+      if (this.reflector.getAllAndOverride<boolean | undefined>(SKIP + name, targets as never)) continue;
+      const limit =
+        this.reflector.getAllAndOverride<Resolvable | undefined>(LIMIT + name, targets as never) ?? throttler.limit;
+      const ttl =
+        this.reflector.getAllAndOverride<Resolvable | undefined>(TTL + name, targets as never) ?? throttler.ttl;
+      const blockDuration =
+        this.reflector.getAllAndOverride<Resolvable | undefined>(BLOCK_DURATION + name, targets as never) ??
+        throttler.blockDuration;
+      const fixed = typeof limit !== 'function' && typeof ttl !== 'function' && typeof blockDuration !== 'function';
+      const entry: PlannedLimit = {
+        name,
+        skipIf: throttler.skipIf ?? this.commonOptions.skipIf,
+        check: undefined,
+        limit,
+        ttl,
+        blockDuration,
+      };
+      if (fixed) {
+        const ttlMs = toNumber(ttl, 'ttl', name);
+        entry.check = {
+          name,
+          limit: toNumber(limit, 'limit', name),
+          ttl: ttlMs,
+          blockDuration: toNumber(blockDuration ?? ttlMs, 'blockDuration', name),
+        };
+      }
+      planned.push(entry);
+    }
+    return planned;
   }
+
+  /** A limit with an option that is a function of the request: resolved for this request. */
+  private async resolveCheck(planned: PlannedLimit, context: ExecutionContext): Promise<LimitCheck> {
+    const { name } = planned;
+    const limit = toNumber(await resolve(planned.limit, context), 'limit', name);
+    const ttl = toNumber(await resolve(planned.ttl, context), 'ttl', name);
+    const blockDuration = toNumber(await resolve(planned.blockDuration ?? ttl, context), 'blockDuration', name);
+    return { name, limit, ttl, blockDuration };
+  }
+}
+
+function resolve(value: Resolvable | undefined, context: ExecutionContext): unknown {
+  return typeof value === 'function' ? value(context) : value;
+}
+
+/** As the base guard reads a limit's option: a number, or a numeric string. */
+function toNumber(value: unknown, option: string, name: string): number {
+  const number = typeof value === 'string' && value.trim() !== '' ? Number(value) : value;
+  if (typeof number !== 'number' || Number.isNaN(number)) {
+    throw new Error(
+      `Invalid "${option}" for the "${name}" throttler: expected a number, got ${JSON.stringify(value)}.`,
+    );
+  }
+  return number;
 }
 
 export function rateLimited(timeToBlockExpire: number): ProblemException {

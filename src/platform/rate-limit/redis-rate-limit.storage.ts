@@ -1,4 +1,5 @@
 import type { RedisClient } from '../redis/redis.constants';
+import type { CounterRead } from './read-with-rate-limit';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** One named limit to count for a request. Times in milliseconds, as @nestjs/throttler gives them. */
@@ -13,12 +14,20 @@ export interface LimitCheck {
  * Every named limit of one request in one atomic script: for each limit in order, count a hit in
  * its fixed window (the window starts at the first hit), block for `blockDuration` once the count
  * passes the limit, and stop at the first limit that refuses (later ones are not counted, as when
- * the throttler checks them one by one). Returns four numbers per limit it looked at.
+ * the throttler checks them one by one). KEYS: two per limit (hits, blocked), then the counters to
+ * read; ARGV: three per limit (ttl, limit, block duration). Returns, first, two numbers per counter
+ * read (its value, 0 when absent, and its TTL in seconds, -2 when absent), then four numbers per
+ * limit it looked at. The reads come first: they are made whatever the limits answer.
  * Same rules as @nest-lab/throttler-storage-redis (after rate-limit-redis), one call for all limits.
  */
 const SCRIPT = `
 local out = {}
-for i = 1, #KEYS / 2 do
+local limits = #ARGV / 3
+for j = 2 * limits + 1, #KEYS do
+  out[#out + 1] = tonumber(redis.call('GET', KEYS[j]) or '0')
+  out[#out + 1] = redis.call('TTL', KEYS[j])
+end
+for i = 1, limits do
   local hitKey = KEYS[2 * i - 1]
   local blockKey = KEYS[2 * i]
   local ttl = tonumber(ARGV[3 * i - 2])
@@ -76,29 +85,56 @@ export class RedisRateLimitStorage {
   }
 
   async incrementAll(budget: string, checks: readonly LimitCheck[]): Promise<ThrottlerStorageRecord[]> {
+    return (await this.incrementAllAndRead(budget, checks, [])).records;
+  }
+
+  /**
+   * incrementAll, and in the same script call the current value of each counter in `reads`
+   * (keys of this budget's hash tag only, so the call stays in one Cluster slot: the caller checks).
+   */
+  async incrementAllAndRead(
+    budget: string,
+    checks: readonly LimitCheck[],
+    reads: readonly string[],
+  ): Promise<{ records: ThrottlerStorageRecord[]; reads: CounterRead[] }> {
     const keys: string[] = [];
     const args: number[] = [];
     for (const check of checks) {
       keys.push(`{${budget}}:${check.name}:hits`, `{${budget}}:${check.name}:blocked`);
       args.push(check.ttl, check.limit, check.blockDuration);
     }
+    keys.push(...reads);
     const reply = await this.redis[COMMAND](keys.length, ...keys, ...args);
-    if (!Array.isArray(reply) || reply.length === 0 || reply.length % 4 !== 0 || reply.length > checks.length * 4) {
+    const readLength = reads.length * 2;
+    if (
+      !Array.isArray(reply) ||
+      !reply.every((n) => typeof n === 'number') ||
+      reply.length <= readLength ||
+      (reply.length - readLength) % 4 !== 0 ||
+      reply.length - readLength > checks.length * 4
+    ) {
       throw new TypeError('unexpected rate-limit script reply');
     }
+    const numbers = reply as number[];
+    const counters: CounterRead[] = [];
+    for (let i = 0; i < readLength; i += 2) {
+      counters.push({ count: numbers[i] as number, ttlSeconds: numbers[i + 1] as number });
+    }
     const records: ThrottlerStorageRecord[] = [];
-    for (let i = 0; i < reply.length; i += 4) {
-      const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = reply.slice(i, i + 4) as unknown[];
-      if (![totalHits, timeToExpire, isBlocked, timeToBlockExpire].every((n) => typeof n === 'number')) {
-        throw new TypeError('unexpected rate-limit script reply');
-      }
+    for (let i = readLength; i < numbers.length; i += 4) {
+      const [totalHits, timeToExpire, isBlocked, timeToBlockExpire] = numbers.slice(i, i + 4) as [
+        number,
+        number,
+        number,
+        number,
+      ];
       records.push({
-        totalHits: totalHits as number,
-        timeToExpire: Math.ceil((timeToExpire as number) / 1000),
+        totalHits,
+        timeToExpire: Math.ceil(timeToExpire / 1000),
         isBlocked: isBlocked === 1,
-        timeToBlockExpire: Math.ceil((timeToBlockExpire as number) / 1000),
+        timeToBlockExpire: Math.ceil(timeToBlockExpire / 1000),
       });
     }
-    return records;
+    return { records, reads: counters };
   }
 }

@@ -1,4 +1,5 @@
 import { createHmac } from 'node:crypto';
+import { budgetKey } from '../../../platform/rate-limit/client-identity';
 import { normalizeEmail } from '../../users';
 
 /** The Redis keys (before REDIS_KEY_PREFIX) of one account as seen from one client. */
@@ -11,7 +12,7 @@ export interface AttemptKeys {
   known: string;
   /** `lockout:{<account>}:clients`: the set of client digests that have a `pair` counter (for unlock). */
   index: string;
-  /** `lockout:by-client:{<client>}`: this client's failures across every account. */
+  /** `lockout:by-client:{rl:<address digest>}`: this client's failures across every account (see clientFailuresKey). */
   byClient: string;
   /** The client's digest (the member of `index`, and the hashed identifier in security logs). */
   clientDigest: string;
@@ -20,14 +21,29 @@ export interface AttemptKeys {
 }
 
 /**
- * Key names of the lockout counters. Neither email nor address appears in clear: both are
- * HMAC-SHA-256 digests under a key derived from REFRESH_TOKEN_PEPPER, so names cannot be reversed
- * by hashing a list of addresses (all of IPv4 is small enough to enumerate with a plain hash).
+ * The key of one client's failures across every account: it carries the client's rate-limit budget
+ * key (`rl:<address digest>`, see budgetKey) as its hash tag, so it lives in the slot of the
+ * client's rate-limit counters and the rate-limit script call of refresh and logout can read it
+ * (@ReadWithRateLimit): one Redis round trip for both.
+ */
+export function clientFailuresKey(budget: string): string {
+  return `lockout:by-client:{${budget}}`;
+}
+
+/**
+ * Key names of the lockout counters. Neither email nor address appears in clear. The account's
+ * keys, and the client's digest within them, are HMAC-SHA-256 digests under a key derived from
+ * REFRESH_TOKEN_PEPPER, so they cannot be reversed by hashing a list of addresses (all of IPv4 is
+ * small enough to enumerate with a plain hash). The per-client counter across accounts is named by
+ * the rate-limit budget's digest (SHA-256 of the address, a pseudonym, as for the rate-limit keys
+ * of the same client): it says of an address only what its rate-limit keys already say, plus that
+ * it failed logins.
  *
  * Hash tags (the braces) decide the Redis Cluster slot: every key of one account shares the tag
  * `{<account digest>}`, so one script may read and write all of them atomically; the per-client
- * counter across accounts carries `{<client digest>}`, a different slot, and is touched by a script
- * call of its own.
+ * counter across accounts carries the client's rate-limit tag `{rl:<address digest>}`, a different
+ * slot, and is counted by a script call of its own at login and read in the rate-limit script
+ * call on refresh and logout.
  */
 export class LockoutKeys {
   private readonly secret: Buffer;
@@ -59,7 +75,7 @@ export class LockoutKeys {
   }
 
   byClient(address: string): string {
-    return `lockout:by-client:{${this.client(address)}}`;
+    return clientFailuresKey(budgetKey(address));
   }
 
   attempt(email: string, address: string): AttemptKeys {
@@ -70,7 +86,7 @@ export class LockoutKeys {
       all: account.all,
       known: `${account.knownPrefix}${client}`,
       index: account.index,
-      byClient: `lockout:by-client:{${client}}`,
+      byClient: this.byClient(address),
       clientDigest: client,
       accountTag: account.tag,
     };

@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { REDIS, type RedisClient } from '../../../platform/redis/redis.constants';
 import { MetricsService } from '../../../platform/metrics/metrics.service';
+import { counterReadWithRateLimit } from '../../../platform/rate-limit/read-with-rate-limit';
 import { lockoutConfig } from './lockout.config';
 import { AttemptKeys, LockoutKeys } from './lockout-keys';
 import { ACCOUNT_BEGIN, ACCOUNT_SUCCESS, CLIENT_BEGIN, READ, REFUND } from './lockout-scripts';
@@ -201,14 +202,18 @@ export class LockoutService {
 
   /**
    * For the credential routes other than login (refresh, logout): throttled while the client is
-   * over its failure limit. Reads only. With Redis unreachable it lets the request
+   * over its failure limit. Reads only: the counter the rate-limit check of `request` already read
+   * in its script call (the routes carry @ReadWithRateLimit(clientFailuresKey)), or, when it did
+   * not (rate limits counted in memory), a read of its own. With Redis unreachable it lets the request
    * through: these routes take a 256-bit random token, not a guessable password, and the rate
    * limits keep counting in memory meanwhile (login itself fails closed).
    */
-  async clientStanding(client: string): Promise<ClientStanding> {
+  async clientStanding(client: string, request?: object): Promise<ClientStanding> {
+    const key = this.keys.byClient(client);
+    const read = request === undefined ? undefined : counterReadWithRateLimit(request, key);
     let reply: [number, number];
     try {
-      reply = await this.commands.lockoutRead(this.keys.byClient(client));
+      reply = read ? [read.count, read.ttlSeconds] : await this.commands.lockoutRead(key);
     } catch (error) {
       this.logger.warn(`lockout store unavailable, client limit not checked: ${(error as Error).message}`);
       return { kind: 'allowed' };
