@@ -1,10 +1,12 @@
 import { INestApplication, LoggerService, RequestMethod } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { FastifyRequest } from 'fastify';
+import type { Logger as PinoInstance } from 'pino';
 import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions, ROOT_LOGGER } from './app.module';
-import { registerAccessLog } from './platform/http/access-log';
+import { logContextEntry, registerAccessLine } from './platform/http/access-log';
 import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
@@ -98,12 +100,17 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   instance.removeContentTypeParser('text/plain');
   // Our JSON parser: the size limit plus depth, key and array bounds, before anything recursive runs.
   registerJsonBodyParser(instance, env.BODY_LIMIT_BYTES);
-  // Every response carries its request id and helmet's security headers (computed once: helmet's
-  // own middlewares, run per request, cost about 5 % of a protected request's CPU).
+  // One onRequest hook does the per-request groundwork: every response carries helmet's security
+  // headers (computed once: helmet's own middlewares, run per request, cost about 5 % of a
+  // protected request's CPU) and its request id, and every line logged while the request is
+  // handled carries the request's context. The log context needs the root logger, which exists
+  // once Nest has built the modules (below); no request is served before that.
   const securityHeaders = staticSecurityHeaders();
+  const logContext: { enter?: (request: FastifyRequest) => void } = {};
   instance.addHook('onRequest', (request, reply, done) => {
     void reply.headers(securityHeaders);
     void reply.header(REQUEST_ID_HEADER, request.id);
+    logContext.enter?.(request);
     done();
   });
   // Graceful shutdown: responses finishing after close began carry `Connection: close`, so their
@@ -126,7 +133,9 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
     bodyParser: false,
   });
   app.useLogger(withoutPrefixedControllerLines(app.get(Logger)));
-  registerAccessLog(instance, app.get(ROOT_LOGGER));
+  const root = app.get<PinoInstance>(ROOT_LOGGER);
+  logContext.enter = logContextEntry(root);
+  registerAccessLine(instance, root);
   registerHttpMetrics(instance, app.get(MetricsService));
   // Unmatched paths (404) never reach the guards; this counts them against the global budget.
   app.get(UnmatchedRouteLimit).register(instance);

@@ -252,11 +252,12 @@ export class PaymentsRepository {
    * statement, parsed and planned once per connection instead of on every read.
    */
   async find(id: string, userId: string, any: boolean): Promise<Payment | undefined> {
-    const { rows } = await this.prisma.pool.query<Payment>({
-      ...(this.prisma.namedStatements ? { name: 'payments_find' } : {}),
-      text: FIND_PAYMENT_SQL,
-      values: [id, any ? null : userId],
-    });
+    const values = [id, any ? null : userId];
+    const { rows } = await this.prisma.pool.query<Payment>(
+      this.prisma.namedStatements
+        ? { name: 'payments_find', text: FIND_PAYMENT_SQL, values }
+        : { text: FIND_PAYMENT_SQL, values },
+    );
     return rows[0];
   }
 }

@@ -30,8 +30,17 @@ const FASTIFY_ERRORS: Record<string, ErrorCode> = {
   FST_ERR_CTP_BODY_TOO_LARGE: ErrorCode.PAYLOAD_TOO_LARGE,
 };
 
+/** Problem type URIs by code, each built once. */
+const PROBLEM_TYPES = new Map<string, string>();
+
 export function problemType(code: string): string {
-  return `urn:problem-type:gateway:${code.toLowerCase().replace(/_/g, '-')}`;
+  let type = PROBLEM_TYPES.get(code);
+  if (type === undefined) {
+    type = `urn:problem-type:gateway:${code.toLowerCase().replace(/_/g, '-')}`;
+    // Codes are a closed set (the catalog's, a few framework ones): the map stays small.
+    if (PROBLEM_TYPES.size < 256) PROBLEM_TYPES.set(code, type);
+  }
+  return type;
 }
 
 /** The path of a request URL: everything before the first `?`. */
@@ -45,7 +54,9 @@ export function problemBody(
   problem: ProblemException,
   request: { url?: string; id?: unknown } | undefined,
 ): ProblemBody {
-  return {
+  // Built field by field in the order of the answer's JSON (RFC 9457 fields, code, requestId,
+  // then errors and truncated when there are field errors).
+  const body: ProblemBody = {
     type: problemType(problem.code),
     title: problem.title,
     status: problem.getStatus(),
@@ -53,9 +64,13 @@ export function problemBody(
     instance: withoutQuery(request?.url ?? '/'),
     code: problem.code,
     requestId: String(request?.id ?? ''),
-    ...(problem.extras.errors ? { errors: problem.extras.errors.slice(0, MAX_LISTED_ERRORS) } : {}),
-    ...(problem.extras.errors && problem.extras.errors.length > MAX_LISTED_ERRORS ? { truncated: true } : {}),
   };
+  const errors = problem.extras.errors;
+  if (errors) {
+    body.errors = errors.slice(0, MAX_LISTED_ERRORS);
+    if (errors.length > MAX_LISTED_ERRORS) body.truncated = true;
+  }
+  return body;
 }
 
 export function problemHeaders(problem: ProblemException): Record<string, string> {
@@ -66,14 +81,17 @@ export function problemHeaders(problem: ProblemException): Record<string, string
   return headers;
 }
 
+const PROBLEM_CONTENT_TYPE = 'application/problem+json; charset=utf-8';
+
 /** Writes `problem` as the reply (used by the filter and by Fastify's own framework-error hook). */
 export function sendProblem(reply: FastifyReply, request: FastifyRequest | undefined, problem: ProblemException): void {
   if (reply.sent) return;
-  void reply
-    .status(problem.getStatus())
-    .headers(problemHeaders(problem))
-    .type('application/problem+json; charset=utf-8')
-    .send(problemBody(problem, request));
+  void reply.status(problem.getStatus());
+  // Most problems (404, 401, 403, validation) carry no headers of their own.
+  if (problem.extras.headers !== undefined || problem.extras.retryAfterSeconds !== undefined) {
+    void reply.headers(problemHeaders(problem));
+  }
+  void reply.type(PROBLEM_CONTENT_TYPE).send(problemBody(problem, request));
 }
 
 /**
