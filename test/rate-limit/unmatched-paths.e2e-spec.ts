@@ -122,3 +122,35 @@ async function waitForLines(gw: TestApp, source: string, count: number): Promise
     await new Promise((resolve) => setTimeout(resolve, 20));
   }
 }
+
+describe('bodies refused on the credential routes spend the auth budget too', () => {
+  const AUTH_LIMIT = 3;
+  let gw: TestApp;
+
+  beforeAll(async () => {
+    gw = await startApp({ RATE_LIMIT_AUTH_LIMIT: String(AUTH_LIMIT), RATE_LIMIT_GLOBAL_LIMIT: '1000' });
+  });
+  afterAll(() => gw.close());
+
+  it.each(['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout'])(
+    'counts malformed bodies on %s against auth, then answers 429 from auth',
+    async (path) => {
+      const source = `127.0.0.${70 + ['/v1/auth/login', '/v1/auth/refresh', '/v1/auth/logout'].indexOf(path)}`;
+      for (let i = 0; i < AUTH_LIMIT; i++) {
+        const res = await httpFrom(source, gw.url, 'POST', path, { rawBody: '{bad' });
+        expect([i, res.status]).toEqual([i, 400]);
+        expect(res.headers.get('ratelimit')).toContain(`"auth";r=${AUTH_LIMIT - 1 - i}`);
+      }
+      const refused = await httpFrom(source, gw.url, 'POST', path, { rawBody: '{bad' });
+      expect(refused.status).toBe(429);
+      expect(refused.body).toMatchObject({ code: 'RATE_LIMITED' });
+      // The same budget the guard spends: a well-formed request on a credential route is refused too.
+      const wellFormed = await httpFrom(source, gw.url, 'POST', '/v1/auth/login', {
+        body: { email: 'nobody@example.com', password: 'not-the-password' },
+      });
+      expect(wellFormed.status).toBe(429);
+      // A route outside `auth` still answers (only `global` applies there).
+      expect((await httpFrom(source, gw.url, 'GET', '/v1/auth/me')).status).toBe(401);
+    },
+  );
+});

@@ -12,10 +12,13 @@ import { isProbe } from '../http/access-log';
 import type { ProblemException } from '../problems';
 import { answerInstead } from '../problems/answer-instead';
 import { sendProblem } from '../problems/problem-details.filter';
+import type { AuthRateLimitRouteConfig } from './auth-rate-limit.decorator';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
 import { limitState, rateLimitHeaders } from './rate-limit-headers';
 import { rateLimited } from './rate-limit.guard';
+import type { LimitCheck } from './redis-rate-limit.storage';
+import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** The status of a client error (4xx) Fastify or a body parser raised, else undefined. */
 function clientErrorStatus(error: unknown): number | undefined {
@@ -33,7 +36,8 @@ function clientErrorStatus(error: unknown): number | undefined {
  *   them, and probing for paths is neither free nor unlimited;
  * - bodies refused on a matched route before Nest's handler (and so its guards) runs: malformed
  *   or too deeply nested JSON (400), too large (413), another media type (415). An `onError` hook
- *   counts them; a client already over its budget gets 429 instead of the 4xx.
+ *   counts them, against `auth` as well on the credential routes (@AuthRateLimit marks their
+ *   Fastify route config); a client already over its budget gets 429 instead of the 4xx.
  * Errors raised after the guards ran are answered by Nest's own exception path, which never
  * reaches Fastify's `onError`, so no request is counted twice.
  */
@@ -45,35 +49,45 @@ export class UnmatchedRouteLimit {
     @Inject(MetricsService) private readonly metrics: MetricsService,
   ) {}
 
-  private globalLimit(): ThrottlerOptions {
+  /** A named limit of the module as the storage counts it (fixed numbers only). */
+  private check(name: string): LimitCheck {
     const throttlers = Array.isArray(this.options) ? this.options : this.options.throttlers;
-    const global = throttlers.find((throttler) => throttler.name === 'global');
-    if (!global) throw new Error('the rate-limit module has no `global` limit');
-    return global;
+    const throttler: ThrottlerOptions | undefined = throttlers.find((t) => t.name === name);
+    if (!throttler) throw new Error(`the rate-limit module has no \`${name}\` limit`);
+    const limit = Number(throttler.limit);
+    const ttl = Number(throttler.ttl);
+    if (!Number.isFinite(limit) || !Number.isFinite(ttl))
+      throw new Error(`the \`${name}\` limit must be fixed numbers`);
+    return { name, limit, ttl, blockDuration: Number(throttler.blockDuration ?? ttl) };
   }
 
   register(instance: FastifyInstance): void {
-    const global = this.globalLimit();
-    const limit = Number(global.limit);
-    const ttl = Number(global.ttl);
-    if (!Number.isFinite(limit) || !Number.isFinite(ttl)) throw new Error('the `global` limit must be fixed numbers');
-    const check = { name: 'global', limit, ttl, blockDuration: Number(global.blockDuration ?? ttl) };
+    const global = [this.check('global')];
+    // The credential routes (@AuthRateLimit, seen here through their route config) also spend `auth`.
+    const credential = [this.check('global'), this.check('auth')];
     const storage = this.storage as FallbackThrottlerStorage;
 
-    /** Counts one request against `global`, sets the headers, and answers the refusal if it is one. */
-    const charge = async (request: FastifyRequest, reply: FastifyReply): Promise<ProblemException | undefined> => {
-      const [record] = await storage.incrementAll(budgetKey(clientAddress(request)), [check]);
-      if (!record) throw new Error('the rate-limit storage answered no record for the global limit');
-      void reply.headers(rateLimitHeaders([limitState(check, record)]));
-      if (!record.isBlocked) return undefined;
-      this.metrics.rateLimited(check.name);
-      return rateLimited(record.timeToBlockExpire);
+    /** Counts one request against `checks` (in order, up to the first refusal), sets the headers, and answers the refusal if any. */
+    const charge = async (
+      request: FastifyRequest,
+      reply: FastifyReply,
+      checks: readonly LimitCheck[],
+    ): Promise<ProblemException | undefined> => {
+      const records = await storage.incrementAll(budgetKey(clientAddress(request)), checks);
+      if (records.length === 0 || records.length > checks.length) {
+        throw new Error(`the rate-limit storage answered ${records.length} records for ${checks.length} limits`);
+      }
+      void reply.headers(rateLimitHeaders(records.map((record, i) => limitState(checks[i] as LimitCheck, record))));
+      const refused = records.findIndex((record) => record.isBlocked);
+      if (refused === -1) return undefined;
+      this.metrics.rateLimited((checks[refused] as LimitCheck).name);
+      return rateLimited((records[refused] as ThrottlerStorageRecord).timeToBlockExpire);
     };
 
     // A callback hook, not an async one: matched requests (nearly all) pay one property read.
     instance.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: (error?: Error) => void) => {
       if (!request.is404) return done();
-      charge(request, reply).then(
+      charge(request, reply, global).then(
         (refusal) => {
           if (!refusal) return done();
           // Answered here; the request goes no further (done is not called).
@@ -86,7 +100,8 @@ export class UnmatchedRouteLimit {
     instance.addHook('onError', (request: FastifyRequest, reply: FastifyReply, error: Error, done: () => void) => {
       // 404s were counted on the way in; the probes are exempt; 5xx are the gateway's own failures.
       if (request.is404 || isProbe(request) || clientErrorStatus(error) === undefined) return done();
-      charge(request, reply).then(
+      const config = request.routeOptions.config as AuthRateLimitRouteConfig | undefined;
+      charge(request, reply, config?.authRateLimit === true ? credential : global).then(
         (refusal) => {
           if (refusal) answerInstead(request, refusal);
           done();
