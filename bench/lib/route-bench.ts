@@ -82,12 +82,16 @@ export async function signedInRouteLoad(
   return { path, load };
 }
 
-/** Runs a bench command's main: a failure sets the exit code and prints its stack; cleanups always run. */
+/**
+ * Runs a bench command's main: a failure sets the exit code and prints its stack; cleanups always
+ * run, then the command exits (the stand-in provider's and the load's sockets would otherwise keep
+ * it alive after its report).
+ */
 export function runBenchCommand(name: string, main: () => Promise<void>): void {
   main()
     .catch((error: unknown) => {
       process.exitCode = 1;
       process.stderr.write(`${name} failed: ${error instanceof Error ? error.stack : String(error)}\n`);
     })
-    .finally(() => void runCleanups());
+    .finally(() => void runCleanups().finally(() => process.exit()));
 }
