@@ -10,11 +10,10 @@ ENV NODE_ENV=production
 # glibc keeps each argon2id hash's 19 MiB in its hashing thread's own arena and, after the first
 # one, raises its mmap threshold so later hashes stay resident: two arenas and a fixed 1 MiB mmap
 # threshold (larger blocks are mapped and returned when freed) bound that (docs/performance.md,
-# Memory). V8's old generation is capped at 96 MiB (live heap about 40 MiB): without a cap it grows
-# with promoted garbage to 66-124 MiB between full collections, which alone takes one instance past
-# 200 MiB under load (docs/deployment.md, Memory per instance). The bench runs the gateway with the
-# same variables.
-ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576 NODE_OPTIONS=--max-old-space-size=96
+# Memory). V8's old generation is not capped: a 96 MiB cap held one instance under 200 MiB on
+# protected reads but collapsed the refresh route at 50 concurrent requests (docs/deployment.md,
+# Memory per instance). The bench runs the gateway with the same variables.
+ENV MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576
 WORKDIR /app
 COPY --from=build /app/node_modules ./node_modules
 COPY --from=build /app/dist ./dist

@@ -51,8 +51,6 @@ export function benchGatewayEnv({
     // glibc as the image runs it (Dockerfile): bounded arenas, large blocks returned when freed.
     MALLOC_ARENA_MAX: '2',
     MALLOC_MMAP_THRESHOLD_: '1048576',
-    // V8's old generation capped as the image caps it (Dockerfile).
-    NODE_OPTIONS: '--max-old-space-size=96',
     ...extra,
   };
   for (const [name, value] of Object.entries(extra)) if (value === '') delete env[name];
