@@ -1,7 +1,8 @@
 import { spawn } from 'node:child_process';
 import { join } from 'node:path';
-import { freePort, startProcess, waitFor } from '../../tools/harness';
+import { freePort, PrivateRedis, startProcess, waitFor } from '../../tools/harness';
 import { registerGateway } from './openapi-contract';
+import { startApp, type TestApp } from './app';
 
 export { freePort, PrivateRedis } from '../../tools/harness';
 
@@ -99,4 +100,21 @@ export async function waitForReady(url: string, timeoutMs = 20_000): Promise<voi
   ).catch(() => {
     throw new Error(`/health/ready did not answer 200 within ${timeoutMs} ms; last answer: ${last}`);
   });
+}
+
+/**
+ * A gateway on a Redis of its own, for a suite that stops and restarts Redis under it: both start
+ * before the suite's tests and stop after them. Read `gw` and `redis` inside the tests.
+ */
+export function appOnPrivateRedis(overrides: Record<string, string> = {}): { gw: TestApp; redis: PrivateRedis } {
+  const suite = {} as { gw: TestApp; redis: PrivateRedis };
+  beforeAll(async () => {
+    suite.redis = await PrivateRedis.start();
+    suite.gw = await startApp({ ...overrides, REDIS_URL: suite.redis.url() });
+  });
+  afterAll(async () => {
+    await suite.gw?.close();
+    await suite.redis?.destroy();
+  });
+  return suite;
 }

@@ -4,7 +4,7 @@ import { signatureHeader } from '../../src/features/payments/webhooks/webhook-si
 import { createSignedInUser, createUser } from '../auth/fixtures';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
-import { PrivateRedis } from '../helpers/processes';
+import { appOnPrivateRedis } from '../helpers/processes';
 
 /**
  * Requests that reach a state only by a combination of inputs, each answered with a documented
@@ -76,19 +76,11 @@ describe('combinations that must not reach a 500', () => {
 });
 
 describe('an admin unlock while Redis (the lockout store) is down', () => {
-  let redis: PrivateRedis;
-  let gw: TestApp;
-  beforeAll(async () => {
-    redis = await PrivateRedis.start();
-    gw = await startApp({ REDIS_URL: redis.url() });
-  });
-  afterAll(async () => {
-    await gw.close();
-    await redis.destroy();
-  });
+  const suite = appOnPrivateRedis();
 
   // The lockout store's 503 must speak of the unlock, not of signing in (the admin is not signing in).
   it('is 503 SERVICE_UNAVAILABLE about the unlock, with Retry-After, and audits nothing', async () => {
+    const { gw, redis } = suite;
     const admin = await createSignedInUser(gw, 'admin');
     const target = await createUser(gw);
     const prisma = gw.app.get(PrismaService);

@@ -107,11 +107,13 @@ export class RefreshTokenRepository {
    *
    * One statement on the pool (one round trip, no BEGIN/COMMIT: a single statement is its own
    * transaction), not through Prisma's query compiler, whose CPU per call was a large part of a
-   * refresh; in session pool mode a named statement, parsed and planned once per connection.
+   * refresh. Always unnamed, so PostgreSQL plans it for the hashes it is given: as a named
+   * (prepared) statement, a connection that prepared it while the token tables were small kept a
+   * generic plan that scanned `refresh_tokens` whole on every refresh, ever slower as the table
+   * grew, until the next ANALYZE (docs/performance.md, Refresh rotation).
    */
   async rotate(hashes: string[], successorHash: string): Promise<RotatedRow | undefined> {
     const { rows } = await this.prisma.pool.query<RotatedRow>({
-      ...(this.prisma.namedStatements ? { name: 'refresh_rotate' } : {}),
       text: ROTATE_SQL,
       values: [hashes, randomUUID(), successorHash],
     });
