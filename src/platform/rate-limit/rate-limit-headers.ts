@@ -59,3 +59,33 @@ export function rateLimitHeaders(states: readonly LimitState[]): Record<string, 
     'X-RateLimit-Reset': String(tightest.resetSeconds),
   };
 }
+
+/** The limit that refused a request, and for how many seconds more. */
+export interface Refusal {
+  name: string;
+  timeToBlockExpire: number;
+}
+
+/**
+ * What the storage answered for one request's checks: one record per check, in order, up to the
+ * first that refuses (the limits after it were not counted). Gives the header state of each limit
+ * counted and that refusal, if any; any other number of records is a storage fault.
+ */
+export function countedLimits(
+  checks: readonly LimitCheck[],
+  records: readonly ThrottlerStorageRecord[],
+): { states: LimitState[]; refusal: Refusal | undefined } {
+  if (records.length === 0 || records.length > checks.length) {
+    throw new Error(`the rate-limit storage answered ${records.length} records for ${checks.length} limits`);
+  }
+  const states = records.map((record, i) => limitState(checks[i] as LimitCheck, record));
+  const refused = records.findIndex((record) => record.isBlocked);
+  const refusal =
+    refused === -1
+      ? undefined
+      : {
+          name: (checks[refused] as LimitCheck).name,
+          timeToBlockExpire: (records[refused] as ThrottlerStorageRecord).timeToBlockExpire,
+        };
+  return { states, refusal };
+}

@@ -6,7 +6,7 @@ import { MetricsService } from '../metrics/metrics.service';
 import { ErrorCode, problem, type ProblemException } from '../problems';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
-import { limitState, rateLimitHeaders } from './rate-limit-headers';
+import { countedLimits, rateLimitHeaders } from './rate-limit-headers';
 import { type CounterKeyOf, type CounterRead, keepCounterReads, READ_WITH_RATE_LIMIT } from './read-with-rate-limit';
 import type { LimitCheck } from './redis-rate-limit.storage';
 
@@ -81,18 +81,7 @@ export class RateLimitGuard extends ThrottlerGuard {
       records = await storage.incrementAll(budget, checks);
     }
 
-    // One record per check, in order, up to the first refusal.
-    const states = [];
-    let refusal: { name: string; timeToBlockExpire: number } | undefined;
-    for (let i = 0; i < records.length; i++) {
-      const check = checks[i];
-      const record = records[i];
-      if (!check || !record) throw new Error('the rate-limit storage answered more records than limits');
-      states.push(limitState(check, record));
-      if (record.isBlocked && !refusal) refusal = { name: check.name, timeToBlockExpire: record.timeToBlockExpire };
-    }
-    if (states.length === 0)
-      throw new Error(`the rate-limit storage answered no record for the ${checks[0]?.name} limit`);
+    const { states, refusal } = countedLimits(checks, records);
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
 
     if (refusal) {

@@ -15,10 +15,9 @@ import { sendProblem } from '../problems/problem-details.filter';
 import type { AuthRateLimitRouteConfig } from './auth-rate-limit.decorator';
 import { budgetKey, clientAddress } from './client-identity';
 import type { FallbackThrottlerStorage } from './fallback-throttler.storage';
-import { limitState, rateLimitHeaders } from './rate-limit-headers';
+import { countedLimits, rateLimitHeaders } from './rate-limit-headers';
 import { rateLimited } from './rate-limit.guard';
 import type { LimitCheck } from './redis-rate-limit.storage';
-import type { ThrottlerStorageRecord } from './throttler-storage-record';
 
 /** The status of a client error (4xx) Fastify or a body parser raised, else undefined. */
 function clientErrorStatus(error: unknown): number | undefined {
@@ -74,14 +73,11 @@ export class UnmatchedRouteLimit {
       checks: readonly LimitCheck[],
     ): Promise<ProblemException | undefined> => {
       const records = await storage.incrementAll(budgetKey(clientAddress(request)), checks);
-      if (records.length === 0 || records.length > checks.length) {
-        throw new Error(`the rate-limit storage answered ${records.length} records for ${checks.length} limits`);
-      }
-      void reply.headers(rateLimitHeaders(records.map((record, i) => limitState(checks[i] as LimitCheck, record))));
-      const refused = records.findIndex((record) => record.isBlocked);
-      if (refused === -1) return undefined;
-      this.metrics.rateLimited((checks[refused] as LimitCheck).name);
-      return rateLimited((records[refused] as ThrottlerStorageRecord).timeToBlockExpire);
+      const { states, refusal } = countedLimits(checks, records);
+      void reply.headers(rateLimitHeaders(states));
+      if (!refusal) return undefined;
+      this.metrics.rateLimited(refusal.name);
+      return rateLimited(refusal.timeToBlockExpire);
     };
 
     // A callback hook, not an async one: matched requests (nearly all) pay one property read.
