@@ -1,4 +1,5 @@
 import 'reflect-metadata';
+import './platform/runtime/heap-growth-at-start';
 import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';

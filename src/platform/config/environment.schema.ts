@@ -3,6 +3,7 @@ import { Transform } from 'class-transformer';
 import { IsIn, IsOptional, IsString, Matches, MinLength, ValidateIf } from 'class-validator';
 import { IntRange, toList } from './env-decorators';
 import type { RedisMode } from './redis-topology';
+import { DEFAULT_HEAP_GROWING_PERCENT } from '../runtime/heap-growth';
 
 /** `host:port` (a DNS name, an IPv4 address or a bracketed IPv6 address, and a port). */
 const HOST_PORT = /^(\[[0-9A-Fa-f:.]+\]|[A-Za-z0-9.-]+):([1-9]\d{0,4})$/;
@@ -297,6 +298,21 @@ export class Environment {
   /** Most logins waiting for a hashing slot before the excess is refused. */
   @IntRange(0, 10000)
   PASSWORD_HASH_QUEUE = 16;
+
+  /**
+   * Nice value of the password-hashing threads (Linux; a nice value is per thread there): 19, the
+   * lowest priority, lets the event loop take a core from a hash whenever both want one. 0 keeps
+   * the event loop's own priority.
+   */
+  @IntRange(0, 19)
+  PASSWORD_HASH_NICE = 19;
+
+  /**
+   * How far V8's old generation may grow past the live heap before the next full collection, in
+   * percent (applyHeapGrowing). 0: V8's own heuristics (up to 4 x the live heap on small heaps).
+   */
+  @IntRange(0, 1000)
+  V8_HEAP_GROWING_PERCENT = DEFAULT_HEAP_GROWING_PERCENT;
 }
 
 export type Env = Readonly<Environment>;

@@ -1,6 +1,10 @@
 import { configSlice } from '../../../platform/config/config-slice';
 
 export const credentialsConfig = configSlice('credentials', (env) => ({
-  /** PasswordHasherLimits: PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE. */
-  passwordHash: { concurrency: env.PASSWORD_HASH_CONCURRENCY, queue: env.PASSWORD_HASH_QUEUE },
+  /** PasswordHasherLimits: PASSWORD_HASH_CONCURRENCY, PASSWORD_HASH_QUEUE, PASSWORD_HASH_NICE. */
+  passwordHash: {
+    concurrency: env.PASSWORD_HASH_CONCURRENCY,
+    queue: env.PASSWORD_HASH_QUEUE,
+    niceness: env.PASSWORD_HASH_NICE,
+  },
 }));

@@ -51,3 +51,21 @@ describe('PasswordHasher', () => {
     expect(hasher.queued).toBe(0);
   });
 });
+
+describe('PasswordHasher when a hashing thread dies', () => {
+  it('refuses the sign-in in hand with HashingBusyError (503, retry), and the next one is served', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 1, niceness: 0 });
+    try {
+      const hash = await hasher.hash('correct horse battery staple');
+      const inHand = hasher.verify(hash, 'correct horse battery staple');
+      const threads = (hasher as unknown as { threads: { threads: Set<{ worker: { terminate(): Promise<number> } }> } })
+        .threads;
+      await [...threads.threads][0]?.worker.terminate();
+      await expect(inHand).rejects.toBeInstanceOf(HashingBusyError);
+      await expect(hasher.verify(hash, 'correct horse battery staple')).resolves.toBe(true);
+      await expect(hasher.verify(undefined, 'unknown user')).resolves.toBe(false);
+    } finally {
+      await hasher.onModuleDestroy();
+    }
+  });
+});

@@ -1,6 +1,8 @@
-import { Algorithm, hash, verify } from '@node-rs/argon2';
+import { Algorithm } from '@node-rs/argon2';
+import type { OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { HashingThreadError, HashingThreads } from './hashing-threads';
 
 /** argon2id at OWASP's minimum: 19 MiB memory, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = {
@@ -15,7 +17,12 @@ export interface PasswordHasherLimits {
   concurrency: number;
   /** Callers allowed to wait for a slot (PASSWORD_HASH_QUEUE); the rest are refused. */
   queue: number;
+  /** Nice value of the hashing threads on Linux (PASSWORD_HASH_NICE; 0 keeps the event loop's priority). */
+  niceness?: number;
 }
+
+/** Hashing threads run at this nice value unless told otherwise: the event loop wins every contended core. */
+export const DEFAULT_HASH_NICENESS = 19;
 
 /** Every hashing slot and queue place is taken: the sign-in is refused (503 at the edge), not queued. */
 export class HashingBusyError extends Error {
@@ -30,10 +37,13 @@ export class HashingBusyError extends Error {
 /**
  * argon2id hashing behind a bulkhead. Hashing is expensive on purpose, so a burst of logins must
  * not take every core: beyond `concurrency` running and `queue` waiting, callers get a
- * HashingBusyError (503 with Retry-After at the edge) instead of piling up.
+ * HashingBusyError (503 with Retry-After at the edge) instead of piling up. The hashes run on
+ * threads of their own at a lower scheduling priority (HashingThreads), so a login flood cannot
+ * take a core from the event loop that answers every other request and the probes.
  */
-export class PasswordHasher {
+export class PasswordHasher implements OnModuleDestroy {
   private readonly bulkhead: BulkheadPolicy;
+  private readonly threads: HashingThreads;
   private dummyHash?: Promise<string>;
 
   /** `onVerify` is told of every verification that runs (dummy ones included): the honest count of passwords checked. */
@@ -42,6 +52,12 @@ export class PasswordHasher {
     private readonly onVerify: () => void = () => undefined,
   ) {
     this.bulkhead = bulkhead(limits.concurrency, limits.queue);
+    this.threads = new HashingThreads(limits.concurrency, limits.niceness ?? DEFAULT_HASH_NICENESS);
+  }
+
+  /** Stops the hashing threads (the module's shutdown). */
+  async onModuleDestroy(): Promise<void> {
+    await this.threads.close();
   }
 
   /** Callers waiting for a hashing slot right now. */
@@ -59,7 +75,7 @@ export class PasswordHasher {
   }
 
   hash(password: string): Promise<string> {
-    return this.guarded(() => hash(password, ARGON2_OPTIONS));
+    return this.guarded(() => this.threads.hash(password, ARGON2_OPTIONS));
   }
 
   /**
@@ -68,10 +84,18 @@ export class PasswordHasher {
    * the same time.
    */
   async verify(passwordHash: string | undefined, password: string): Promise<boolean> {
-    const target = passwordHash ?? (await this.dummy());
+    const target =
+      passwordHash ??
+      (await this.dummy().catch((error: unknown) => {
+        throw error instanceof HashingThreadError ? new HashingBusyError() : error;
+      }));
     const matches = await this.guarded(() => {
       this.onVerify();
-      return verify(target, password).catch(() => false);
+      // A stored hash argon2 cannot read is a mismatch; a hashing thread that died is not.
+      return this.threads.verify(target, password).catch((error: unknown) => {
+        if (error instanceof HashingThreadError) throw error;
+        return false;
+      });
     });
     return passwordHash !== undefined && matches;
   }
@@ -82,7 +106,10 @@ export class PasswordHasher {
   }
 
   private dummy(): Promise<string> {
-    this.dummyHash ??= hash(randomBytes(32).toString('base64url'), ARGON2_OPTIONS);
+    this.dummyHash ??= this.threads.hash(randomBytes(32).toString('base64url'), ARGON2_OPTIONS).catch((error) => {
+      this.dummyHash = undefined; // computed again by the next caller
+      throw error;
+    });
     return this.dummyHash;
   }
 
@@ -90,7 +117,8 @@ export class PasswordHasher {
     try {
       return await this.bulkhead.execute(work);
     } catch (error) {
-      if (error instanceof BulkheadRejectedError) {
+      // No slot, or the thread holding this one died (the next task starts a fresh one): retry soon.
+      if (error instanceof BulkheadRejectedError || error instanceof HashingThreadError) {
         throw new HashingBusyError();
       }
       throw error;
