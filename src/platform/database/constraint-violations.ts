@@ -45,25 +45,25 @@ export const CONSTRAINTS: Readonly<Record<string, ConstraintMeaning>> = {
     kind: 'conflict',
     message: 'has already been used',
   },
-  refresh_tokens_user_id_fkey: {
-    table: 'refresh_tokens',
-    field: 'user',
-    kind: 'conflict',
-    message: 'no longer exists',
-  },
   refresh_tokens_parent_id_fkey: {
     table: 'refresh_tokens',
     field: 'refreshToken',
     kind: 'conflict',
     message: 'no longer exists',
   },
-  refresh_tokens_family_id_fkey: {
+  refresh_tokens_family_id_user_id_fkey: {
     table: 'refresh_tokens',
     field: 'refreshToken',
     kind: 'conflict',
     message: 'belongs to a session that no longer exists',
   },
   refresh_families_pkey: { table: 'refresh_families', field: 'refreshToken', kind: 'conflict', message: 'collides' },
+  refresh_families_id_user_id_key: {
+    table: 'refresh_families',
+    field: 'refreshToken',
+    kind: 'conflict',
+    message: 'collides',
+  },
   refresh_families_user_id_fkey: {
     table: 'refresh_families',
     field: 'user',

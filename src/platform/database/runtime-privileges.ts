@@ -31,7 +31,7 @@ export const RUNTIME_GRANTS: RuntimeGrants = {
     payment_webhook_events: ['SELECT', 'INSERT', 'UPDATE'],
   },
   sequences: { admin_audit_id_seq: ['USAGE'] },
-  functions: ['gateway_discard_unsent_payment(uuid)'],
+  functions: ['gateway_discard_unsent_payment(uuid)', 'gateway_rotate_refresh_token(text[], uuid, text)'],
 };
 
 /**

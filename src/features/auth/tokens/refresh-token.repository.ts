@@ -5,33 +5,12 @@ import { Prisma } from '../../../generated/prisma/client';
 
 export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sessions_revoked';
 
-/** Rotation: $1 the candidate hashes of the presented token, $2 the successor's id, $3 its hash. */
-const ROTATE_SQL = `
-  WITH family AS (
-    SELECT f.id FROM refresh_families AS f
-     WHERE f.id IN (SELECT family_id FROM refresh_tokens WHERE token_hash = ANY($1::text[]))
-       AND f.revoked_at IS NULL
-       AND f.expires_at > now()
-       FOR NO KEY UPDATE
-  ),
-  retired AS (
-    UPDATE refresh_tokens AS rt
-       SET used_at = now()
-     WHERE rt.token_hash = ANY($1::text[])
-       AND rt.family_id IN (SELECT id FROM family)
-       AND rt.used_at IS NULL
-       AND rt.revoked_at IS NULL
-       AND rt.expires_at > now()
-       AND EXISTS (SELECT 1 FROM users u WHERE u.id = rt.user_id AND NOT u.disabled)
-    RETURNING rt.id, rt.family_id, rt.user_id, rt.expires_at, rt.token_hash,
-              (SELECT u.role::text FROM users u WHERE u.id = rt.user_id) AS role,
-              (SELECT u.session_version FROM users u WHERE u.id = rt.user_id) AS session_version
-  )
-  INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, parent_id, expires_at)
-  SELECT $2::uuid, $3::text, family_id, user_id, id, expires_at FROM retired
-  RETURNING user_id::text AS user_id, family_id::text AS family_id, expires_at,
-            (SELECT token_hash FROM retired) AS token_hash, (SELECT role FROM retired) AS role,
-            (SELECT session_version FROM retired) AS session_version`;
+/**
+ * Rotation: $1 the candidate hashes of the presented token, $2 the successor's id, $3 its hash. The
+ * statements are the database's function (migration 20261204090000_refresh_rotation), so each
+ * connection plans them once; exported for the test that holds their plans to index lookups.
+ */
+export const ROTATE_SQL = 'SELECT * FROM gateway_rotate_refresh_token($1::text[], $2::uuid, $3::text)';
 
 /** The token a rotation retired, and the family its successor joined. */
 export interface RotatedRow {
@@ -57,18 +36,20 @@ export interface DiagnosisRow {
 }
 
 /**
- * The SQL of refresh-token families. Rotation is one statement: a compare-and-swap that retires
- * the presented token only if it is still live, and the insert of its successor, so of any
- * number of concurrent uses exactly one wins and a family never forks (parent_id is also unique
- * in the table).
+ * The SQL of refresh-token families. Rotation is one call (one statement of the caller, so one
+ * transaction): a compare-and-swap that retires the presented token only if it is still live, and
+ * the insert of its successor, so of any number of concurrent uses exactly one wins and a family
+ * never forks (parent_id is also unique in the table).
  *
  * Rotation and revocation serialize on the family's row in `refresh_families`. Revoking only
  * token rows is not enough under READ COMMITTED: a revoking UPDATE that waits for the row a
  * rotation is retiring re-checks that row once the rotation commits, but the successor the
  * rotation inserted is not in the UPDATE's snapshot, so it would stay live. Instead:
- * - rotation locks the family row (FOR NO KEY UPDATE) and requires `revoked_at IS NULL` in the
- *   same statement that retires the token and inserts the successor; a lock that had to wait
- *   for a revocation re-evaluates that condition on the committed row and finds it revoked;
+ * - rotation locks the family row (FOR NO KEY UPDATE) and requires `revoked_at IS NULL` before,
+ *   in the same transaction, it retires the token and inserts the successor; a lock that had to
+ *   wait for a revocation re-evaluates that condition on the committed row and finds it revoked,
+ *   and the retiring UPDATE, a later statement, sees what a rotation that held the lock before
+ *   committed (the token already used: no second successor);
  * - revocation (every path) runs in one READ COMMITTED transaction: first it marks the family
  *   row revoked (waiting, if need be, for an in-flight rotation of that family to commit), then,
  *   in a later statement with a fresh snapshot that therefore contains any successor committed
@@ -102,21 +83,23 @@ export class RefreshTokenRepository {
   /**
    * Retires the live token whose hash is one of `hashes` and inserts `successorHash` in its
    * family; undefined if no token was live (or its family is revoked or expired, or its user
-   * disabled). `family` takes the family's row lock before any token row is locked (the retiring
-   * UPDATE needs its result to qualify a row); see the class comment for why this closes the race.
+   * disabled). The function locks the family's row before it touches any token row; see the class
+   * comment for why this closes the race.
    *
    * One statement on the pool (one round trip, no BEGIN/COMMIT: a single statement is its own
    * transaction), not through Prisma's query compiler, whose CPU per call was a large part of a
-   * refresh. Always unnamed, so PostgreSQL plans it for the hashes it is given: as a named
-   * (prepared) statement, a connection that prepared it while the token tables were small kept a
-   * generic plan that scanned `refresh_tokens` whole on every refresh, ever slower as the table
-   * grew, until the next ANALYZE (docs/performance.md, Refresh rotation).
+   * refresh. The function's statements each read one table by a key it is given, with sequential
+   * scans off, and plpgsql keeps their plans for the connection: planned once, never a whole-table
+   * scan however small the tables were when they were planned (a generic plan of the former
+   * single statement, made while the tables were small, scanned `refresh_tokens` whole on every
+   * refresh; docs/performance.md, "The rotation's plan"). The call itself reads no table, so in
+   * session pool mode it is a named statement too.
    */
   async rotate(hashes: string[], successorHash: string): Promise<RotatedRow | undefined> {
-    const { rows } = await this.prisma.pool.query<RotatedRow>({
-      text: ROTATE_SQL,
-      values: [hashes, randomUUID(), successorHash],
-    });
+    const values = [hashes, randomUUID(), successorHash];
+    const { rows } = await this.prisma.pool.query<RotatedRow>(
+      this.prisma.namedStatements ? { name: 'refresh_rotate', text: ROTATE_SQL, values } : { text: ROTATE_SQL, values },
+    );
     return rows[0];
   }
 
