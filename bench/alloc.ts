@@ -5,7 +5,7 @@
  * gateway with bench/lib/gc-meter.ts loaded; each round measures one window of autocannon load.
  *
  *   npm run build && node --import tsx bench/alloc.ts [--route payment|me] [--builds dist,/tmp/dist-before]
- *     [--rounds 3] [--seconds 10] [--connections 50] [--sites] [--interval 4096]
+ *     [--rounds 3] [--seconds 10] [--connections 50] [--sites] [--interval 4096] [--node-args '--flag ...']
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
@@ -48,6 +48,7 @@ async function main(): Promise<void> {
       sites: { type: 'boolean', default: false },
       interval: { type: 'string', default: '4096' },
       top: { type: 'string', default: '25' },
+      'node-args': { type: 'string', default: '' },
     },
   });
   const route = benchRoute(values.route);
@@ -63,7 +64,13 @@ async function main(): Promise<void> {
       script: join(resolve(ROOT, build), 'main.js'),
       env: { ...bench.env, NODE_PATH: join(ROOT, 'node_modules'), GC_METER_PORT: String(meterPort) },
       readyPath: '/health/ready',
-      nodeArgs: ['--import', 'tsx', '--import', join(ROOT, 'bench/lib/gc-meter.ts')],
+      nodeArgs: [
+        ...values['node-args'].split(' ').filter(Boolean),
+        '--import',
+        'tsx',
+        '--import',
+        join(ROOT, 'bench/lib/gc-meter.ts'),
+      ],
     });
     gateways.push({ build, server, meterPort });
   }
@@ -80,19 +87,23 @@ async function main(): Promise<void> {
     return { run, window };
   };
   for (const gateway of gateways) await load(gateway.server, connections)(3); // warm-up
-  const rows: Record<string, { allocated: number[]; promoted: number[]; gc: number[]; cpu: number[] }> = {};
+  const rows: Record<
+    string,
+    { allocated: number[]; promoted: number[]; pretenured: number[]; gc: number[]; cpu: number[] }
+  > = {};
   for (let round = 0; round < Number(values.rounds); round++) {
     const order = round % 2 === 0 ? gateways : [...gateways].reverse();
     for (const gateway of order) {
       const { run, window } = await measure(gateway, '');
-      const row = (rows[gateway.build] ??= { allocated: [], promoted: [], gc: [], cpu: [] });
+      const row = (rows[gateway.build] ??= { allocated: [], promoted: [], pretenured: [], gc: [], cpu: [] });
       row.allocated.push(window.allocated / run.total);
       row.promoted.push(window.promoted / run.total);
+      row.pretenured.push(window.pretenured / run.total);
       row.gc.push(window.pauseMicros / run.total);
       row.cpu.push(run.serverCpuMicrosPerRequest ?? NaN);
       process.stderr.write(
         `  round ${round + 1} ${gateway.build}: ${run.requestsPerSecond} req/s, ` +
-          `${Math.round(window.allocated / run.total)} B allocated/req, ${Math.round(window.promoted / run.total)} B promoted/req, ` +
+          `${Math.round(window.allocated / run.total)} B allocated/req, ${Math.round(window.promoted / run.total)} B promoted/req, ${Math.round(window.pretenured / run.total)} B pretenured/req, ` +
           `GC pause ${(window.pauseMicros / run.total).toFixed(1)} µs/req, CPU ${run.serverCpuMicrosPerRequest} µs/req, ` +
           `collections ${JSON.stringify(window.counts)}, unexpected ${run.unexpected}\n`,
       );
@@ -106,6 +117,7 @@ async function main(): Promise<void> {
       build,
       allocatedBytesPerRequest: range(row.allocated),
       promotedBytesPerRequest: range(row.promoted),
+      pretenuredBytesPerRequest: range(row.pretenured),
       gcPauseMicrosPerRequest: range(row.gc),
       cpuMicrosPerRequest: range(row.cpu),
     })),

@@ -9,16 +9,18 @@ const point = (used: number, young: number): GcEntry['beforeGC'] => ({
 });
 
 describe('windowFigures', () => {
-  it('counts allocation as growth plus what was freed, and promotion from scavenges only', () => {
+  it('counts allocation as growth plus what was freed, promotion from scavenges, pretenuring between', () => {
     const entries: GcEntry[] = [
       // scavenge: young 900 -> 50, old 1000 -> 1100 (100 promoted, 750 freed)
       { gcType: 'Scavenge', cost: 10, beforeGC: point(1900, 900), afterGC: point(1150, 50) },
       // full collection: old 1400 -> 600 (its shrinking is not promotion)
       { gcType: 'MarkSweepCompact', cost: 90, beforeGC: point(1450, 50), afterGC: point(650, 50) },
     ];
-    const figures = windowFigures(entries, 1000, 700);
+    // old: 1000 at the start, 1100 after the scavenge, 1400 before the full collection, 600 after, 650 at the end
+    const figures = windowFigures(entries, { used: 1000, old: 1000 }, { used: 700, old: 650 });
     expect(figures.allocated).toBe(700 - 1000 + 750 + 800);
     expect(figures.promoted).toBe(100);
+    expect(figures.pretenured).toBe(0 + 300 + 50);
     expect(figures.pauseMicros).toBe(100);
     expect(figures.counts).toEqual({ Scavenge: 1, MarkSweepCompact: 1 });
   });

@@ -25,33 +25,43 @@ function oldUsed(point: GcPoint): number {
   return sum;
 }
 
+/** The heap in use, all of it and outside the young generation, at one point. */
+export interface HeapUse {
+  used: number;
+  old: number;
+}
+
 /**
  * One window's figures from its collections (`v8.GCProfiler`, in order) and the heap in use at
  * its start and end. Allocated = the heap's growth + what every collection freed. Promoted = what
  * the scavenges added to the spaces outside the young generation (only promotion adds to them
- * during a scavenge). Pause = the collections' time on the main thread, in microseconds.
+ * during a scavenge). Pretenured = what those spaces grew by between collections: objects V8
+ * allocated there directly (allocation sites it pretenures, large objects, code). Pause = the
+ * collections' time on the main thread, in microseconds.
  */
-export function windowFigures(
-  entries: readonly GcEntry[],
-  usedAtStart: number,
-  usedAtEnd: number,
-): Omit<GcWindow, 'profile'> {
+export function windowFigures(entries: readonly GcEntry[], start: HeapUse, end: HeapUse): Omit<GcWindow, 'profile'> {
   let freed = 0;
   let promoted = 0;
+  let pretenured = 0;
   let pauseMicros = 0;
+  let oldBefore = start.old;
   const counts: Record<string, number> = {};
   for (const entry of entries) {
     freed += entry.beforeGC.heapStatistics.usedHeapSize - entry.afterGC.heapStatistics.usedHeapSize;
+    pretenured += Math.max(0, oldUsed(entry.beforeGC) - oldBefore);
     if (entry.gcType === 'Scavenge') promoted += oldUsed(entry.afterGC) - oldUsed(entry.beforeGC);
+    oldBefore = oldUsed(entry.afterGC);
     pauseMicros += entry.cost;
     counts[entry.gcType] = (counts[entry.gcType] ?? 0) + 1;
   }
-  return { allocated: usedAtEnd - usedAtStart + freed, promoted, pauseMicros, counts };
+  pretenured += Math.max(0, end.old - oldBefore);
+  return { allocated: end.used - start.used + freed, promoted, pretenured, pauseMicros, counts };
 }
 
 export interface GcWindow {
   allocated: number;
   promoted: number;
+  pretenured: number;
   pauseMicros: number;
   counts: Record<string, number>;
   profile?: SamplingNode;

@@ -8,14 +8,23 @@
  *
  * Bytes allocated in the window = the heap's growth + what every collection freed (V8 reports each
  * collection's heap before and after, `v8.GCProfiler`). Bytes promoted = what the scavenges moved
- * into the old generation (old, code and large-object spaces grow only by promotion during one).
+ * into the old generation (old, code and large-object spaces grow only by promotion during one);
+ * bytes pretenured = what those spaces grew by between collections (allocated there directly).
  * `sites=survivors` keeps only the samples of objects that were not collected by a scavenge
  * (`includeObjectsCollectedByMinorGC: false`): the allocation sites of what is promoted.
  */
 import { createServer, type IncomingMessage } from 'node:http';
 import { Session } from 'node:inspector';
-import { GCProfiler, getHeapStatistics } from 'node:v8';
-import { type GcEntry, windowFigures } from './allocation';
+import { GCProfiler, getHeapSpaceStatistics, getHeapStatistics } from 'node:v8';
+import { type GcEntry, type HeapUse, windowFigures } from './allocation';
+
+const YOUNG = new Set(['new_space', 'new_large_object_space']);
+
+function heapUse(): HeapUse {
+  let old = 0;
+  for (const space of getHeapSpaceStatistics()) if (!YOUNG.has(space.space_name)) old += space.space_used_size;
+  return { used: getHeapStatistics().used_heap_size, old };
+}
 
 const session = new Session();
 session.connect();
@@ -25,7 +34,7 @@ const post = <T>(method: string, params: object = {}): Promise<T> =>
   );
 
 let profiler: GCProfiler | undefined;
-let usedAtStart = 0;
+let atStart: HeapUse = { used: 0, old: 0 };
 let sampling = false;
 
 async function handle(request: IncomingMessage): Promise<object> {
@@ -42,14 +51,14 @@ async function handle(request: IncomingMessage): Promise<object> {
     }
     profiler = new GCProfiler();
     profiler.start();
-    usedAtStart = getHeapStatistics().used_heap_size;
+    atStart = heapUse();
     return { started: true };
   }
   if (url.pathname === '/stop') {
-    const usedAtEnd = getHeapStatistics().used_heap_size;
+    const atEnd = heapUse();
     const data = profiler?.stop() as { statistics: GcEntry[] } | undefined;
     profiler = undefined;
-    const figures = windowFigures(data?.statistics ?? [], usedAtStart, usedAtEnd);
+    const figures = windowFigures(data?.statistics ?? [], atStart, atEnd);
     let profile: unknown;
     if (sampling) {
       profile = (await post<{ profile: { head: unknown } }>('HeapProfiler.getSamplingProfile')).profile.head;
