@@ -35,6 +35,27 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': ['error', { considerDefaultExhaustiveForUnions: true }],
     },
   },
+  // The OpenAPI decorators come from src/platform/openapi/decorators: @nestjs/swagger's index loads
+  // the document builder and the UI (about 4 MiB per instance), which only an instance with docs on
+  // needs (app.factory.ts imports it then). Types are free.
+  {
+    files: ['src/**/*.ts'],
+    ignores: ['src/platform/openapi/openapi-document.ts', 'src/**/*.spec.ts'],
+    rules: {
+      '@typescript-eslint/no-restricted-imports': [
+        'error',
+        {
+          paths: [
+            {
+              name: '@nestjs/swagger',
+              message: 'Import OpenAPI decorators from src/platform/openapi/decorators (the index loads the UI).',
+              allowTypeImports: true,
+            },
+          ],
+        },
+      ],
+    },
+  },
   {
     files: ['test/**/*.ts', '**/*.spec.ts'],
     rules: { '@typescript-eslint/no-non-null-assertion': 'off' },

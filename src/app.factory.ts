@@ -3,11 +3,9 @@ import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, NestFastifyApplication } from '@nestjs/platform-fastify';
 import type { FastifyRequest } from 'fastify';
 import type { Logger as PinoInstance } from 'pino';
-import { SwaggerModule } from '@nestjs/swagger';
 import { Logger } from 'nestjs-pino';
 import { AppModule, AppModuleOptions, ROOT_LOGGER } from './app.module';
 import { logContextEntry, registerAccessLine } from './platform/http/access-log';
-import { createOpenApiDocument } from './platform/openapi/openapi-document';
 import { docsEnabled, Env } from './platform/config/environment';
 import { databaseErrorToProblem } from './platform/database/database-errors';
 import { constraintViolationToProblem } from './platform/database/constraint-violations';
@@ -164,6 +162,12 @@ export async function createApp(env: Env, options: AppModuleOptions = {}): Promi
   app.enableShutdownHooks();
 
   if (docsEnabled(env)) {
+    // Loaded only here: the document builder and the UI are not in an instance with docs off
+    // (controllers and DTOs take their decorators from platform/openapi/decorators).
+    const [{ SwaggerModule }, { createOpenApiDocument }] = await Promise.all([
+      import('@nestjs/swagger'),
+      import('./platform/openapi/openapi-document'),
+    ]);
     SwaggerModule.setup('docs', app, () => createOpenApiDocument(app), { jsonDocumentUrl: 'docs-json' });
   }
   return app;

@@ -1,5 +1,11 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Param, Patch, Post, Query, Req, Res } from '@nestjs/common';
-import { ApiCreatedResponse, ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import {
+  ApiCreatedResponse,
+  ApiNoContentResponse,
+  ApiOkResponse,
+  ApiOperation,
+  ApiTags,
+} from '../../platform/openapi/decorators';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';

@@ -1,5 +1,5 @@
 import { Body, Controller, Get, HttpCode, HttpStatus, Post, Req } from '@nestjs/common';
-import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '@nestjs/swagger';
+import { ApiNoContentResponse, ApiOkResponse, ApiOperation, ApiTags } from '../../platform/openapi/decorators';
 import type { FastifyRequest } from 'fastify';
 import { ApiProblems } from '../../platform/openapi/problem-responses';
 import { ErrorCode } from '../../platform/problems/problem-catalog';

@@ -1,7 +1,7 @@
 import type { ConfigType } from '@nestjs/config';
 import { Controller, Get, Inject, Optional, Res, ServiceUnavailableException } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
-import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '@nestjs/swagger';
+import { ApiOkResponse, ApiOperation, ApiServiceUnavailableResponse, ApiTags } from '../openapi/decorators';
 import { HealthCheck, HealthCheckResult, HealthCheckService, HealthIndicatorResult } from '@nestjs/terminus';
 import { PrismaHealthIndicator } from '../database/prisma.health';
 import { MetricsService, type ReadinessDependency } from '../metrics/metrics.service';

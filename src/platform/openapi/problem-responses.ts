@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiResponse } from '@nestjs/swagger';
+import { ApiResponse } from './decorators';
 import { ErrorCode, PROBLEM_CATALOG } from '../problems/problem-catalog';
 
 export const PROBLEM_MEDIA_TYPE = 'application/problem+json';

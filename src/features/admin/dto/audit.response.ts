@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../platform/openapi/decorators';
 import { AUDIT_ACTIONS } from '../audit/admin-audit.repository';
 
 /** `before` / `after`: the audited fields only (never a password, hash or token). */

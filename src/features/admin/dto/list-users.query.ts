@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../../platform/openapi/decorators';
 import { Transform } from 'class-transformer';
 import { IsInt, Max, Min } from 'class-validator';
 

@@ -1,4 +1,4 @@
-import { ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiPropertyOptional } from '../../../platform/openapi/decorators';
 import { IsBoolean, IsIn, ValidateIf } from 'class-validator';
 
 /** Both optional, but `null` is not "absent": it fails validation like any other wrong type. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { UserIdentityDto } from '../../users';
 
 export class UserResponse extends UserIdentityDto {

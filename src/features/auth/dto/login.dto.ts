@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { IsString } from 'class-validator';
 import { CodePointLength } from '../../../platform/validation/code-points';
 import { EmailField } from '../../users';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { IsString, Matches } from 'class-validator';
 import { CodePointLength } from '../../../platform/validation/code-points';
 import { REFRESH_TOKEN_PATTERN } from '../tokens/refresh-token-hash';

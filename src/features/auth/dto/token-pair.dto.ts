@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { REFRESH_TOKEN_PATTERN } from '../tokens/refresh-token-hash';
 import { UserIdentityDto } from '../../users';
 

@@ -1,4 +1,4 @@
-import { ApiProperty, ApiPropertyOptional } from '@nestjs/swagger';
+import { ApiProperty, ApiPropertyOptional } from '../../../platform/openapi/decorators';
 import { IsInt, IsOptional, IsString, Matches, Max, Min } from 'class-validator';
 import { CodePointLength, MaxCodePoints } from '../../../platform/validation/code-points';
 import { UuidField } from '../../../platform/validation/uuid';

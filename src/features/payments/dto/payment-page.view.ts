@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { PaymentView } from './payment.view';
 
 /** GET /v1/payments: one page, newest first; `nextCursor` is null on the last page. */

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import type { Payment } from '../../../generated/prisma/client';
 import { PaymentReceipt, receiptOf } from '../payment-receipt';
 import { MAX_REFERENCE_LENGTH, PRINTABLE_PATTERN } from './create-payment.dto';

@@ -1,5 +1,5 @@
 import { applyDecorators } from '@nestjs/common';
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 import { Transform } from 'class-transformer';
 import { buildMessage, isEmail, IsString, ValidateBy } from 'class-validator';
 import { MaxCodePoints, unstorableText } from '../../../platform/validation/code-points';

@@ -1,4 +1,4 @@
-import { ApiProperty } from '@nestjs/swagger';
+import { ApiProperty } from '../../../platform/openapi/decorators';
 
 /** Who a user is, as any API answer shows it: never the password hash. */
 export class UserIdentityDto {
