@@ -2,6 +2,10 @@ import Redis, { Cluster, ClusterOptions, RedisOptions } from 'ioredis';
 import type { RedisMode } from '../config/redis-topology';
 import { redisUrlDatabase } from '../config/redis-topology';
 import type { RedisClient } from './redis.constants';
+import { settleCommandTimeoutsAfterIo } from './command-timeout';
+
+// Every client is built here: a reply that arrived in time beats its command's timeout.
+settleCommandTimeoutsAfterIo();
 
 export class RedisBootError extends Error {
   constructor(reason: string) {
