@@ -4,14 +4,23 @@
  * profiler, every object or only those that survived the scavenges). Each build runs as its own
  * gateway with bench/lib/gc-meter.ts loaded; each round measures one window of autocannon load.
  *
- *   npm run build && node --import tsx bench/alloc.ts [--route payment|me] [--builds dist,/tmp/dist-before]
- *     [--rounds 3] [--seconds 10] [--connections 50] [--sites] [--interval 4096] [--node-args '--flag ...']
+ * `--route refresh` runs refresh chains instead of autocannon: each of `--connections` workers
+ * presents the refresh token its previous answer returned, on families logged in afresh before
+ * each window (bench/lib/refresh-chain.ts, as scenario 4 does); figures are per refresh.
+ *
+ *   npm run build && node --import tsx bench/alloc.ts [--route payment|me|refresh] [--builds dist,/tmp/dist-before]
+ *     [--rounds 3] [--seconds 10] [--connections 50] [--sites] [--interval 4096] [--profile-out /tmp/prefix]
+ *     [--gateway-env '{"NAME":"value"}'] [--node-args '--flag ...']
  */
 import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../tools/harness';
+import { writeFileSync } from 'node:fs';
+import { Agent } from 'node:http';
 import { type GcWindow, sites } from './lib/allocation';
+import { createUser } from './lib/gateway';
 import type { Run } from './lib/load';
+import { refreshChains } from './lib/refresh-chain';
 import { benchRoute, prepareRouteBench, runBenchCommand, signedInRouteLoad } from './lib/route-bench';
 import { ROOT, spawnServer, type Server } from './lib/servers';
 import { median } from './lib/stats';
@@ -49,12 +58,15 @@ async function main(): Promise<void> {
       interval: { type: 'string', default: '4096' },
       top: { type: 'string', default: '25' },
       'node-args': { type: 'string', default: '' },
+      'profile-out': { type: 'string' },
+      'gateway-env': { type: 'string', default: '{}' },
     },
   });
-  const route = benchRoute(values.route);
+  const refresh = values.route === 'refresh';
+  const route = refresh ? undefined : benchRoute(values.route);
   const seconds = Number(values.seconds);
   const connections = Number(values.connections);
-  const bench = await prepareRouteBench();
+  const bench = await prepareRouteBench(JSON.parse(values['gateway-env']) as Record<string, string>);
   const builds = values.builds.split(',');
   const gateways: { build: string; server: Server; meterPort: number }[] = [];
   for (const [index, build] of builds.entries()) {
@@ -76,17 +88,30 @@ async function main(): Promise<void> {
   }
   const first = gateways[0];
   if (!first) throw new Error('--builds names no build');
-  const { load } = await signedInRouteLoad(bench, first.server.url, 'alloc', route);
+  // A window's load, ready to run: whatever it needs first (refresh: fresh families) happens outside it.
+  type Prepare = (server: Server, connections: number) => Promise<(duration: number) => Promise<Run>>;
+  let prepare: Prepare;
+  const failures: Record<string, number> = {};
+  if (route) {
+    const { load } = await signedInRouteLoad(bench, first.server.url, 'alloc', route);
+    prepare = (server, n) => Promise.resolve(load(server, n));
+  } else {
+    const user = await createUser(bench.databaseUrl, { email: `alloc-${bench.runId}@bench.invalid` });
+    const agent = new Agent({ keepAlive: true, maxSockets: connections });
+    prepare = async (server, n) =>
+      (await refreshChains({ gatewayUrl: server.url, user, agent, concurrency: n, cpuPid: server.pid, failures })).run;
+  }
   const measure = async (
     gateway: (typeof gateways)[number],
     query: string,
   ): Promise<{ run: Run; window: GcWindow }> => {
+    const load = await prepare(gateway.server, connections);
     await meter(gateway.meterPort, `/start${query}`);
-    const run = await load(gateway.server, connections)(seconds);
+    const run = await load(seconds);
     const window = await meter<GcWindow>(gateway.meterPort, '/stop');
     return { run, window };
   };
-  for (const gateway of gateways) await load(gateway.server, connections)(3); // warm-up
+  for (const gateway of gateways) await (await prepare(gateway.server, connections))(3); // warm-up
   const rows: Record<
     string,
     { allocated: number[]; promoted: number[]; pretenured: number[]; gc: number[]; cpu: number[] }
@@ -105,12 +130,13 @@ async function main(): Promise<void> {
         `  round ${round + 1} ${gateway.build}: ${run.requestsPerSecond} req/s, ` +
           `${Math.round(window.allocated / run.total)} B allocated/req, ${Math.round(window.promoted / run.total)} B promoted/req, ${Math.round(window.pretenured / run.total)} B pretenured/req, ` +
           `GC pause ${(window.pauseMicros / run.total).toFixed(1)} µs/req, CPU ${run.serverCpuMicrosPerRequest} µs/req, ` +
-          `collections ${JSON.stringify(window.counts)}, unexpected ${run.unexpected}\n`,
+          `collections ${JSON.stringify(window.counts)}, unexpected ${run.unexpected ?? run.non2xx}\n`,
       );
     }
   }
   const range = (list: number[]): string =>
     `${Math.round(median(list))} (${Math.round(Math.min(...list))}-${Math.round(Math.max(...list))})`;
+  if (Object.keys(failures).length > 0) console.log(`refused refreshes by status: ${JSON.stringify(failures)}`);
   console.log(`\n${values.route}, ${connections} connections, ${seconds} s windows, median (min-max):`);
   console.table(
     Object.entries(rows).map(([build, row]) => ({
@@ -128,6 +154,11 @@ async function main(): Promise<void> {
     for (const kind of ['all', 'survivors']) {
       const { run, window } = await measure(gateway, `?sites=${kind}&interval=${values.interval}`);
       if (!window.profile) continue;
+      if (values['profile-out']) {
+        const file = `${values['profile-out']}-${gateways.indexOf(gateway)}-${kind}.json`;
+        writeFileSync(file, JSON.stringify({ requests: run.total, head: window.profile }));
+        console.log(`\n(the sampling profile, ${run.total} requests: ${file})`);
+      }
       const { self, own } = sites(window.profile, resolve(ROOT, gateway.build));
       console.log(`\n${gateway.build}: ${kind === 'all' ? 'every allocation' : 'objects that survived the scavenges'}`);
       console.log('by innermost frame:');

@@ -1,8 +1,8 @@
 import http from 'node:http';
 import { Pool } from 'pg';
 import type { BenchContext, ScenarioResult } from '../lib/context';
-import { loginMany, TokenPair } from '../lib/gateway';
 import { alternate, closedLoop, Medians, Run } from '../lib/load';
+import { refreshChains } from '../lib/refresh-chain';
 import { round } from '../lib/stats';
 
 const CONCURRENCY = 50;
@@ -17,41 +17,6 @@ export interface RefreshFigures {
   runs: Record<'floor' | 'refresh', Run[]>;
 }
 
-/** POST JSON over a keep-alive agent; resolves {status, body}. */
-function post(
-  agent: http.Agent,
-  url: string,
-  payload: unknown,
-): Promise<{ status: number | undefined; body: Partial<TokenPair> | undefined }> {
-  return new Promise((resolve, reject) => {
-    const body = JSON.stringify(payload);
-    const request = http.request(
-      url,
-      {
-        method: 'POST',
-        agent,
-        headers: { 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) },
-      },
-      (response) => {
-        const chunks: Buffer[] = [];
-        response.on('data', (c: Buffer) => chunks.push(c));
-        response.on('end', () => {
-          const text = Buffer.concat(chunks).toString('utf8');
-          let json: Partial<TokenPair> | undefined;
-          try {
-            json = JSON.parse(text) as Partial<TokenPair>;
-          } catch {
-            json = undefined;
-          }
-          resolve({ status: response.statusCode, body: json });
-        });
-      },
-    );
-    request.on('error', reject);
-    request.end(body);
-  });
-}
-
 /**
  * 4. Refresh rotation at concurrency 50: each of 50 workers rotates its own family (fresh,
  * unused token every request: the one the previous answer returned), beside the floor: a pg pool
@@ -62,7 +27,6 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
   const { gateway, gatewayEnv, database, settings, log } = ctx;
   const user = ctx.user;
   if (!user) return { status: 'skipped', reason: ctx.authMissing };
-  const refreshUrl = `${gateway.url}/v1/auth/refresh`;
 
   const poolSize = Number(gatewayEnv.DB_POOL_MAX ?? 10);
   const floorPool = new Pool({ connectionString: database.ownerUrl, max: poolSize });
@@ -74,26 +38,17 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
   const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const refreshFailures: Record<string, number> = {};
 
+  // Fresh families each round: a token in flight when the previous round stopped is spent.
   const refreshRound = async (seconds = settings.duration): Promise<Run> => {
-    // Fresh families each round: a token in flight when the previous round stopped is spent.
-    const sessions = await loginMany(gateway.url, user, CONCURRENCY, 4);
-    const tokens: (string | undefined)[] = sessions.map((s) => s.refreshToken);
-    return closedLoop({
+    const chains = await refreshChains({
+      gatewayUrl: gateway.url,
+      user,
+      agent,
       concurrency: CONCURRENCY,
-      durationMs: seconds * 1000,
       cpuPid: gateway.pid,
-      task: async (worker) => {
-        if (!tokens[worker]) return false;
-        const { status, body } = await post(agent, refreshUrl, { refreshToken: tokens[worker] });
-        if (status === 200 && body?.refreshToken) {
-          tokens[worker] = body.refreshToken;
-          return true;
-        }
-        refreshFailures[String(status)] = (refreshFailures[String(status)] ?? 0) + 1;
-        tokens[worker] = undefined;
-        return false;
-      },
+      failures: refreshFailures,
     });
+    return chains.run(seconds);
   };
   const floorRound = (seconds = settings.duration): Promise<Run> =>
     closedLoop({
