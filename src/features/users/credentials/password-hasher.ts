@@ -84,11 +84,7 @@ export class PasswordHasher implements OnModuleDestroy {
    * the same time.
    */
   async verify(passwordHash: string | undefined, password: string): Promise<boolean> {
-    const target =
-      passwordHash ??
-      (await this.dummy().catch((error: unknown) => {
-        throw error instanceof HashingThreadError ? new HashingBusyError() : error;
-      }));
+    const target = passwordHash ?? (await this.dummy());
     const matches = await this.guarded(() => {
       this.onVerify();
       // A stored hash argon2 cannot read is a mismatch; a hashing thread that died is not.
@@ -108,7 +104,7 @@ export class PasswordHasher implements OnModuleDestroy {
   private dummy(): Promise<string> {
     this.dummyHash ??= this.threads.hash(randomBytes(32).toString('base64url'), ARGON2_OPTIONS).catch((error) => {
       this.dummyHash = undefined; // computed again by the next caller
-      throw error;
+      throw error instanceof HashingThreadError ? new HashingBusyError() : error;
     });
     return this.dummyHash;
   }
