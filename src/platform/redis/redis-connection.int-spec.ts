@@ -38,7 +38,7 @@ describe('the Redis client built from redisOptions(), on a real Redis', () => {
 describe('the clients of every topology', () => {
   // ioredis's Cluster auto-pipelining holds commands the same way, one shared pipeline in flight
   // per slot's master: it would bring back the wait and the promoted objects redisOptions() avoids.
-  it('builds the Cluster client with auto-pipelining off, like the standalone and Sentinel clients', async () => {
+  it('builds the Cluster client with auto-pipelining off, like the standalone and Sentinel clients', () => {
     const cluster = createRedisClient({
       mode: 'cluster',
       url: 'redis://127.0.0.1:7000',
