@@ -1,6 +1,10 @@
 import { Pool, type PoolClient } from 'pg';
 
-type ConnectCallback = (err: Error | undefined, client: PoolClient | undefined, done: (release?: unknown) => void) => void;
+type ConnectCallback = (
+  err: Error | undefined,
+  client: PoolClient | undefined,
+  done: (release?: unknown) => void,
+) => void;
 
 /** pg-pool's waiter (its PendingItem): `timedOut` makes the pool hand a late client straight back. */
 interface Waiter {

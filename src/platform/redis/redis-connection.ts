@@ -76,14 +76,8 @@ function clusterClient(topology: RedisTopology): Cluster {
     ...topology.clusterNodes.map(parseHostPort),
   ];
   const { username, password, tls } = urlCredentials(topology.url);
-  const {
-    keyPrefix,
-    connectTimeout,
-    commandTimeout,
-    maxRetriesPerRequest,
-    reconnectOnError,
-    enableAutoPipelining,
-  } = redisOptions(topology.keyPrefix);
+  const { keyPrefix, connectTimeout, commandTimeout, maxRetriesPerRequest, reconnectOnError, enableAutoPipelining } =
+    redisOptions(topology.keyPrefix);
   const options: ClusterOptions = {
     keyPrefix,
     lazyConnect: true,
