@@ -31,6 +31,12 @@ export function defaultHashConcurrency(cores: number = availableParallelism()): 
   return Math.max(1, cores - 1);
 }
 
+/**
+ * PASSWORD_HASH_NICE's default, and the hashing threads' nice value when none is given: 19, the
+ * lowest priority, so the event loop wins every core it contends for with a hash.
+ */
+export const DEFAULT_PASSWORD_HASH_NICE = 19;
+
 export class Environment {
   @IsIn(['development', 'test', 'production'])
   NODE_ENV: 'development' | 'test' | 'production' = 'development';
@@ -305,7 +311,7 @@ export class Environment {
    * the event loop's own priority.
    */
   @IntRange(0, 19)
-  PASSWORD_HASH_NICE = 19;
+  PASSWORD_HASH_NICE = DEFAULT_PASSWORD_HASH_NICE;
 
   /**
    * How far V8's old generation may grow past the live heap before the next full collection, in

@@ -1,9 +1,10 @@
 import { Inject, Injectable, Logger, OnApplicationShutdown, OnModuleInit } from '@nestjs/common';
 import type { ConfigType } from '@nestjs/config';
 import { PrismaPg } from '@prisma/adapter-pg';
-import { Pool } from 'pg';
+import type { Pool } from 'pg';
 import { PrismaClient } from '../../generated/prisma/client';
 import { databaseConfig } from './database.config';
+import { SettledPool } from './settled-pool';
 import { MetricsService } from '../metrics/metrics.service';
 import {
   expectedBounds,
@@ -55,8 +56,10 @@ export class PrismaService extends PrismaClient implements OnModuleInit, OnAppli
   readonly namedStatements: boolean;
 
   constructor(@Inject(databaseConfig.KEY) config: ConfigType<typeof databaseConfig>, metrics: MetricsService) {
-    // The pool is built here (not inside the adapter) so its counts can be read for metrics.
-    const pool = new Pool({
+    // The pool is built here (not inside the adapter) so its counts can be read for metrics. Its
+    // wait for a free client settles after pending I/O (SettledPool): a client released in time
+    // is handed over even when the event loop stalled past DB_POOL_TIMEOUT_MS.
+    const pool = new SettledPool({
       connectionString: config.url,
       max: config.poolMax,
       connectionTimeoutMillis: config.poolTimeoutMs,

@@ -1,4 +1,7 @@
+import { execFile } from 'node:child_process';
+import { join } from 'node:path';
 import { Writable } from 'node:stream';
+import { promisify } from 'node:util';
 import fastify, { type FastifyInstance } from 'fastify';
 import pino from 'pino';
 import { storage } from 'nestjs-pino/storage';
@@ -95,6 +98,63 @@ describe('access log and request context (Fastify hooks)', () => {
     const line = lines.find((l) => l.msg === 'request completed' && l.req?.url.startsWith('/missing/'));
     expect(line?.req?.url).toBe('/missing/[REDACTED]');
     expect(JSON.stringify(lines)).not.toContain('configured-secret');
+  });
+
+  // The store stays on the connection's HTTP parser between requests: what it references lives as
+  // long as an idle keep-alive connection. Run in a child with --expose-gc to collect for real.
+  it('does not keep the last request of an idle keep-alive connection alive, and still logs its id', async () => {
+    const script = `
+      const { Agent, request } = require('node:http');
+      const fastify = require('fastify');
+      const pino = require('pino');
+      const { storage } = require('nestjs-pino/storage');
+      const { registerAccessLog } = require(${JSON.stringify(join(__dirname, 'access-log.ts'))});
+      (async () => {
+        const lines = [];
+        const root = pino({ level: 'info' }, { write: (line) => lines.push(JSON.parse(line)) });
+        const app = fastify({ genReqId: () => 'kept-alive-1', bodyLimit: 1 << 20 });
+        registerAccessLog(app, root);
+        let held;
+        app.post('/big', async (req) => {
+          held = { request: new WeakRef(req), raw: new WeakRef(req.raw), body: new WeakRef(req.body) };
+          storage.getStore().logger.info('during');
+          setTimeout(() => storage.getStore().logger.info('after the response'), 20);
+          return {};
+        });
+        const url = new URL(await app.listen({ port: 0, host: '127.0.0.1' }));
+        const agent = new Agent({ keepAlive: true, maxSockets: 1 });
+        await new Promise((resolve, reject) => {
+          const headers = { 'content-type': 'application/json', 'x-large': 'h'.repeat(8000) };
+          const req = request({ agent, host: url.hostname, port: url.port, path: '/big', method: 'POST', headers }, (res) => {
+            res.resume();
+            res.on('end', resolve);
+          });
+          req.on('error', reject);
+          req.end(JSON.stringify({ large: 'b'.repeat(200000) }));
+        });
+        for (let i = 0; i < 5; i++) {
+          await new Promise((resolve) => setTimeout(resolve, 20));
+          global.gc();
+        }
+        const idle = agent.freeSockets[Object.keys(agent.freeSockets)[0]] ?? [];
+        process.stdout.write(JSON.stringify({
+          idleConnections: idle.length,
+          alive: Object.keys(held).filter((key) => held[key].deref() !== undefined),
+          ids: Object.fromEntries(lines.map((line) => [line.msg, line.req && line.req.id])),
+        }));
+        agent.destroy();
+        await app.close();
+      })();
+    `;
+    const { stdout } = await promisify(execFile)(process.execPath, ['--expose-gc', '--import', 'tsx', '-e', script], {
+      cwd: join(__dirname, '../../..'),
+      timeout: 60_000,
+    });
+    expect(JSON.parse(stdout)).toEqual({
+      idleConnections: 1,
+      alive: [],
+      ids: { during: 'kept-alive-1', 'after the response': 'kept-alive-1', 'request completed': 'kept-alive-1' },
+    });
   });
 
   it('maps status codes to levels', () => {

@@ -45,17 +45,33 @@ export const isProbe = (request: { url: string }): boolean => PROBE_PATHS.has(wi
  * The log context of one request: its child logger (`req` as in loggedRequest) is built the first
  * time a line is logged during the request, not for every request. A class instance, not an
  * object literal with a getter: such a literal is built through V8's slow path on every request.
+ *
+ * It keeps the few strings a line needs, never the request: the store stays with the connection's
+ * HTTP parser until the connection's next request enters its own, so an idle keep-alive
+ * connection would otherwise hold its last request (headers, body, IncomingMessage) for as long
+ * as it stays open.
  */
 class RequestLogContext {
   private child: PinoInstance | undefined;
+  private readonly id: string;
+  private readonly method: string;
+  private readonly url: string;
+  private readonly remoteAddress: string | undefined;
 
   constructor(
     private readonly root: PinoInstance,
-    private readonly request: FastifyRequest,
-  ) {}
+    request: FastifyRequest,
+  ) {
+    this.id = String(request.id);
+    this.method = request.method;
+    this.url = withoutQuery(request.url);
+    this.remoteAddress = request.raw.socket?.remoteAddress;
+  }
 
   get logger(): PinoInstance {
-    return (this.child ??= this.root.child({ req: loggedRequest(this.request) }));
+    return (this.child ??= this.root.child({
+      req: { id: this.id, method: this.method, url: this.url, remoteAddress: this.remoteAddress },
+    }));
   }
 }
 

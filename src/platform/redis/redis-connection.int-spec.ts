@@ -1,6 +1,7 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import { redisOptions } from './redis-connection';
+import type { Cluster } from 'ioredis';
+import { createRedisClient, redisOptions } from './redis-connection';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
@@ -30,6 +31,35 @@ describe('the Redis client built from redisOptions(), on a real Redis', () => {
     } finally {
       write.mockRestore();
       await redis.del('counter');
+    }
+  });
+});
+
+describe('the clients of every topology', () => {
+  // ioredis's Cluster auto-pipelining holds commands the same way, one shared pipeline in flight
+  // per slot's master: it would bring back the wait and the promoted objects redisOptions() avoids.
+  it('builds the Cluster client with auto-pipelining off, like the standalone and Sentinel clients', () => {
+    const cluster = createRedisClient({
+      mode: 'cluster',
+      url: 'redis://127.0.0.1:7000',
+      keyPrefix: 'gwtest:unused:',
+      clusterNodes: ['127.0.0.1:7001'],
+      sentinels: [],
+    }) as Cluster;
+    const sentinel = createRedisClient({
+      mode: 'sentinel',
+      url: 'redis://127.0.0.1:6379',
+      keyPrefix: 'gwtest:unused:',
+      clusterNodes: [],
+      sentinels: ['127.0.0.1:26379'],
+      sentinelMaster: 'unused',
+    }) as Redis;
+    try {
+      expect(cluster.options.enableAutoPipelining).toBe(false);
+      expect(sentinel.options.enableAutoPipelining).toBe(false);
+    } finally {
+      cluster.disconnect();
+      sentinel.disconnect();
     }
   });
 });

@@ -76,14 +76,15 @@ function clusterClient(topology: RedisTopology): Cluster {
     ...topology.clusterNodes.map(parseHostPort),
   ];
   const { username, password, tls } = urlCredentials(topology.url);
-  const { keyPrefix, connectTimeout, commandTimeout, maxRetriesPerRequest, reconnectOnError } = redisOptions(
-    topology.keyPrefix,
-  );
+  const { keyPrefix, connectTimeout, commandTimeout, maxRetriesPerRequest, reconnectOnError, enableAutoPipelining } =
+    redisOptions(topology.keyPrefix);
   const options: ClusterOptions = {
     keyPrefix,
     lazyConnect: true,
     enableOfflineQueue: false,
-    enableAutoPipelining: true,
+    // Off, as for the other topologies (redisOptions()): the Cluster's auto-pipelining keeps one
+    // shared pipeline per slot's master in flight, with the same wait and the same promoted objects.
+    enableAutoPipelining,
     // Every command goes to the master of its slot: counters must be read where they are written.
     scaleReads: 'master',
     clusterRetryStrategy: backoff,

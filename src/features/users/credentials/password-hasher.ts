@@ -2,6 +2,7 @@ import { Algorithm } from '@node-rs/argon2';
 import type { OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
 import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
+import { DEFAULT_PASSWORD_HASH_NICE } from '../../../platform/config/environment.schema';
 import { HashingThreadError, HashingThreads } from './hashing-threads';
 
 /** argon2id at OWASP's minimum: 19 MiB memory, 2 iterations, 1 lane. */
@@ -20,9 +21,6 @@ export interface PasswordHasherLimits {
   /** Nice value of the hashing threads on Linux (PASSWORD_HASH_NICE; 0 keeps the event loop's priority). */
   niceness?: number;
 }
-
-/** Hashing threads run at this nice value unless told otherwise: the event loop wins every contended core. */
-export const DEFAULT_HASH_NICENESS = 19;
 
 /** Every hashing slot and queue place is taken: the sign-in is refused (503 at the edge), not queued. */
 export class HashingBusyError extends Error {
@@ -52,7 +50,7 @@ export class PasswordHasher implements OnModuleDestroy {
     private readonly onVerify: () => void = () => undefined,
   ) {
     this.bulkhead = bulkhead(limits.concurrency, limits.queue);
-    this.threads = new HashingThreads(limits.concurrency, limits.niceness ?? DEFAULT_HASH_NICENESS);
+    this.threads = new HashingThreads(limits.concurrency, limits.niceness ?? DEFAULT_PASSWORD_HASH_NICE);
   }
 
   /** Stops the hashing threads (the module's shutdown). */
