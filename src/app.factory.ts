@@ -34,6 +34,19 @@ export function trustProxySetting(value: string | undefined): boolean | number |
 }
 
 /**
+ * The setting as Fastify takes it. Fastify 5.12 no longer trusts a bare hop count (it trusts
+ * nothing for one); a hop count is documented configuration here, so it is handed over as the
+ * trust function Fastify built for it before: the address `hop` steps from the socket is a
+ * trusted proxy while `hop` is below the count.
+ */
+export function fastifyTrustProxy(
+  setting: boolean | number | string[],
+): boolean | string[] | ((address: string, hop: number) => boolean) {
+  if (typeof setting !== 'number') return setting;
+  return (_address, hop) => hop < setting;
+}
+
+/**
  * Nest's RoutesResolver logs each controller with the global prefix prepended, even when every
  * route of it is excluded from the prefix (it prints "/v1/health" for the probes at /health/*).
  * RouterExplorer's per-route "Mapped {/health/live, GET}" lines that follow are exact, so only the
@@ -73,7 +86,7 @@ export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem, constr
 export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
-    trustProxy: trustProxySetting(env.TRUST_PROXY),
+    trustProxy: fastifyTrustProxy(trustProxySetting(env.TRUST_PROXY)),
     genReqId: requestIdFor,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',
