@@ -29,6 +29,12 @@ export type LoginResult =
 /** What a refresh did: a new pair, or why the presented token gets none. */
 export type RefreshResult = { kind: 'ok'; tokens: TokenPairDto } | { kind: 'refused'; why: RotationRefusal };
 
+/** An address no account can have (the reserved .invalid domain), looked up once at boot. */
+const WARM_UP_EMAIL = 'login-warm-up@gateway.invalid';
+
+/** How long the boot waits for the warm-up user lookup before it goes on without it. */
+const LOGIN_WARM_UP_LOOKUP_MS = 3000;
+
 @Injectable()
 export class AuthService implements OnModuleInit {
   constructor(
@@ -40,8 +46,29 @@ export class AuthService implements OnModuleInit {
     private readonly metrics: MetricsService,
   ) {}
 
-  onModuleInit(): Promise<void> {
-    return this.hasher.warmUp();
+  /**
+   * The gateway reports ready only once the login path is warm: every hashing thread started (see
+   * PasswordHasher.warmUp) and the user lookup run once. Prisma compiles a query shape on its first
+   * use (about 50 ms of event-loop time on 2 cores); paid by the first login of a flood, that
+   * stalled every request for a few hundred ms. A lookup that fails (database not reachable yet)
+   * or takes over LOGIN_WARM_UP_LOOKUP_MS does not hold the boot up: the first login pays instead.
+   */
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.hasher.warmUp(), this.warmUserLookup()]);
+  }
+
+  private async warmUserLookup(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, LOGIN_WARM_UP_LOOKUP_MS);
+      timer.unref();
+    });
+    const lookup = this.users.findByEmail(WARM_UP_EMAIL).then(
+      () => undefined,
+      () => undefined,
+    );
+    await Promise.race([lookup, deadline]);
+    clearTimeout(timer);
   }
 
   /** `client`: the client address as the rate limits see it (clientAddress, TRUST_PROXY rules). */
