@@ -79,7 +79,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     await auth.onModuleInit();
     expect(hasher.warmUp).toHaveBeenCalledTimes(1);
     expect(usersService.findByEmail).toHaveBeenCalledTimes(1);
-    expect(usersService.findByEmail.mock.calls[0][0]).toMatch(/@[a-z.-]+\.invalid$/);
+    expect(usersService.findByEmail.mock.calls[0]?.[0]).toMatch(/@[a-z.-]+\.invalid$/);
     usersService.findByEmail.mockRejectedValueOnce(new Error('database not reachable'));
     await expect(auth.onModuleInit()).resolves.toBeUndefined();
   });

@@ -94,7 +94,11 @@ describe('HashingThreads', () => {
     await threads.startAll(hash, 'another password');
     expect(threads.started).toBe(3);
     // Three tasks at once now find three threads ready: none waits for a start.
-    await expect(Promise.all([1, 2, 3].map(() => threads.verify(hash, 'a password')))).resolves.toEqual([true, true, true]);
+    await expect(Promise.all([1, 2, 3].map(() => threads.verify(hash, 'a password')))).resolves.toEqual([
+      true,
+      true,
+      true,
+    ]);
     expect(threads.started).toBe(3);
   });
 
