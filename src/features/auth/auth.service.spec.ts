@@ -75,6 +75,15 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
 
   const login = (email: string, password: string): Promise<LoginResult> => auth.login(email, password, CLIENT);
 
+  it('warms the login path before readiness: the hashing threads and user lookups, which may fail', async () => {
+    await auth.onModuleInit();
+    expect(hasher.warmUp).toHaveBeenCalledTimes(1);
+    expect(usersService.findByEmail.mock.calls.length).toBeGreaterThanOrEqual(2);
+    for (const [email] of usersService.findByEmail.mock.calls) expect(email).toMatch(/@[a-z.-]+\.invalid$/);
+    usersService.findByEmail.mockRejectedValueOnce(new Error('database not reachable'));
+    await expect(auth.onModuleInit()).resolves.toBeUndefined();
+  });
+
   it('signs in with the right password: a token pair, the attempt given back, counted as success', async () => {
     const result = await login(' Ann@Example.TEST ', 'right');
     expect(result).toEqual({

@@ -29,6 +29,15 @@ export type LoginResult =
 /** What a refresh did: a new pair, or why the presented token gets none. */
 export type RefreshResult = { kind: 'ok'; tokens: TokenPairDto } | { kind: 'refused'; why: RotationRefusal };
 
+/** An address no account can have (the reserved .invalid domain), looked up once at boot. */
+const WARM_UP_EMAIL = 'login-warm-up@gateway.invalid';
+
+/** User lookups run at boot, one after another. */
+const WARM_UP_LOOKUPS = 20;
+
+/** How long the boot waits for the warm-up user lookups before it goes on without them. */
+const LOGIN_WARM_UP_LOOKUP_MS = 3000;
+
 @Injectable()
 export class AuthService implements OnModuleInit {
   constructor(
@@ -40,8 +49,32 @@ export class AuthService implements OnModuleInit {
     private readonly metrics: MetricsService,
   ) {}
 
-  onModuleInit(): Promise<void> {
-    return this.hasher.warmUp();
+  /**
+   * The gateway reports ready only once the login path is warm: every hashing thread started (see
+   * PasswordHasher.warmUp) and the user lookup run WARM_UP_LOOKUPS times. Prisma's query compiler
+   * (wasm) is slow on its first uses (43-51 ms of event-loop CPU in a login flood's first 250 ms on
+   * 2 cores); paid by the first logins of a flood, that stalled every request. A lookup that fails
+   * (database not reachable yet) or lookups past LOGIN_WARM_UP_LOOKUP_MS do not hold the boot up:
+   * the first logins pay instead.
+   */
+  async onModuleInit(): Promise<void> {
+    await Promise.all([this.hasher.warmUp(), this.warmUserLookup()]);
+  }
+
+  private async warmUserLookup(): Promise<void> {
+    let timer: NodeJS.Timeout | undefined;
+    const deadline = new Promise<void>((resolve) => {
+      timer = setTimeout(resolve, LOGIN_WARM_UP_LOOKUP_MS);
+      timer.unref();
+    });
+    let done = false;
+    const lookups = (async () => {
+      // Several in a row: the query compiler's wasm is tiered up by use, not by the first call.
+      for (let i = 0; i < WARM_UP_LOOKUPS && !done; i += 1) await this.users.findByEmail(WARM_UP_EMAIL);
+    })().catch(() => undefined);
+    await Promise.race([lookups, deadline]);
+    done = true;
+    clearTimeout(timer);
   }
 
   /** `client`: the client address as the rate limits see it (clientAddress, TRUST_PROXY rules). */

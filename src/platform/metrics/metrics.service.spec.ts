@@ -90,6 +90,48 @@ describe('MetricsService', () => {
     }
   });
 
+  describe('gateway_event_loop_delay_seconds under a single stall', () => {
+    const block = (ms: number): void => {
+      const until = Date.now() + ms;
+      while (Date.now() < until);
+    };
+    const settled = async (metrics: MetricsService): Promise<void> => {
+      while (value(await text(metrics), 'gateway_event_loop_delay_seconds{quantile="1"}') === undefined) {
+        await new Promise((resolve) => setTimeout(resolve, 5));
+      }
+    };
+
+    it('holds a 300 ms stall in its maximum even when the scrape is read in the turn the stall ends', async () => {
+      const metrics = new MetricsService(true);
+      try {
+        await settled(metrics);
+        block(300);
+        // No timer has run since the stall: the scrape itself must count it.
+        const exposition = await text(metrics);
+        expect(value(exposition, 'gateway_event_loop_delay_seconds{quantile="1"}')).toBeGreaterThanOrEqual(0.25);
+      } finally {
+        metrics.close();
+      }
+    });
+
+    it('weighs a stall by the time it held the loop, so one 300 ms stall in a second shows in p99', async () => {
+      const metrics = new MetricsService(true);
+      try {
+        await settled(metrics);
+        // About 100 quiet ticks, then one stall of 300 ms: a request arriving during the last
+        // 1.3 s had a one-in-four chance of waiting behind it, so p99 is of the stall's size.
+        await new Promise((resolve) => setTimeout(resolve, 1000));
+        block(300);
+        await new Promise((resolve) => setTimeout(resolve, 30));
+        const exposition = await text(metrics);
+        expect(value(exposition, 'gateway_event_loop_delay_seconds{quantile="1"}')).toBeGreaterThanOrEqual(0.25);
+        expect(value(exposition, 'gateway_event_loop_delay_seconds{quantile="0.99"}')).toBeGreaterThanOrEqual(0.2);
+      } finally {
+        metrics.close();
+      }
+    });
+  });
+
   it('reads gauges from their sources at scrape time', async () => {
     const metrics = new MetricsService();
     let state: 'closed' | 'half-open' | 'open' | 'isolated' = 'closed';

@@ -392,29 +392,41 @@ export class MetricsService {
   }
 
   /**
-   * gateway_event_loop_delay_seconds{quantile="0.5"|"0.99"|"1"}: how late the event loop ran a
-   * 10 ms timer since the previous scrape. A request waits at least this long for its turn:
-   * password hashing or any other work that starves the loop shows here first. Measured with an
-   * unref'd interval timer into a perf_hooks histogram (perf_hooks.monitorEventLoopDelay drops
-   * the first delay after every reset, so a stall that began right after a scrape went unseen).
+   * gateway_event_loop_delay_seconds{quantile="0.5"|"0.99"|"1"}: how long a request that arrived at
+   * any moment since the previous scrape waited for the event loop. Measured with an unref'd 10 ms
+   * interval timer into a perf_hooks histogram (perf_hooks.monitorEventLoopDelay drops the first
+   * delay after every reset, so a stall that began right after a scrape went unseen). A tick that
+   * runs `late` ms late stands for every tick the stall swallowed: it is recorded as `late`,
+   * `late - 10`, `late - 20`, ... (what a request arriving 0, 10, 20 ms into the stall waited), so
+   * one long stall weighs in the quantiles as much as the time it held the loop. A scrape first
+   * records the stall it ends, if any, so the maximum (quantile 1) holds every stall of its window.
    */
   private watchEventLoopDelay(registers: Registry[]): void {
     const histogram = createHistogram();
     const intervalNs = BigInt(EVENT_LOOP_SAMPLE_MS) * 1_000_000n;
     let last = process.hrtime.bigint();
-    const timer = setInterval(() => {
+    /** Records how late the loop is now against the tick due `intervalNs` after the previous one. */
+    const sample = (): void => {
       const now = process.hrtime.bigint();
       const late = now - last - intervalNs;
-      histogram.record(late > 0n ? late : 1n);
       last = now;
-    }, EVENT_LOOP_SAMPLE_MS);
+      if (late <= 0n) {
+        histogram.record(1n);
+        return;
+      }
+      // The ticks the stall swallowed: each would have run that much less late.
+      for (let swallowed = late; swallowed > 0n; swallowed -= intervalNs) histogram.record(swallowed);
+    };
+    const timer = setInterval(sample, EVENT_LOOP_SAMPLE_MS);
     timer.unref();
     const delay: Gauge<'quantile'> = new Gauge({
       name: 'gateway_event_loop_delay_seconds',
-      help: 'Event-loop delay since the previous scrape: median (0.5), p99 (0.99) and maximum (1).',
+      help: 'Event-loop delay a request met since the previous scrape: median (0.5), p99 (0.99) and maximum (1) of every stall.',
       labelNames: ['quantile'],
       registers,
       collect: () => {
+        // A scrape read in the same turn as the end of a stall counts it here, not in the next window.
+        if (process.hrtime.bigint() - last > intervalNs) sample();
         // Nothing measured since the previous scrape: keep the last values.
         if (histogram.count === 0) return;
         delay.set({ quantile: '0.5' }, histogram.percentile(50) / 1e9);

@@ -87,16 +87,35 @@ describe('HashingThreads', () => {
     await expect(threads.hash('third', ARGON2_OPTIONS)).rejects.toBeInstanceOf(HashingThreadError);
   });
 
+  it('starts every thread with one verification each on startAll, before any task asks', async () => {
+    threads = new HashingThreads(3, 0);
+    const hash = await threads.hash('a password', ARGON2_OPTIONS);
+    expect(threads.started).toBe(1);
+    await threads.startAll(hash, 'another password');
+    expect(threads.started).toBe(3);
+    // Three tasks at once now find three threads ready: none waits for a start.
+    await expect(Promise.all([1, 2, 3].map(() => threads.verify(hash, 'a password')))).resolves.toEqual([
+      true,
+      true,
+      true,
+    ]);
+    expect(threads.started).toBe(3);
+  });
+
   it('does not keep a process alive once its hashes are done', async () => {
     const script = `
       const { HashingThreads } = require(${JSON.stringify(join(__dirname, 'hashing-threads.ts'))});
       const { ARGON2_OPTIONS } = require(${JSON.stringify(join(__dirname, 'password-hasher.ts'))});
-      new HashingThreads(1, 19).hash('a password', ARGON2_OPTIONS).then((hash) => process.stdout.write(hash.slice(0, 9)));
+      const threads = new HashingThreads(2, 19);
+      threads.hash('a password', ARGON2_OPTIONS).then(async (hash) => {
+        await threads.startAll(hash, 'a password');
+        process.stdout.write(threads.started + hash.slice(0, 9));
+      });
     `;
     const { stdout } = await promisify(execFile)(process.execPath, ['--import', 'tsx', '-e', script], {
       cwd: join(__dirname, '../../../..'),
       timeout: 60_000,
     });
-    expect(stdout).toBe('$argon2id');
+    expect(stdout).toBe('2$argon2id');
   });
 });

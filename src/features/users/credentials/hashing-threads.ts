@@ -51,8 +51,8 @@ interface Thread {
 }
 
 /**
- * argon2 on at most `size` worker threads of its own, each at nice `niceness` (Linux), started on
- * first use and kept. A hash runs synchronously on its thread, so the event loop never shares a
+ * argon2 on at most `size` worker threads of its own, each at nice `niceness` (Linux), started by
+ * startAll (at boot, see PasswordHasher.warmUp) or on first use, and kept. A hash runs synchronously on its thread, so the event loop never shares a
  * thread with one, and the libuv pool stays free for what else uses it. Tasks beyond `size` wait
  * for a thread here (PasswordHasher's bulkhead in front already bounds them). Idle threads do not
  * keep the process alive.
@@ -74,6 +74,16 @@ export class HashingThreads {
 
   verify(hash: string, password: string): Promise<boolean> {
     return this.run({ op: 'verify', hash, password }) as Promise<boolean>;
+  }
+
+  /**
+   * Starts every thread not running yet and has each verify `password` against `hash` once, so
+   * that no login pays for a thread's start (a Worker compiles its source and loads argon2) or
+   * its first task. A thread that fails here is started afresh by the next task that needs one.
+   */
+  async startAll(hash: string, password: string): Promise<void> {
+    // All `size` tasks take a thread at once: the idle ones first, then a new one each.
+    await Promise.all(Array.from({ length: this.size }, () => this.verify(hash, password).catch(() => false)));
   }
 
   /** Threads started so far (at most `size`). */

@@ -94,9 +94,15 @@ export class PasswordHasher implements OnModuleDestroy {
     return passwordHash !== undefined && matches;
   }
 
-  /** Computes the dummy hash ahead of the first unknown-email login (whose timing would differ). */
+  /**
+   * Readies the login path's hashing before the gateway reports ready: computes the dummy hash
+   * (the first unknown-email login's timing would differ otherwise) and starts every hashing
+   * thread with one verification each, so that the first burst of logins starts no Worker on the
+   * event loop.
+   */
   async warmUp(): Promise<void> {
-    await this.dummy();
+    const dummy = await this.dummy();
+    await this.threads.startAll(dummy, randomBytes(16).toString('base64url'));
   }
 
   private dummy(): Promise<string> {
