@@ -36,6 +36,11 @@ async function instanceRecordingDone(): Promise<{ app: FastifyInstance; dones: D
   return { app, dones, stores };
 }
 
+/** POST `payload` to /echo as JSON. */
+function postJson(app: Awaited<ReturnType<typeof instanceRecordingDone>>['app'], payload: string) {
+  return app.inject({ method: 'POST', url: '/echo', headers: { 'content-type': 'application/json' }, payload });
+}
+
 describe('registerJsonBodyParser on Fastify', () => {
   it('gets a plain callback per body, without the accessor properties that AsyncResource.bind() adds', async () => {
     // Fastify 5.11 wrapped this callback with AsyncResource.bind(): its per-call `asyncResource`
@@ -43,12 +48,7 @@ describe('registerJsonBodyParser on Fastify', () => {
     // young-generation collections, so every request with a body was promoted (6-7 KB each).
     const { app, dones, stores } = await instanceRecordingDone();
     try {
-      const response = await app.inject({
-        method: 'POST',
-        url: '/echo',
-        headers: { 'content-type': 'application/json' },
-        payload: '{"refreshToken":"abc"}',
-      });
+      const response = await postJson(app, '{"refreshToken":"abc"}');
       expect(response.statusCode).toBe(200);
       expect(response.json()).toEqual({ refreshToken: 'abc' });
       expect(dones).toHaveLength(1);
@@ -64,19 +64,9 @@ describe('registerJsonBodyParser on Fastify', () => {
   it('still refuses a body over the limit and malformed JSON', async () => {
     const { app } = await instanceRecordingDone();
     try {
-      const large = await app.inject({
-        method: 'POST',
-        url: '/echo',
-        headers: { 'content-type': 'application/json' },
-        payload: JSON.stringify({ a: 'x'.repeat(2000) }),
-      });
+      const large = await postJson(app, JSON.stringify({ a: 'x'.repeat(2000) }));
       expect(large.statusCode).toBe(413);
-      const malformed = await app.inject({
-        method: 'POST',
-        url: '/echo',
-        headers: { 'content-type': 'application/json' },
-        payload: '{"a":',
-      });
+      const malformed = await postJson(app, '{"a":');
       expect(malformed.statusCode).toBe(400);
     } finally {
       await app.close();
