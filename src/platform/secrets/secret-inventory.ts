@@ -48,8 +48,18 @@ const PLACEHOLDER_WORDS =
  * characters to have come from a random generator (e.g. "aaaa…", "1234…1234").
  */
 export function isKnownPlaceholder(value: string): boolean {
-  if (PLACEHOLDER_WORDS.test(value)) return true;
-  return new Set(value).size < 10;
+  if (new Set(value).size < 10) return true;
+  if (!PLACEHOLDER_WORDS.test(value)) return false;
+  // A generated secret can hold a template word by chance ("todo" in about one 32-byte base64url
+  // value of 25,000): it is still a secret when what is left without the words looks generated.
+  return !looksGenerated(value.replace(PLACEHOLDER_WORDS_ALL, ''));
+}
+
+const PLACEHOLDER_WORDS_ALL = new RegExp(PLACEHOLDER_WORDS.source, 'gi');
+
+/** At least 24 characters, 20 of them distinct, with upper and lower case. */
+function looksGenerated(rest: string): boolean {
+  return rest.length >= 24 && new Set(rest).size >= 20 && /[A-Z]/.test(rest) && /[a-z]/.test(rest);
 }
 
 /**
