@@ -22,28 +22,22 @@ import { authErrorToProblem } from './features/auth';
 
 /**
  * Fastify's trustProxy from TRUST_PROXY: unset trusts nothing (the socket address is the client);
- * a whole number trusts that many hops; otherwise a comma-separated list of IPs/CIDRs.
+ * a whole number trusts that many hops; otherwise a comma-separated list of IPs/CIDRs. A hop count
+ * is handed over as a trust function (the address `hop` steps from the socket is a trusted proxy
+ * while `hop` is below the count): Fastify 5.12 trusts nothing for a bare number.
  */
-export function trustProxySetting(value: string | undefined): boolean | number | string[] {
+export function trustProxySetting(
+  value: string | undefined,
+): boolean | string[] | ((address: string, hop: number) => boolean) {
   if (value === undefined || value.trim() === '') return false;
-  if (/^\d+$/.test(value.trim())) return Number(value.trim());
+  if (/^\d+$/.test(value.trim())) {
+    const hops = Number(value.trim());
+    return (_address, hop) => hop < hops;
+  }
   return value
     .split(',')
     .map((v) => v.trim())
     .filter(Boolean);
-}
-
-/**
- * The setting as Fastify takes it. Fastify 5.12 no longer trusts a bare hop count (it trusts
- * nothing for one); a hop count is documented configuration here, so it is handed over as the
- * trust function Fastify built for it before: the address `hop` steps from the socket is a
- * trusted proxy while `hop` is below the count.
- */
-export function fastifyTrustProxy(
-  setting: boolean | number | string[],
-): boolean | string[] | ((address: string, hop: number) => boolean) {
-  if (typeof setting !== 'number') return setting;
-  return (_address, hop) => hop < setting;
 }
 
 /**
@@ -86,7 +80,7 @@ export const ERROR_MAPPERS = [authErrorToProblem, databaseErrorToProblem, constr
 export async function createApp(env: Env, options: AppModuleOptions = {}): Promise<NestFastifyApplication> {
   const adapter = new FastifyAdapter({
     bodyLimit: env.BODY_LIMIT_BYTES,
-    trustProxy: fastifyTrustProxy(trustProxySetting(env.TRUST_PROXY)),
+    trustProxy: trustProxySetting(env.TRUST_PROXY),
     genReqId: requestIdFor,
     onProtoPoisoning: 'error',
     onConstructorPoisoning: 'error',

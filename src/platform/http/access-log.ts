@@ -53,25 +53,17 @@ export const isProbe = (request: { url: string }): boolean => PROBE_PATHS.has(wi
  */
 class RequestLogContext {
   private child: PinoInstance | undefined;
-  private readonly id: string;
-  private readonly method: string;
-  private readonly url: string;
-  private readonly remoteAddress: string | undefined;
+  private readonly req: LoggedRequest;
 
   constructor(
     private readonly root: PinoInstance,
     request: FastifyRequest,
   ) {
-    this.id = String(request.id);
-    this.method = request.method;
-    this.url = withoutQuery(request.url);
-    this.remoteAddress = request.raw.socket?.remoteAddress;
+    this.req = loggedRequest(request);
   }
 
   get logger(): PinoInstance {
-    return (this.child ??= this.root.child({
-      req: { id: this.id, method: this.method, url: this.url, remoteAddress: this.remoteAddress },
-    }));
+    return (this.child ??= this.root.child({ req: this.req }));
   }
 }
 

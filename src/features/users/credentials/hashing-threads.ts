@@ -52,8 +52,9 @@ interface Thread {
 
 /**
  * argon2 on at most `size` worker threads of its own, each at nice `niceness` (Linux), started by
- * startAll (at boot, see PasswordHasher.warmUp) or on first use, and kept. A hash runs synchronously on its thread, so the event loop never shares a
- * thread with one, and the libuv pool stays free for what else uses it. Tasks beyond `size` wait
+ * startAll (at boot, see PasswordHasher.warmUp) or on first use, and kept. A hash runs
+ * synchronously on its thread, so the event loop never shares a thread with one, and the libuv
+ * pool stays free for what else uses it. Tasks beyond `size` wait
  * for a thread here (PasswordHasher's bulkhead in front already bounds them). Idle threads do not
  * keep the process alive.
  */
