@@ -4,6 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { Logger } from 'nestjs-pino';
 import { createApp } from './app.factory';
 import { docsEnabled, EnvironmentError, loadEnvironment, type Env } from './platform/config/environment';
+import { listenForProbes } from './platform/http/probe-listener';
 import { secretValueRedactor } from './platform/secrets/redaction';
 
 /** A fatal start-up message as one JSON line on stderr, with every configured secret masked. */
@@ -34,6 +35,11 @@ async function bootstrap(): Promise<void> {
     const app = await createApp(env);
     await app.listen({ port: env.PORT, host: env.HOST });
     app.get(Logger).log(listeningMessage(app.getHttpServer().address(), env), 'Bootstrap');
+    if (env.PROBE_PORT !== undefined) {
+      const probes = await listenForProbes(app.getHttpServer(), env.PROBE_PORT, env.HOST);
+      const { port } = probes.address() as AddressInfo;
+      app.get(Logger).log(`Probes also on port ${port}: /health/live and /health/ready`, 'Bootstrap');
+    }
   } catch (error) {
     const message = error instanceof Error ? error.message : String(error);
     fatal(message.startsWith('Refusing to start') ? message : `Refusing to start: ${message}`, env);

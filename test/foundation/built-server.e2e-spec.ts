@@ -1,6 +1,6 @@
 import { http } from '../helpers/app';
 import { randomSecret, testVariables } from '../helpers/env';
-import { PrivateRedis, startBuiltServer, waitForReady } from '../helpers/processes';
+import { freePort, PrivateRedis, startBuiltServer, waitForReady } from '../helpers/processes';
 
 describe('the built server (node dist/main.js)', () => {
   it('serves probes and the OpenAPI document outside production, and stops cleanly on SIGTERM', async () => {
@@ -16,6 +16,26 @@ describe('the built server (node dist/main.js)', () => {
     }
     // Every log line is JSON (structured logging from the first line on).
     for (const line of server.output().trim().split('\n')) expect(() => JSON.parse(line)).not.toThrow();
+  });
+
+  it('with PROBE_PORT, also answers the probes (and the rest) on that port, and stops with the public port', async () => {
+    const probePort = await freePort();
+    const server = await startBuiltServer(testVariables({ PROBE_PORT: String(probePort) }));
+    const probeUrl = `http://127.0.0.1:${probePort}`;
+    try {
+      await waitForReady(probeUrl);
+      const live = await http(probeUrl, 'GET', '/health/live');
+      expect(live.status).toBe(200);
+      expect(live.body).toEqual({ status: 'ok' });
+      // The same application: its headers, and the same answer to an unknown path.
+      expect(live.headers.get('x-content-type-options')).toBe('nosniff');
+      expect((await http(probeUrl, 'GET', '/v1/not-a-route')).status).toBe(404);
+    } finally {
+      const exit = await server.stop();
+      expect(exit.code === 0 || exit.signal === 'SIGTERM').toBe(true);
+    }
+    await expect(fetch(`${probeUrl}/health/live`)).rejects.toThrow();
+    expect(server.output()).toContain(`Probes also on port ${probePort}`);
   });
 
   it('in production: boots with Redis credentials and keeps /docs off', async () => {

@@ -56,6 +56,15 @@ export class Environment {
   @IntRange(0, 65535)
   METRICS_PORT?: number;
 
+  /**
+   * Port of a second listener for the orchestrator's probes (the same application as on PORT, on
+   * HOST), so that a probe's connection is never queued behind a burst of client connections.
+   * Unset: none. 0: any free port (tests). Never PORT or METRICS_PORT.
+   */
+  @IsOptional()
+  @IntRange(0, 65535)
+  PROBE_PORT?: number;
+
   /** Address of the metrics listener; loopback by default so only the host (or a sidecar) scrapes it. */
   @IsString()
   @MinLength(1)

@@ -107,6 +107,19 @@ describe('loadEnvironment', () => {
     expect(problems.map((p) => p.variable)).toEqual(['DATABASE_URL', 'REFRESH_TOKEN_PEPPER']);
   });
 
+  it('reads PROBE_PORT (unset: no probe listener; 0: any free port) and keeps it off PORT and METRICS_PORT', () => {
+    expect(loadEnvironment(valid()).PROBE_PORT).toBeUndefined();
+    expect(loadEnvironment({ ...valid(), PROBE_PORT: '9000' }).PROBE_PORT).toBe(9000);
+    expect(loadEnvironment({ ...valid(), PROBE_PORT: '0', METRICS_PORT: '0' }).PROBE_PORT).toBe(0);
+    expect(problemsOf({ ...valid(), PROBE_PORT: '3000' })).toEqual([
+      { variable: 'PROBE_PORT', reason: 'must differ from PORT (it is a listener of its own)' },
+    ]);
+    expect(problemsOf({ ...valid(), PROBE_PORT: '9464', METRICS_PORT: '9464' })).toEqual([
+      { variable: 'PROBE_PORT', reason: 'must differ from METRICS_PORT' },
+    ]);
+    expect(problemsOf({ ...valid(), PROBE_PORT: '70000' }).map((p) => p.variable)).toEqual(['PROBE_PORT']);
+  });
+
   it('accepts 0 (off) or 100 ms to 1 hour for PAYMENT_RECONCILE_INTERVAL_MS, and refuses anything else', () => {
     expect(loadEnvironment({ ...valid(), PAYMENT_RECONCILE_INTERVAL_MS: '0' }).PAYMENT_RECONCILE_INTERVAL_MS).toBe(0);
     expect(loadEnvironment({ ...valid(), PAYMENT_RECONCILE_INTERVAL_MS: '250' }).PAYMENT_RECONCILE_INTERVAL_MS).toBe(

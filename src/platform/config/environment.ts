@@ -87,6 +87,14 @@ export function loadEnvironment(source: NodeJS.ProcessEnv): Env {
     problems.push({ variable: 'METRICS_PORT', reason: 'must differ from PORT (metrics are never on the public port)' });
   }
 
+  if (env.PROBE_PORT !== undefined && env.PROBE_PORT !== 0) {
+    if (env.PROBE_PORT === env.PORT) {
+      problems.push({ variable: 'PROBE_PORT', reason: 'must differ from PORT (it is a listener of its own)' });
+    } else if (env.PROBE_PORT === env.METRICS_PORT) {
+      problems.push({ variable: 'PROBE_PORT', reason: 'must differ from METRICS_PORT' });
+    }
+  }
+
   if (problems.length > 0) {
     problems.sort((a, b) => a.variable.localeCompare(b.variable));
     throw new EnvironmentError(problems);
