@@ -93,7 +93,11 @@ export function summary(id: string, s: StoredScenario): string {
             codes[code] = (codes[code] ?? 0) + (stats.count ?? 0);
         return (
           `${f.rounds.length} rounds, median (min-max): /health/live p99 quiet ${range(s.healthQuietP99)} ms, ` +
-          `flood ${range(s.healthDuringFloodP99)} ms (control server: ${range(s.controlQuietP99)} / ${range(s.controlDuringFloodP99)} ms); ` +
+          `flood ${range(s.healthDuringFloodP99)} ms` +
+          (s.publicDuringFloodP99 && Number.isFinite(s.publicDuringFloodP99.median)
+            ? ` (public port ${range(s.publicDuringFloodP99)} ms)`
+            : '') +
+          ` (control server: ${range(s.controlQuietP99)} / ${range(s.controlDuringFloodP99)} ms); ` +
           `gateway event-loop delay during the flood p99 ${range(s.eventLoopDelayFloodP99)} ms, max ${range(s.eventLoopDelayFloodMax)} ms; ` +
           `flood ${range(s.floodRequestsPerSecond)} req/s ${JSON.stringify(codes)}`
         );
