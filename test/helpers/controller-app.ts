@@ -29,6 +29,10 @@ export class FakeIdentities {
     return identity;
   }
 
+  cached(): Identity | undefined {
+    return undefined;
+  }
+
   get(userId: string): Promise<Identity | null> {
     return Promise.resolve(this.byId.get(userId) ?? null);
   }

@@ -2,6 +2,7 @@ import { CanActivate, ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
 import { AccessTokenRejected, AccessTokenService } from './tokens/access-token.service';
 import { UserIdentities } from './identity/user-identities';
+import type { Identity } from './identity/identity-cache';
 import { ErrorCode, problem, type ProblemException } from '../../platform/problems';
 import { isPublicRoute } from '../../platform/http/public.decorator';
 import { PerRoute } from '../../platform/http/route-metadata';
@@ -39,27 +40,46 @@ export class JwtAuthGuard implements CanActivate {
     this.publicRoute = new PerRoute((handler, controller) => isPublicRoute(reflector, handler, controller));
   }
 
+  /**
+   * Synchronous while the identity is in the cache (the steady state): no promise, and so none of
+   * the per-promise work of the request's async context, unless the database must be asked.
+   */
   canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     if (this.publicRoute.of(context)) return true;
-    return this.authenticate(context);
+    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+    const claims = this.claims(request);
+    const cached = this.identities.cached(claims.sub);
+    // A token newer than the cached version means the entry predates a revocation: re-read it.
+    if (cached === undefined || claims.sv > cached.sessionVersion) return this.authenticate(request, claims, cached);
+    return this.admit(request, claims, cached);
   }
 
-  private async authenticate(context: ExecutionContext): Promise<boolean> {
-    const request = context.switchToHttp().getRequest<AuthenticatedRequest>();
+  /** The token's claims: 401 UNAUTHORIZED without a bearer token, TOKEN_INVALID for a bad one. */
+  private claims(request: AuthenticatedRequest): { sub: string; sv: number } {
     const header = request.headers.authorization;
     if (header === undefined || header === '') throw problem(ErrorCode.UNAUTHORIZED);
     const token = BEARER.exec(header)?.[1];
     if (token === undefined) throw tokenInvalid();
-    let claims: { sub: string; sv: number };
     try {
-      claims = this.accessTokens.verifyNow(token);
+      return this.accessTokens.verifyNow(token);
     } catch (error) {
       if (error instanceof AccessTokenRejected) throw tokenInvalid();
       throw error;
     }
-    let user = await this.identities.get(claims.sub);
-    // A token newer than the cached version means the entry predates a revocation: re-read it.
+  }
+
+  /** The identity is not cached, or predates a revocation: read from the database. */
+  private async authenticate(
+    request: AuthenticatedRequest,
+    claims: { sub: string; sv: number },
+    cached: Identity | undefined,
+  ): Promise<boolean> {
+    let user = cached === undefined ? await this.identities.get(claims.sub) : cached;
     if (user && claims.sv > user.sessionVersion) user = await this.identities.get(claims.sub, { fresh: true });
+    return this.admit(request, claims, user);
+  }
+
+  private admit(request: AuthenticatedRequest, claims: { sv: number }, user: Identity | null): true {
     if (!user || user.disabled || claims.sv < user.sessionVersion) throw tokenInvalid();
     request.user = { id: user.id, email: user.email, role: user.role };
     return true;

@@ -2,6 +2,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Logger as PinoInstance, Level } from 'pino';
 // nestjs-pino keeps the request's logger in this store; its Logger reads it on every call.
 import { type Store, storage } from 'nestjs-pino/storage';
+import { withoutQuery } from './url-path';
 
 /** What a log line says about the request: never headers, never the query string (user data). */
 export interface LoggedRequest {
@@ -9,12 +10,6 @@ export interface LoggedRequest {
   method: string;
   url: string;
   remoteAddress?: string;
-}
-
-/** The path of a request URL: everything before the first `?`. */
-function withoutQuery(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 export function loggedRequest(request: FastifyRequest): LoggedRequest {

@@ -3,6 +3,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { answerSetFor } from './answer-instead';
 import { FieldError, problem, ProblemException } from './problem';
 import { ErrorCode, genericCodeFor, PROBLEM_CATALOG } from './problem-catalog';
+import { withoutQuery } from '../http/url-path';
 
 export interface ProblemBody {
   type: string;
@@ -41,12 +42,6 @@ export function problemType(code: string): string {
     if (PROBLEM_TYPES.size < 256) PROBLEM_TYPES.set(code, type);
   }
   return type;
-}
-
-/** The path of a request URL: everything before the first `?`. */
-function withoutQuery(url: string): string {
-  const query = url.indexOf('?');
-  return query === -1 ? url : url.slice(0, query);
 }
 
 /** The problem+json body of `problem` for `request` (RFC 9457 fields plus code and requestId). */

@@ -67,26 +67,47 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
    * RedisRateLimitStorage.incrementAllAndRead). While counting in memory nothing is read: `reads`
    * is undefined, and their owners read them themselves.
    */
-  async incrementAllAndRead(
+  incrementAllAndRead(
     budget: string,
     checks: readonly LimitCheck[],
     reads: readonly string[],
   ): Promise<{ records: ThrottlerStorageRecord[]; reads?: CounterRead[] }> {
     const tag = `{${budget}}`;
     for (const key of reads) {
-      if (!key.includes(tag)) throw new Error(`a counter read with the rate limit must carry the hash tag ${tag}`);
-    }
-    if (this.current === 'redis' || this.mayProbe()) {
-      try {
-        const answer = await this.shared.incrementAllAndRead(budget, checks, reads);
-        this.useShared();
-        return answer;
-      } catch (error) {
-        this.useMemory(error);
-      } finally {
-        this.probing = false;
+      if (!key.includes(tag)) {
+        return Promise.reject(new Error(`a counter read with the rate limit must carry the hash tag ${tag}`));
       }
     }
+    if (this.current === 'redis' || this.mayProbe()) {
+      // A `then` on Redis's answer rather than an async function awaiting it: one promise less
+      // on every request while Redis is up.
+      let shared: Promise<{ records: ThrottlerStorageRecord[]; reads?: CounterRead[] }>;
+      try {
+        shared = this.shared.incrementAllAndRead(budget, checks, reads);
+      } catch (error) {
+        shared = Promise.reject(error as Error);
+      }
+      return shared.then(
+        (answer) => {
+          this.probing = false;
+          this.useShared();
+          return answer;
+        },
+        (error: unknown) => {
+          this.probing = false;
+          this.useMemory(error);
+          return this.countLocally(budget, checks);
+        },
+      );
+    }
+    return this.countLocally(budget, checks);
+  }
+
+  /** Counts in this instance's memory, as the shared counters would. */
+  private async countLocally(
+    budget: string,
+    checks: readonly LimitCheck[],
+  ): Promise<{ records: ThrottlerStorageRecord[] }> {
     const records: ThrottlerStorageRecord[] = [];
     for (const check of checks) {
       const record = await this.local.increment(budget, check.ttl, check.limit, check.blockDuration, check.name);

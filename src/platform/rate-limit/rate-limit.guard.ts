@@ -18,6 +18,8 @@ const BLOCK_DURATION = 'THROTTLER:BLOCK_DURATION';
 
 type Resolvable = ThrottlerOptions['limit'];
 
+const NO_READS: readonly string[] = [];
+
 /**
  * One named limit as it applies to one route: either fixed numbers (`check`), or, when an option
  * is a function of the request, what to call per request. `skipIf` is always asked per request.
@@ -70,16 +72,12 @@ export class RateLimitGuard extends ThrottlerGuard {
     const { req, res } = this.getRequestResponse(context);
     const budget = budgetKey(clientAddress(req as unknown as FastifyRequest));
     const storage = this.storageService as FallbackThrottlerStorage;
-    let records;
-    if (plan.read) {
-      const key = plan.read(budget);
-      const answer = await storage.incrementAllAndRead(budget, checks, [key]);
-      records = answer.records;
-      const read = answer.reads?.[0];
-      if (read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
-    } else {
-      records = await storage.incrementAll(budget, checks);
-    }
+    // incrementAllAndRead directly, not through incrementAll: one async layer less per request.
+    const key = plan.read?.(budget);
+    const answer = await storage.incrementAllAndRead(budget, checks, key === undefined ? NO_READS : [key]);
+    const records = answer.records;
+    const read = answer.reads?.[0];
+    if (key !== undefined && read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
 
     const { states, refusal } = countedLimits(checks, records);
     void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));

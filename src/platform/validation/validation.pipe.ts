@@ -133,7 +133,17 @@ export class StrictValidationPipe extends ValidationPipe {
     });
   }
 
-  override async transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+  /**
+   * A custom parameter (`@CurrentUser()`) is not validated (validateCustomDecorators is off) and
+   * comes back as it is, as the base pipe returns it, but without the base pipe's promise: Nest's
+   * pipe consumer awaits whatever this returns, and every promise costs the request's async context.
+   */
+  override transform(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
+    if (metadata.type === 'custom' && !this.validateCustomDecorators) return value as Promise<unknown>;
+    return this.validated(value, metadata);
+  }
+
+  private async validated(value: unknown, metadata: ArgumentMetadata): Promise<unknown> {
     if (metadata.type === 'body' && isRecord(value)) {
       const accepted = compiledCheck(metadata.metatype)?.acceptValid(value);
       if (accepted !== undefined) return accepted;
