@@ -41,7 +41,7 @@ export class FallbackThrottlerStorage implements ThrottlerStorage, OnApplication
     return this.current;
   }
 
-  /** ThrottlerStorage's one-limit call (the guard uses incrementAll). */
+  /** ThrottlerStorage's one-limit call (the guard uses incrementAllAndRead). */
   async increment(
     key: string,
     ttl: number,

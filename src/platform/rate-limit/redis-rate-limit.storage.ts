@@ -84,13 +84,10 @@ export class RedisRateLimitStorage {
     this.redis = redis as WithScript;
   }
 
-  async incrementAll(budget: string, checks: readonly LimitCheck[]): Promise<ThrottlerStorageRecord[]> {
-    return (await this.incrementAllAndRead(budget, checks, [])).records;
-  }
-
   /**
-   * incrementAll, and in the same script call the current value of each counter in `reads`
-   * (keys of this budget's hash tag only, so the call stays in one Cluster slot: the caller checks).
+   * Counts one hit against each of `checks` in order, stopping after the first that refuses, and
+   * in the same script call reads the current value of each counter in `reads` (keys of this
+   * budget's hash tag only, so the call stays in one Cluster slot: the caller checks).
    */
   incrementAllAndRead(
     budget: string,
