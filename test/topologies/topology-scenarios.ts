@@ -1,4 +1,6 @@
 import { randomUUID } from 'node:crypto';
+import type { Socket } from 'node:net';
+import { Cluster } from 'ioredis';
 import { createApp } from '../../src/app.factory';
 import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
 import { REDIS, type RedisClient } from '../../src/platform/redis/redis.constants';
@@ -6,6 +8,7 @@ import { UsersService } from '../../src/features/users/users.service';
 import { sleep } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { testEnv } from '../helpers/env';
+import { countSocketWrites } from '../helpers/socket-writes';
 import { getStorageToken } from '@nestjs/throttler';
 import { FallbackThrottlerStorage } from '../../src/platform/rate-limit/fallback-throttler.storage';
 import { createdUser, createUser, randomPassword, TestUser } from '../auth/fixtures';
@@ -251,6 +254,26 @@ async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
   }
 }
 
+/**
+ * The gateway's client sends the commands issued in one turn of the event loop in one write to
+ * the server that serves them (a Cluster's master of their slot, the Sentinel's master), and every
+ * command gets its own reply.
+ */
+async function expectOneWritePerTurn(gw: TestApp): Promise<void> {
+  const shared = gw.app.get<RedisClient>(REDIS);
+  const connections = shared instanceof Cluster ? shared.nodes('master') : [shared];
+  const writes = countSocketWrites(connections.map((redis) => (redis as unknown as { stream: Socket }).stream));
+  const tag = `{turn-check:${randomUUID()}}`;
+  try {
+    const replies = Array.from({ length: 10 }, (_, i) => shared.incrby(`${tag}:${i}`, i + 1));
+    expect(await Promise.all(replies)).toEqual(Array.from({ length: 10 }, (_, i) => i + 1));
+    expect({ writes: writes.writes, chunks: writes.chunks }).toEqual({ writes: 1, chunks: 10 });
+  } finally {
+    writes.stop();
+    await shared.del(...Array.from({ length: 10 }, (_, i) => `${tag}:${i}`));
+  }
+}
+
 /** A running Redis topology a pair of gateways can use. */
 interface Topology {
   destroy(): Promise<void>;
@@ -305,6 +328,10 @@ export function describeTopologyPair<T extends Topology>(options: {
 
   it('shares one lockout across both instances', async () => {
     await expectSharedLockout(pair.a, pair.b, await createUser(pair.a));
+  });
+
+  it('sends the commands of one event-loop turn in one write to the server that serves them', async () => {
+    await expectOneWritePerTurn(pair.a);
   });
 
   return pair;

@@ -3,6 +3,7 @@ import type { RedisMode } from '../config/redis-topology';
 import { redisUrlDatabase } from '../config/redis-topology';
 import type { RedisClient } from './redis.constants';
 import { settleCommandTimeoutsAfterIo } from './command-timeout';
+import { coalesceClusterWritesPerTurn, coalesceWritesPerTurn } from './write-coalescing';
 
 // Every client is built here: a reply that arrived in time beats its command's timeout.
 settleCommandTimeoutsAfterIo();
@@ -41,11 +42,11 @@ export function redisOptions(keyPrefix: string): RedisOptions {
     maxRetriesPerRequest: 1,
     connectTimeout: 2000,
     commandTimeout: 1000,
-    // Each command is written when it is issued. ioredis's auto-pipelining holds commands for a
-    // shared pipeline that is sent only after the previous one has answered: every request's Redis
-    // call then waits out another round trip, and its objects live long enough to be promoted to
-    // V8's old generation (about 3 KB per payment read at 50 connections; docs/performance.md,
-    // Memory). A request's named limits are already one script call.
+    // No auto-pipelining: it holds commands for a shared pipeline that is sent only after the
+    // previous one has answered, so every request's Redis call waits out another round trip and its
+    // objects live long enough to be promoted to V8's old generation (about 3 KB per payment read
+    // at 50 connections; docs/performance.md, Memory). The commands of one event-loop turn still
+    // leave in one write (coalesceWritesPerTurn, below), without waiting on any reply.
     enableAutoPipelining: false,
     retryStrategy: backoff,
     reconnectOnError: () => false,
@@ -136,11 +137,11 @@ function sentinelClient(topology: RedisTopology): Redis {
 export function createRedisClient(topology: RedisTopology): RedisClient {
   switch (topology.mode) {
     case 'cluster':
-      return clusterClient(topology);
+      return coalesceClusterWritesPerTurn(clusterClient(topology));
     case 'sentinel':
-      return sentinelClient(topology);
+      return coalesceWritesPerTurn(sentinelClient(topology));
     default:
-      return new Redis(topology.url, redisOptions(topology.keyPrefix));
+      return coalesceWritesPerTurn(new Redis(topology.url, redisOptions(topology.keyPrefix)));
   }
 }
 
