@@ -114,7 +114,7 @@ module.exports = {
       name: 'src-must-not-import-tests',
       severity: 'error',
       comment: 'Specs beside the code may use the shared fixtures in test/helpers/; the code itself never does.',
-      from: { path: '^src/', pathNot: '\\.spec\\.ts$' },
+      from: { path: '^src/', pathNot: '\\.(int-)?spec\\.ts$' },
       to: { path: '^test/' },
     },
   ],
