@@ -1,4 +1,5 @@
 import type { Socket } from 'node:net';
+import type Redis from 'ioredis';
 
 /** What was handed to sockets' write system calls while a count ran. */
 export interface WriteCount {
@@ -43,3 +44,6 @@ export function countSocketWrites(sockets: readonly Socket[]): WriteCount {
   count.stop = () => restores.forEach((restore) => restore());
   return count;
 }
+
+/** The socket of an ioredis client's connection (ioredis keeps it as `stream`). */
+export const redisSocket = (redis: Redis): Socket => (redis as unknown as { stream: Socket }).stream;

@@ -1,5 +1,4 @@
 import { randomUUID } from 'node:crypto';
-import type { Socket } from 'node:net';
 import { Cluster } from 'ioredis';
 import { createApp } from '../../src/app.factory';
 import { LockoutService } from '../../src/features/auth/lockout/lockout.service';
@@ -8,7 +7,7 @@ import { UsersService } from '../../src/features/users/users.service';
 import { sleep } from '../../tools/harness';
 import { expectProblem, http, HttpResult, startApp, TestApp } from '../helpers/app';
 import { testEnv } from '../helpers/env';
-import { countSocketWrites } from '../helpers/socket-writes';
+import { countSocketWrites, redisSocket } from '../helpers/socket-writes';
 import { getStorageToken } from '@nestjs/throttler';
 import { FallbackThrottlerStorage } from '../../src/platform/rate-limit/fallback-throttler.storage';
 import { createdUser, createUser, randomPassword, TestUser } from '../auth/fixtures';
@@ -262,7 +261,7 @@ async function expectDuplicateAndScriptsWork(gw: TestApp): Promise<void> {
 async function expectOneWritePerTurn(gw: TestApp): Promise<void> {
   const shared = gw.app.get<RedisClient>(REDIS);
   const connections = shared instanceof Cluster ? shared.nodes('master') : [shared];
-  const writes = countSocketWrites(connections.map((redis) => (redis as unknown as { stream: Socket }).stream));
+  const writes = countSocketWrites(connections.map(redisSocket));
   const tag = `{turn-check:${randomUUID()}}`;
   try {
     const replies = Array.from({ length: 10 }, (_, i) => shared.incrby(`${tag}:${i}`, i + 1));

@@ -1,7 +1,7 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
 import { connect, createServer, type AddressInfo, type Server, type Socket } from 'node:net';
-import { countSocketWrites } from '../../../test/helpers/socket-writes';
+import { countSocketWrites, redisSocket } from '../../../test/helpers/socket-writes';
 import { redisOptions } from './redis-connection';
 import { coalesceWritesPerTurn } from './write-coalescing';
 
@@ -39,8 +39,6 @@ async function delayingProxy(target: URL, delayMs: number): Promise<{ port: numb
     },
   };
 }
-
-const socketOf = (redis: Redis): Socket => (redis as unknown as { stream: Socket }).stream;
 
 describe('Redis command timeouts, on a real Redis', () => {
   const prefix = `${process.env.TEST_REDIS_PREFIX ?? 'gwtest:'}timeout-${randomBytes(4).toString('hex')}:`;
@@ -131,7 +129,7 @@ describe('Redis command timeouts, on a real Redis', () => {
       );
       try {
         await silent.connect();
-        const writes = countSocketWrites([socketOf(silent)]);
+        const writes = countSocketWrites([redisSocket(silent)]);
         const replies = [silent.get('a'), silent.get('b')];
         await expect(Promise.all(replies)).rejects.toThrow('Command timed out');
         expect(writes.writes).toBe(1);

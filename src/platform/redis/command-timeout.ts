@@ -32,14 +32,12 @@ export class HeldTimeouts {
 /** Set while a command is being sent into a held write: its timeout joins this set. */
 let holding: HeldTimeouts | undefined;
 
-/** Sends with `send`; any command timeout it sets is held in `held` until held.arm(). */
-export function withHeldTimeouts<T>(held: HeldTimeouts, send: () => T): T {
+/**
+ * Holds the timeouts of the commands sent from now on in `held` (until held.arm()); undefined
+ * ends it. Call it around one send, in a try/finally.
+ */
+export function holdTimeoutsIn(held: HeldTimeouts | undefined): void {
   holding = held;
-  try {
-    return send();
-  } finally {
-    holding = undefined;
-  }
 }
 
 function armTimeout(command: TimedCommand, ms: number): void {
@@ -61,7 +59,7 @@ function armTimeout(command: TimedCommand, ms: number): void {
  * Here the timer only schedules the verdict for the loop's check phase (setImmediate), which comes
  * after the poll phase has read whatever arrived: an answer that came in time wins, and a command
  * Redis never answers still fails, one loop turn later. A command whose write is held back until
- * the end of the loop's turn (withHeldTimeouts) has its timer armed when the write goes out, so a
+ * the end of the loop's turn (holdTimeoutsIn) has its timer armed when the write goes out, so a
  * stall between its issue and its write does not count against it. Applied once, to ioredis's
  * Command, so every client of the process (standalone, Sentinel, Cluster) gets it.
  */

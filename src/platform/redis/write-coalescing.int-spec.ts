@@ -1,15 +1,12 @@
 import Redis from 'ioredis';
 import { randomBytes } from 'node:crypto';
-import type { Socket } from 'node:net';
-import { countSocketWrites } from '../../../test/helpers/socket-writes';
+import { countSocketWrites, redisSocket } from '../../../test/helpers/socket-writes';
 import { redisOptions } from './redis-connection';
 import { coalesceWritesPerTurn } from './write-coalescing';
 
 const REDIS_URL = process.env.TEST_REDIS_URL ?? 'redis://127.0.0.1:6379';
 
 const nextTurn = (): Promise<void> => new Promise((resolve) => setImmediate(resolve));
-const socketOf = (redis: Redis): Socket => (redis as unknown as { stream: Socket }).stream;
-
 describe('Redis writes coalesced per event-loop turn, on a real Redis', () => {
   const prefix = `${process.env.TEST_REDIS_PREFIX ?? 'gwtest:'}coalesce-${randomBytes(4).toString('hex')}:`;
   let redis: Redis;
@@ -26,7 +23,7 @@ describe('Redis writes coalesced per event-loop turn, on a real Redis', () => {
   });
 
   it('sends the commands issued in one turn in one write, and answers each its own reply', async () => {
-    const writes = countSocketWrites([socketOf(redis)]);
+    const writes = countSocketWrites([redisSocket(redis)]);
     try {
       const replies = Array.from({ length: 20 }, (_, i) => redis.incrby(`turn:${i}`, i + 1));
       expect(writes.writes).toBe(0);
@@ -38,7 +35,7 @@ describe('Redis writes coalesced per event-loop turn, on a real Redis', () => {
   });
 
   it('sends a command issued in a later turn in a write of that turn', async () => {
-    const writes = countSocketWrites([socketOf(redis)]);
+    const writes = countSocketWrites([redisSocket(redis)]);
     try {
       await redis.set('later', 'a');
       await nextTurn();

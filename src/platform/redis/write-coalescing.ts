@@ -1,6 +1,6 @@
 import type { Socket } from 'node:net';
 import Redis, { Cluster } from 'ioredis';
-import { HeldTimeouts, withHeldTimeouts } from './command-timeout';
+import { HeldTimeouts, holdTimeoutsIn } from './command-timeout';
 
 const COALESCED = Symbol.for('gateway.redis.writesCoalescedPerTurn');
 
@@ -46,7 +46,12 @@ export function coalesceWritesPerTurn(client: Redis): Redis {
       socket.cork();
       setImmediate(uncork);
     }
-    return withHeldTimeouts(timeouts, () => send.call(this, command, stream));
+    holdTimeoutsIn(timeouts);
+    try {
+      return send.call(this, command, stream);
+    } finally {
+      holdTimeoutsIn(undefined);
+    }
   } as SendCommand;
   return client;
 }
