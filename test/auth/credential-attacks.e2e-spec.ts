@@ -222,3 +222,66 @@ describe('admin unlock and parallel guesses (threshold 5, account 8, client 20)'
     expectProblem(await login(gw, '127.0.0.80', user.email, user.password), 423, 'ACCOUNT_LOCKED');
   });
 });
+
+describe('a login flood cannot refuse an account its owner (1 hashing slot, no shared queue, 1 kept place)', () => {
+  let gw: TestApp;
+  beforeAll(async () => {
+    gw = await startApp({
+      PASSWORD_HASH_CONCURRENCY: '1',
+      PASSWORD_HASH_QUEUE: '0',
+      PASSWORD_HASH_KNOWN_CLIENT_QUEUE: '1',
+      METRICS_PORT: '0',
+    });
+  });
+  afterAll(() => gw.close());
+
+  it("the owner's known client signs in throughout a flood that gets 503s; a new client shares the flood's lane", async () => {
+    const owner = await createUser(gw);
+    const [ownerClient, newClient] = ['127.0.0.90', '127.0.0.91'];
+    expect((await login(gw, ownerClient, owner.email, owner.password)).status).toBe(200);
+
+    // Eight unknown clients guess at accounts that do not exist, each in a loop, until told to
+    // stop: the one hashing slot is taken nearly all the time and every other attempt is refused.
+    const flood: Record<number, number> = {};
+    let stop = false;
+    const attackers = Array.from({ length: 8 }, async (_, i) => {
+      while (!stop) {
+        const { status } = await login(gw, `127.0.0.${100 + i}`, randomEmail(), WRONG);
+        flood[status] = (flood[status] ?? 0) + 1;
+      }
+    });
+    try {
+      // Wait until the flood is being refused: the lanes are full.
+      while (!flood[503]) await new Promise((resolve) => setTimeout(resolve, 5));
+      const owners: number[] = [];
+      const newcomers: number[] = [];
+      for (let i = 0; i < 8; i++) {
+        owners.push((await login(gw, ownerClient, owner.email, owner.password)).status);
+        newcomers.push((await login(gw, newClient, owner.email, owner.password)).status);
+      }
+      // The owner's client takes the place kept for known clients: never refused.
+      expect(owners).toEqual(Array.from({ length: 8 }, () => 200));
+      // A client the account does not know competes with the flood: signed in or refused, 503.
+      expect(newcomers.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    } finally {
+      stop = true;
+      await Promise.all(attackers);
+    }
+    expect(Object.keys(flood).sort()).toEqual(['401', '503']);
+  });
+
+  it('a refused attempt of an unknown client counts nothing: the per-client counter holds only verified guesses', async () => {
+    const owner = await createUser(gw);
+    const keys = gw.app.get(LockoutService).keys.attempt(owner.email, '127.0.0.92');
+    const results = await Promise.all(Array.from({ length: 12 }, () => login(gw, '127.0.0.92', owner.email, WRONG)));
+    const verified = results.filter((r) => r.status === 401).length;
+    expect(results.filter((r) => r.status !== 401 && r.status !== 503 && r.status !== 423)).toEqual([]);
+    expect(results.some((r) => r.status === 503)).toBe(true);
+    const redis = new Redis(gw.env.REDIS_URL);
+    try {
+      expect(Number(await redis.get(`${gw.env.REDIS_KEY_PREFIX}${keys.byClient}`))).toBe(verified);
+    } finally {
+      redis.disconnect();
+    }
+  });
+});

@@ -21,7 +21,7 @@ interface FakeUser {
 }
 
 const CLIENT = '203.0.113.9';
-const attempt = { keys: {}, pairCount: 1, allCount: 1, clientCount: 1 } as unknown as LoginAttempt;
+const attempt = { keys: {}, pairCount: 1, allCount: 1, clientCount: 1, knownClient: false } as unknown as LoginAttempt;
 
 describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)', () => {
   const users = new Map<string, FakeUser>();
@@ -29,10 +29,14 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
   const hasher = {
     warmUp: jest.fn(),
     assertCapacity: jest.fn(),
-    verify: jest.fn((hash: string | undefined, password: string) => Promise.resolve(hash === `hash:${password}`)),
+    hasRoom: jest.fn((_lane: string) => true),
+    verify: jest.fn((hash: string | undefined, password: string, _lane?: string) =>
+      Promise.resolve(hash === `hash:${password}`),
+    ),
   };
   const lockout = {
     beginAttempt: jest.fn<Promise<AttemptStart>, [string, string]>(),
+    isKnownClient: jest.fn<Promise<boolean>, [string, string]>(),
     failed: jest.fn(),
     succeeded: jest.fn(),
     refund: jest.fn(),
@@ -61,6 +65,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
   beforeEach(() => {
     jest.clearAllMocks();
     hasher.assertCapacity.mockImplementation(() => undefined);
+    hasher.hasRoom.mockImplementation(() => true);
     lockout.beginAttempt.mockResolvedValue({ kind: 'counted', attempt });
     users.clear();
     users.set('ann@example.test', {
@@ -152,6 +157,48 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     expect(await login('ann@example.test', 'right')).toEqual({ kind: 'hashing-busy', retryAfterSeconds: 1 });
     expect(lockout.beginAttempt).not.toHaveBeenCalled();
     expect(metrics.loginAttempt).toHaveBeenCalledWith('unavailable');
+  });
+
+  it('checks the lanes for a known client first: with no place even there, refuses before any other work', async () => {
+    hasher.assertCapacity.mockImplementation(() => {
+      throw new HashingBusyError();
+    });
+    await login('ann@example.test', 'right');
+    expect(hasher.assertCapacity).toHaveBeenCalledWith('known');
+    expect(lockout.isKnownClient).not.toHaveBeenCalled();
+  });
+
+  it('with only the places kept for known clients left, refuses a client the account does not know, counting nothing', async () => {
+    hasher.hasRoom.mockImplementation((lane) => lane === 'known');
+    lockout.isKnownClient.mockResolvedValue(false);
+    expect(await login(' Ann@Example.TEST ', 'right')).toEqual({ kind: 'hashing-busy', retryAfterSeconds: 1 });
+    expect(lockout.isKnownClient).toHaveBeenCalledWith('ann@example.test', CLIENT);
+    expect(lockout.beginAttempt).not.toHaveBeenCalled();
+    expect(hasher.verify).not.toHaveBeenCalled();
+    expect(metrics.loginAttempt).toHaveBeenCalledWith('unavailable');
+  });
+
+  it('with only the kept places left, lets a known client in, verified in the known lane', async () => {
+    hasher.hasRoom.mockImplementation((lane) => lane === 'known');
+    lockout.isKnownClient.mockResolvedValue(true);
+    lockout.beginAttempt.mockResolvedValue({ kind: 'counted', attempt: { ...attempt, knownClient: true } });
+    expect((await login('ann@example.test', 'right')).kind).toBe('signed-in');
+    expect(hasher.verify).toHaveBeenCalledWith('hash:right', 'right', 'known');
+  });
+
+  it('verifies a known client in the known lane and any other in the shared lane, without the extra read while there is room', async () => {
+    lockout.beginAttempt.mockResolvedValueOnce({ kind: 'counted', attempt: { ...attempt, knownClient: true } });
+    await login('ann@example.test', 'right');
+    await login('ann@example.test', 'right');
+    expect(hasher.verify.mock.calls.map((call) => call[2])).toEqual(['known', 'shared']);
+    expect(lockout.isKnownClient).not.toHaveBeenCalled();
+  });
+
+  it('answers lockout-unavailable when the known-client read fails', async () => {
+    hasher.hasRoom.mockImplementation((lane) => lane === 'known');
+    lockout.isKnownClient.mockRejectedValueOnce(new LockoutUnavailableError());
+    expect(await login('ann@example.test', 'right')).toEqual({ kind: 'lockout-unavailable', retryAfterSeconds: 5 });
+    expect(lockout.beginAttempt).not.toHaveBeenCalled();
   });
 
   it('answers hashing-busy and refunds the attempt when the bulkhead refuses the verification', async () => {

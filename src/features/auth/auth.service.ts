@@ -121,14 +121,20 @@ export class AuthService implements OnModuleInit {
 
   /**
    * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
-   * checks no password. A login that could not be hashed now (bulkhead full) is refused first. Unknown, disabled and wrong-password logins all cost one argon2
+   * checks no password. A login that could not be hashed now (bulkhead full) is refused first; a
+   * client known to the account may also take the places kept for such clients, and goes first. Unknown, disabled and wrong-password logins all cost one argon2
    * verification, count one failure and get the same refusal.
    */
   private async authenticate(email: string, password: string, client: string): Promise<LoginResult> {
     const identifier = normalizeEmail(email);
-    // Every hashing slot and queue place is taken: refuse (hashing-busy) before any other work, and
-    // without counting the attempt against anyone (it would be refunded anyway).
-    this.hasher.assertCapacity();
+    // Every hashing slot and queue place is taken, even those kept for known clients: refuse
+    // (hashing-busy) before any other work, and without counting the attempt against anyone.
+    this.hasher.assertCapacity('known');
+    // Only the places kept for clients known to the account are left: one Redis read decides
+    // whether this client may take one, still before anything is counted.
+    if (!this.hasher.hasRoom('shared') && !(await this.lockout.isKnownClient(identifier, client))) {
+      throw new HashingBusyError();
+    }
     // Counts this attempt as a failure up front (unless a counter refuses); success gives it back.
     const start = await this.lockout.beginAttempt(identifier, client);
     if (start.kind !== 'counted') return start;
@@ -137,7 +143,7 @@ export class AuthService implements OnModuleInit {
     let user: User | null;
     try {
       user = await this.users.findByEmail(identifier);
-      matches = await this.hasher.verify(user?.passwordHash, password);
+      matches = await this.hasher.verify(user?.passwordHash, password, attempt.knownClient ? 'known' : 'shared');
     } catch (error) {
       // Never judged (bulkhead full, database down): it must not count against anyone.
       await this.lockout.refund(attempt);

@@ -315,6 +315,13 @@ export class Environment {
   PASSWORD_HASH_QUEUE = 16;
 
   /**
+   * Further logins that may wait for a hashing slot when they come from a client known to the
+   * account; served before the shared places, so a login flood cannot refuse an account's owner.
+   */
+  @IntRange(0, 10000)
+  PASSWORD_HASH_KNOWN_CLIENT_QUEUE = 4;
+
+  /**
    * Nice value of the password-hashing threads (Linux; a nice value is per thread there): 19, the
    * lowest priority, lets the event loop take a core from a hash whenever both want one. 0 keeps
    * the event loop's own priority.

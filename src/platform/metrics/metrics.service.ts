@@ -263,7 +263,7 @@ export class MetricsService {
     });
     const hashQueue: Gauge = new Gauge({
       name: 'gateway_password_hash_queue',
-      help: 'Password hashes waiting for a hashing slot (at most PASSWORD_HASH_QUEUE).',
+      help: 'Password hashes waiting for a hashing slot (at most PASSWORD_HASH_QUEUE + PASSWORD_HASH_KNOWN_CLIENT_QUEUE).',
       registers,
       collect: () => {
         if (this.hashQueue) hashQueue.set(this.hashQueue());

@@ -26,6 +26,8 @@ export interface LoginAttempt {
   readonly pairCount: number;
   readonly allCount: number;
   readonly clientCount: number;
+  /** The client signed into this account before (within KNOWN_CLIENT_TTL_DAYS). */
+  readonly knownClient: boolean;
 }
 
 /**
@@ -146,7 +148,7 @@ export class LockoutService {
       await this.giveBack(keys.byClient);
       throw error;
     }
-    const [refused, second, allCount = 0] = reply;
+    const [refused, second, allCount = 0, known = 0] = reply;
     if (refused !== 0) {
       // Refused without a password check: not a failure of this client.
       await this.giveBack(keys.byClient);
@@ -156,7 +158,16 @@ export class LockoutService {
         retryAfterSeconds: this.remaining(second),
       };
     }
-    return { kind: 'counted', attempt: { keys, pairCount: second, allCount, clientCount } };
+    return { kind: 'counted', attempt: { keys, pairCount: second, allCount, clientCount, knownClient: known === 1 } };
+  }
+
+  /**
+   * Whether the client signed into this account before (within KNOWN_CLIENT_TTL_DAYS). Counts
+   * nothing. Throws LockoutUnavailableError when Redis fails.
+   */
+  async isKnownClient(email: string, client: string): Promise<boolean> {
+    const keys = this.keys.attempt(email, client);
+    return (await this.call(() => this.redis.exists(keys.known))) === 1;
   }
 
   /**

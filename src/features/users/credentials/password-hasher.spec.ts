@@ -52,6 +52,27 @@ describe('PasswordHasher', () => {
   });
 });
 
+describe('PasswordHasher with places kept for known clients', () => {
+  it('refuses a shared verification once the shared places are taken, and lets a known one wait', async () => {
+    const hasher = new PasswordHasher({ concurrency: 1, queue: 0, reservedForKnown: 1 });
+    try {
+      const hash = await hasher.hash('correct horse battery staple');
+      const running = hasher.verify(hash, 'a');
+      expect(hasher.hasRoom('shared')).toBe(false);
+      expect(() => hasher.assertCapacity()).toThrow(HashingBusyError);
+      expect(() => hasher.assertCapacity('known')).not.toThrow();
+      await expect(hasher.verify(hash, 'b')).rejects.toBeInstanceOf(HashingBusyError);
+      const known = hasher.verify(hash, 'correct horse battery staple', 'known');
+      expect(hasher.queued).toBe(1);
+      expect(() => hasher.assertCapacity('known')).toThrow(HashingBusyError);
+      await expect(Promise.all([running, known])).resolves.toEqual([false, true]);
+      expect(hasher.queued).toBe(0);
+    } finally {
+      await hasher.onModuleDestroy();
+    }
+  });
+});
+
 describe('PasswordHasher when a hashing thread dies', () => {
   it('refuses the sign-in in hand with HashingBusyError (503, retry), and the next one is served', async () => {
     const hasher = new PasswordHasher({ concurrency: 1, queue: 1, niceness: 0 });

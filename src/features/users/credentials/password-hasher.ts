@@ -1,9 +1,11 @@
 import { Algorithm } from '@node-rs/argon2';
 import type { OnModuleDestroy } from '@nestjs/common';
 import { randomBytes } from 'node:crypto';
-import { BulkheadRejectedError, bulkhead, type BulkheadPolicy } from 'cockatiel';
 import { DEFAULT_PASSWORD_HASH_NICE } from '../../../platform/config/environment.schema';
+import { type HashingLane, HashingLanes, HashingLanesFullError } from './hashing-lanes';
 import { HashingThreadError, HashingThreads } from './hashing-threads';
+
+export type { HashingLane } from './hashing-lanes';
 
 /** argon2id at OWASP's minimum: 19 MiB memory, 2 iterations, 1 lane. */
 export const ARGON2_OPTIONS = {
@@ -18,6 +20,11 @@ export interface PasswordHasherLimits {
   concurrency: number;
   /** Callers allowed to wait for a slot (PASSWORD_HASH_QUEUE); the rest are refused. */
   queue: number;
+  /**
+   * Further waiting places kept for logins from clients known to the account
+   * (PASSWORD_HASH_KNOWN_CLIENT_QUEUE), served before the shared ones. Default 0.
+   */
+  reservedForKnown?: number;
   /** Nice value of the hashing threads on Linux (PASSWORD_HASH_NICE; 0 keeps the event loop's priority). */
   niceness?: number;
 }
@@ -35,21 +42,27 @@ export class HashingBusyError extends Error {
 /**
  * argon2id hashing behind a bulkhead. Hashing is expensive on purpose, so a burst of logins must
  * not take every core: beyond `concurrency` running and `queue` waiting, callers get a
- * HashingBusyError (503 with Retry-After at the edge) instead of piling up. The hashes run on
+ * HashingBusyError (503 with Retry-After at the edge) instead of piling up. `reservedForKnown`
+ * more places wait for verifications of the `known` lane (a client known to the account) only,
+ * and are served first, so a flood cannot refuse an account's owner (HashingLanes). The hashes run on
  * threads of their own at a lower scheduling priority (HashingThreads), so a login flood cannot
  * take a core from the event loop that answers every other request and the probes.
  */
 export class PasswordHasher implements OnModuleDestroy {
-  private readonly bulkhead: BulkheadPolicy;
+  private readonly lanes: HashingLanes;
   private readonly threads: HashingThreads;
   private dummyHash?: Promise<string>;
 
   /** `onVerify` is told of every verification that runs (dummy ones included): the honest count of passwords checked. */
   constructor(
-    private readonly limits: PasswordHasherLimits,
+    limits: PasswordHasherLimits,
     private readonly onVerify: () => void = () => undefined,
   ) {
-    this.bulkhead = bulkhead(limits.concurrency, limits.queue);
+    this.lanes = new HashingLanes({
+      concurrency: limits.concurrency,
+      shared: limits.queue,
+      reserved: limits.reservedForKnown ?? 0,
+    });
     this.threads = new HashingThreads(limits.concurrency, limits.niceness ?? DEFAULT_PASSWORD_HASH_NICE);
   }
 
@@ -58,32 +71,38 @@ export class PasswordHasher implements OnModuleDestroy {
     await this.threads.close();
   }
 
-  /** Callers waiting for a hashing slot right now. */
+  /** Callers waiting for a hashing slot right now, in both lanes. */
   get queued(): number {
-    return this.limits.queue - this.bulkhead.queueSlots;
+    return this.lanes.queued;
+  }
+
+  /** Whether a verification of `lane` started now would run or wait, rather than be refused. */
+  hasRoom(lane: HashingLane): boolean {
+    return this.lanes.hasRoom(lane);
   }
 
   /**
-   * Throws HashingBusyError when every slot and every queue place is taken, i.e. when a verification
-   * started now would be refused. Lets a login be refused before any other work (lockout counters,
-   * the user lookup): under a flood that keeps the refusal as cheap as a refusal can be.
+   * Throws HashingBusyError when a verification of `lane` started now would be refused: every slot
+   * and every place it may wait in is taken. Lets a login be refused before any other work
+   * (lockout counters, the user lookup): under a flood that keeps the refusal as cheap as a
+   * refusal can be.
    */
-  assertCapacity(): void {
-    if (this.bulkhead.executionSlots === 0 && this.bulkhead.queueSlots === 0) throw new HashingBusyError();
+  assertCapacity(lane: HashingLane = 'shared'): void {
+    if (!this.lanes.hasRoom(lane)) throw new HashingBusyError();
   }
 
   hash(password: string): Promise<string> {
-    return this.guarded(() => this.threads.hash(password, ARGON2_OPTIONS));
+    return this.guarded('shared', () => this.threads.hash(password, ARGON2_OPTIONS));
   }
 
   /**
    * True if `password` matches `passwordHash`. With no hash (unknown user) it verifies against a
    * dummy hash with the same parameters and returns false, so unknown and known accounts cost
-   * the same time.
+   * the same time. `lane`: `known` for a login from a client known to the account.
    */
-  async verify(passwordHash: string | undefined, password: string): Promise<boolean> {
+  async verify(passwordHash: string | undefined, password: string, lane: HashingLane = 'shared'): Promise<boolean> {
     const target = passwordHash ?? (await this.dummy());
-    const matches = await this.guarded(() => {
+    const matches = await this.guarded(lane, () => {
       this.onVerify();
       // A stored hash argon2 cannot read is a mismatch; a hashing thread that died is not.
       return this.threads.verify(target, password).catch((error: unknown) => {
@@ -113,12 +132,12 @@ export class PasswordHasher implements OnModuleDestroy {
     return this.dummyHash;
   }
 
-  private async guarded<T>(work: () => Promise<T>): Promise<T> {
+  private async guarded<T>(lane: HashingLane, work: () => Promise<T>): Promise<T> {
     try {
-      return await this.bulkhead.execute(work);
+      return await this.lanes.run(lane, work);
     } catch (error) {
-      // No slot, or the thread holding this one died (the next task starts a fresh one): retry soon.
-      if (error instanceof BulkheadRejectedError || error instanceof HashingThreadError) {
+      // No place, or the thread holding this slot died (the next task starts a fresh one): retry soon.
+      if (error instanceof HashingLanesFullError || error instanceof HashingThreadError) {
         throw new HashingBusyError();
       }
       throw error;
