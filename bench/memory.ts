@@ -9,7 +9,7 @@
  * bench/results/heap/<run id>/ (ignored by git; open the snapshots in Chrome DevTools).
  *
  *   npm run build && node --max-old-space-size=4096 --import tsx bench/memory.ts [--seconds 60]
- *     [--connections 50] [--gateway-env '{"MALLOC_ARENA_MAX":"2"}'] [--node-args '--max-semi-space-size=4']
+ *     [--connections 50] [--gateway-env '{"LD_PRELOAD":"","MALLOC_CONF":""}'] [--node-args '--max-semi-space-size=4']
  */
 import { randomUUID } from 'node:crypto';
 import { mkdirSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';

@@ -1,12 +1,45 @@
+import { existsSync } from 'node:fs';
 import { randomToken } from '../../tools/harness';
 import type { GatewayEnv, RunGatewayEnv } from './context';
 import { BASE_REDIS_URL } from './servers';
 
+/** jemalloc's settings in the image (Dockerfile): freed pages go back within about a second. */
+export const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2';
+
+const DEBIAN_ARCH: Partial<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
+
+/** Where Debian's libjemalloc2 puts the library on this machine, then the image's own link. */
+export function jemallocCandidates(arch: string = process.arch): string[] {
+  const multiarch = DEBIAN_ARCH[arch];
+  return [
+    ...(multiarch ? [`/usr/lib/${multiarch}-linux-gnu/libjemalloc.so.2`] : []),
+    '/usr/local/lib/libjemalloc.so.2',
+  ];
+}
+
+/**
+ * The jemalloc library to preload, as the image does. Missing, the bench refuses to run rather
+ * than measure another allocator than production's without saying so.
+ */
+export function jemallocPreload(
+  candidates = jemallocCandidates(),
+  exists: (path: string) => boolean = existsSync,
+): string {
+  const found = candidates.find((path) => exists(path));
+  if (found) return found;
+  throw new Error(
+    `libjemalloc.so.2 not found (${candidates.join(', ')}): the image runs the gateway on jemalloc; ` +
+      `install it (apt-get install libjemalloc2), or pass --gateway-env '{"LD_PRELOAD":"","MALLOC_CONF":""}' ` +
+      `to measure glibc's malloc`,
+  );
+}
+
 /**
  * The gateway's variables for a bench run: its own database and Redis key prefix, random secrets,
  * the stand-in provider, and limits raised so that they never trip (the limiter still counts every
- * request in Redis), glibc's malloc and V8's old-generation cap set as the image sets them. `extra` (--gateway-env) wins, for
- * ablations; an empty value there unsets the variable (e.g. `{"MALLOC_MMAP_THRESHOLD_":""}`).
+ * request in Redis), the allocator (jemalloc, preloaded) and glibc's malloc settings as the image
+ * sets them. `extra` (--gateway-env) wins, for ablations; an empty value there unsets the variable
+ * (e.g. `{"LD_PRELOAD":"","MALLOC_CONF":""}` runs the gateway on glibc's malloc).
  */
 export function benchGatewayEnv({
   databaseUrl,
@@ -48,7 +81,9 @@ export function benchGatewayEnv({
     // The flood sends every failed login from one address; the attack scenario runs its own gateway.
     LOGIN_CLIENT_FAILURE_LIMIT: '100000',
     DB_POOL_MAX: '10',
-    // glibc as the image runs it (Dockerfile): bounded arenas, large blocks returned when freed.
+    // The allocator as the image runs it (Dockerfile): jemalloc, and glibc's settings for a run
+    // without it (bounded arenas, large blocks returned when freed).
+    ...(extra.LD_PRELOAD === undefined ? { LD_PRELOAD: jemallocPreload(), MALLOC_CONF: JEMALLOC_CONF } : {}),
     MALLOC_ARENA_MAX: '2',
     MALLOC_MMAP_THRESHOLD_: '1048576',
     ...extra,

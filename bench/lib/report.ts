@@ -128,7 +128,7 @@ export function summary(id: string, s: StoredScenario): string {
     case 'soak': {
       const f = figures as Partial<SoakFigures>;
       return f.rssMaxMiB !== undefined
-        ? `RSS boot ${fmt(f.bootRssMiB)} MiB, before ${fmt(f.rssBeforeMiB)}, under load max ${f.rssMaxMiB} / late median ${f.rssLateMedianMiB} / last ${f.rssLastMiB} MiB; ${f.seconds} s at ${f.connections} connections, ${f.requestsPerSecond} req/s, p99 ${f.p99} ms, ${fmt(f.serverCpuMicrosPerRequest)} µs CPU/req`
+        ? `RSS boot ${fmt(f.bootRssMiB)} MiB, before ${fmt(f.rssBeforeMiB)}, settled ${fmt(f.rssSettledMiB)}, under load max ${f.rssMaxMiB} / late median ${f.rssLateMedianMiB} / last ${f.rssLastMiB} MiB; ${f.seconds} s at ${f.connections} connections, ${f.requestsPerSecond} req/s, p99 ${f.p99} ms, ${fmt(f.serverCpuMicrosPerRequest)} µs CPU/req`
         : '';
     }
     case 'attack': {

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import type { BenchContext, ScenarioResult } from '../lib/context';
 import { login, type BenchUser } from '../lib/gateway';
 import { cannon, rssMiB } from '../lib/load';
@@ -11,9 +12,13 @@ export const SOAK_CONNECTIONS = 50;
 export interface SoakFigures {
   seconds: number;
   connections: number;
-  /** The soak gateway's RSS once it answered ready, and after one login, before the load. */
+  /**
+   * The soak gateway's RSS once it answered ready, after one login, and SETTLE_SECONDS later
+   * (before the load: what the allocator kept of what the boot and the login freed).
+   */
   bootRssMiB?: number;
   rssBeforeMiB?: number;
+  rssSettledMiB?: number;
   /** RSS sampled every second during the load: max, median of the last third, and the last sample. */
   rssMaxMiB: number;
   rssLateMedianMiB: number;
@@ -22,6 +27,9 @@ export interface SoakFigures {
   p99: number;
   serverCpuMicrosPerRequest?: number;
 }
+
+/** Seconds idle after the login before the load: jemalloc returns freed pages within about one. */
+const SETTLE_SECONDS = 3;
 
 /**
  * 9. Memory under the soak load: `GET /v1/payments/:id` (404, the protected read with the most
@@ -60,6 +68,8 @@ async function soakOn(
   const bootRssMiB = rssMiB(pid);
   const session = await login(url, user);
   const rssBeforeMiB = rssMiB(pid);
+  await sleep(SETTLE_SECONDS * 1000);
+  const rssSettledMiB = rssMiB(pid);
   const samples: number[] = [];
   const timer = setInterval(() => {
     const rss = rssMiB(pid);
@@ -86,6 +96,7 @@ async function soakOn(
     connections: SOAK_CONNECTIONS,
     ...(bootRssMiB !== undefined ? { bootRssMiB } : {}),
     ...(rssBeforeMiB !== undefined ? { rssBeforeMiB } : {}),
+    ...(rssSettledMiB !== undefined ? { rssSettledMiB } : {}),
     rssMaxMiB: samples.length ? Math.max(...samples) : NaN,
     rssLateMedianMiB: round(late[Math.floor(late.length / 2)] ?? NaN, 1),
     rssLastMiB: samples[samples.length - 1] ?? NaN,
@@ -96,7 +107,7 @@ async function soakOn(
       : {}),
   };
   log(
-    `  soak ${seconds} s on its own gateway: RSS after boot ${bootRssMiB} MiB, max ${figures.rssMaxMiB} MiB, late median ${figures.rssLateMedianMiB}, last ${figures.rssLastMiB}; ${run.requestsPerSecond} req/s`,
+    `  soak ${seconds} s on its own gateway: RSS after boot ${bootRssMiB} MiB, ${SETTLE_SECONDS} s after a login ${rssSettledMiB}, max ${figures.rssMaxMiB} MiB, late median ${figures.rssLateMedianMiB}, last ${figures.rssLastMiB}; ${run.requestsPerSecond} req/s`,
   );
   return {
     status: 'ok',
