@@ -316,7 +316,8 @@ export class Environment {
 
   /**
    * Further logins that may wait for a hashing slot when they come from a client known to the
-   * account; served before the shared places, so a login flood cannot refuse an account's owner.
+   * account; while both kinds wait, freed slots alternate between them, so a login flood cannot
+   * refuse an account's owner, and known clients cannot starve the others.
    */
   @IntRange(0, 10000)
   PASSWORD_HASH_KNOWN_CLIENT_QUEUE = 4;

@@ -37,7 +37,7 @@ describe('HashingLanes', () => {
     expect(lanes.hasRoom('shared')).toBe(true);
   });
 
-  it('keeps the reserved places for the known lane, and serves them before the shared places', async () => {
+  it('keeps the reserved places for the known lane, and serves a known task next, ahead of older shared ones', async () => {
     const lanes = new HashingLanes({ concurrency: 1, shared: 2, reserved: 1 });
     const log: string[] = [];
     const tasks = Object.fromEntries(['run', 's1', 's2', 'k1', 'k2'].map((n) => [n, task(log, n)]));
@@ -64,6 +64,22 @@ describe('HashingLanes', () => {
     await expect(Promise.all(results)).resolves.toEqual(['run', 's1', 's2', 'k1']);
     expect(log).toEqual(['run', 'k1', 's1', 's2']);
     expect(lanes.queued).toBe(0);
+  });
+
+  it('alternates freed slots between the lanes while both wait: neither starves the other', async () => {
+    const lanes = new HashingLanes({ concurrency: 1, shared: 3, reserved: 3 });
+    const log: string[] = [];
+    const names = ['run', 's1', 's2', 's3', 'k1', 'k2', 'k3'];
+    const tasks = Object.fromEntries(names.map((n) => [n, task(log, n)]));
+    const results = names.map((n) => lanes.run(n.startsWith('k') ? 'known' : 'shared', tasks[n]!.work));
+    const order = ['run', 'k1', 's1', 'k2', 's2', 'k3', 's3'];
+    for (const name of order) {
+      await settle();
+      expect(log.at(-1)).toBe(name);
+      tasks[name]!.finish();
+    }
+    await Promise.all(results);
+    expect(log).toEqual(order);
   });
 
   it('lets a known task wait in a shared place when the kept places are taken', async () => {

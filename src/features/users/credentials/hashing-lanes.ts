@@ -1,7 +1,7 @@
 /**
  * Which waiting places a password verification may take. `shared`: any login. `known`: a login
  * from a client known to the account (it signed in there before); it may also take the places
- * kept for such clients, and those are served first.
+ * kept for such clients; while both lanes wait, freed slots alternate between them.
  */
 export type HashingLane = 'shared' | 'known';
 
@@ -26,15 +26,18 @@ export interface HashingLanesLimits {
  * A bulkhead with a reserved lane. At most `concurrency` tasks run; beyond that a task waits in a
  * place of its lane, or is refused at once (HashingLanesFullError) when none is free. A `known`
  * task takes a reserved place first and a shared one when the reserved are taken; a `shared` task
- * takes only shared places. A freed slot goes to the longest-waiting reserved task, then to the
- * longest-waiting shared one.
+ * takes only shared places. Each lane is first in, first out; while both have tasks waiting, freed
+ * slots alternate between them, so neither lane can starve the other.
  *
  * So however many unknown clients flood the logins, a client known to the account finds a place
- * (up to `reserved` of them at once) and waits behind running hashes only, never behind the
- * flood's queue.
+ * (up to `reserved` of them at once) and waits for at most about two hashes per slot, never behind
+ * the flood's queue; and however many known clients keep logging in, the shared lane still gets
+ * every other slot.
  */
 export class HashingLanes {
   private running = 0;
+  /** The lane the last handed-over slot went to, while both lanes had tasks waiting. */
+  private lastServed: HashingLane = 'shared';
   private readonly waiting: Record<HashingLane, Array<() => void>> = { shared: [], known: [] };
 
   constructor(private readonly limits: HashingLanesLimits) {}
@@ -74,7 +77,17 @@ export class HashingLanes {
   }
 
   private release(): void {
-    const next = this.waiting.known.shift() ?? this.waiting.shared.shift();
+    const { known, shared } = this.waiting;
+    let lane: HashingLane | undefined;
+    if (known.length > 0 && shared.length > 0) {
+      lane = this.lastServed === 'known' ? 'shared' : 'known';
+      this.lastServed = lane;
+    } else if (known.length > 0) {
+      lane = 'known';
+    } else if (shared.length > 0) {
+      lane = 'shared';
+    }
+    const next = lane && this.waiting[lane].shift();
     if (next) next();
     else this.running -= 1;
   }

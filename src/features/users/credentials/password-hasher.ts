@@ -22,7 +22,7 @@ export interface PasswordHasherLimits {
   queue: number;
   /**
    * Further waiting places kept for logins from clients known to the account
-   * (PASSWORD_HASH_KNOWN_CLIENT_QUEUE), served before the shared ones. Default 0.
+   * (PASSWORD_HASH_KNOWN_CLIENT_QUEUE); slots alternate between the lanes. Default 0.
    */
   reservedForKnown?: number;
   /** Nice value of the hashing threads on Linux (PASSWORD_HASH_NICE; 0 keeps the event loop's priority). */
@@ -44,7 +44,7 @@ export class HashingBusyError extends Error {
  * not take every core: beyond `concurrency` running and `queue` waiting, callers get a
  * HashingBusyError (503 with Retry-After at the edge) instead of piling up. `reservedForKnown`
  * more places wait for verifications of the `known` lane (a client known to the account) only,
- * and are served first, so a flood cannot refuse an account's owner (HashingLanes). The hashes run on
+ * and get every other freed slot, so a flood cannot refuse an account's owner (HashingLanes). The hashes run on
  * threads of their own at a lower scheduling priority (HashingThreads), so a login flood cannot
  * take a core from the event loop that answers every other request and the probes.
  */
