@@ -1,3 +1,5 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
 import { benchGatewayEnv, JEMALLOC_CONF, jemallocCandidates, jemallocPreload } from './gateway-env';
 
 const base = {
@@ -34,5 +36,15 @@ describe('the bench gateway allocator', () => {
     expect(env.LD_PRELOAD).toBe('/opt/other.so');
     expect(env.MALLOC_CONF).toBeUndefined();
     expect(JEMALLOC_CONF).toContain('background_thread:true');
+  });
+
+  it('runs the gateway as the image does: the Dockerfile preloads the linked library with the same settings', () => {
+    const dockerfile = readFileSync(join(__dirname, '..', '..', 'Dockerfile'), 'utf8');
+    const link = jemallocCandidates().at(-1);
+    expect(dockerfile).toContain(`/usr/local/lib/libjemalloc.so.2`);
+    expect(link).toBe('/usr/local/lib/libjemalloc.so.2');
+    expect(dockerfile).toMatch(new RegExp(`ENV LD_PRELOAD=${link?.replaceAll('.', '\\.')}`));
+    expect(dockerfile).toContain(`MALLOC_CONF=${JEMALLOC_CONF}`);
+    expect(dockerfile).toMatch(/MALLOC_ARENA_MAX=2 MALLOC_MMAP_THRESHOLD_=1048576/);
   });
 });
