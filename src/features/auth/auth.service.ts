@@ -122,8 +122,9 @@ export class AuthService implements OnModuleInit {
   /**
    * Every lockout counter is checked (and the attempt counted) before any password work; a refusal
    * checks no password. A login that could not be hashed now (bulkhead full) is refused first; a
-   * client known to the account may also take the places kept for such clients, and goes first. Unknown, disabled and wrong-password logins all cost one argon2
-   * verification, count one failure and get the same refusal.
+   * client known to the account may also take the places kept for such clients, which get every
+   * other freed slot (HashingLanes). Unknown, disabled and wrong-password logins all cost one
+   * argon2 verification, count one failure and get the same refusal.
    */
   private async authenticate(email: string, password: string, client: string): Promise<LoginResult> {
     const identifier = normalizeEmail(email);
