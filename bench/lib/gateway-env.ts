@@ -6,15 +6,15 @@ import { BASE_REDIS_URL } from './servers';
 /** jemalloc's settings in the image (Dockerfile): freed pages go back within about a second. */
 export const JEMALLOC_CONF = 'background_thread:true,dirty_decay_ms:1000,muzzy_decay_ms:0,narenas:2';
 
+/** Where the image links Debian's library (Dockerfile), whatever the architecture. */
+export const IMAGE_JEMALLOC_LINK = '/usr/local/lib/libjemalloc.so.2';
+
 const DEBIAN_ARCH: Partial<Record<string, string>> = { x64: 'x86_64', arm64: 'aarch64' };
 
 /** Where Debian's libjemalloc2 puts the library on this machine, then the image's own link. */
 export function jemallocCandidates(arch: string = process.arch): string[] {
   const multiarch = DEBIAN_ARCH[arch];
-  return [
-    ...(multiarch ? [`/usr/lib/${multiarch}-linux-gnu/libjemalloc.so.2`] : []),
-    '/usr/local/lib/libjemalloc.so.2',
-  ];
+  return [...(multiarch ? [`/usr/lib/${multiarch}-linux-gnu/libjemalloc.so.2`] : []), IMAGE_JEMALLOC_LINK];
 }
 
 /**

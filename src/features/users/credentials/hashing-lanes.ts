@@ -76,19 +76,20 @@ export class HashingLanes {
     return undefined;
   }
 
+  /** Hands the freed slot to the next waiting task, or frees it when none waits. */
   private release(): void {
-    const { known, shared } = this.waiting;
-    let lane: HashingLane | undefined;
-    if (known.length > 0 && shared.length > 0) {
-      lane = this.lastServed === 'known' ? 'shared' : 'known';
-      this.lastServed = lane;
-    } else if (known.length > 0) {
-      lane = 'known';
-    } else if (shared.length > 0) {
-      lane = 'shared';
-    }
-    const next = lane && this.waiting[lane].shift();
-    if (next) next();
+    const lane = this.nextLane();
+    const resume = lane && this.waiting[lane].shift();
+    if (resume) resume();
     else this.running -= 1;
+  }
+
+  /** The lane whose longest-waiting task gets a freed slot: alternating while both have tasks waiting. */
+  private nextLane(): HashingLane | undefined {
+    const { known, shared } = this.waiting;
+    if (known.length === 0) return shared.length > 0 ? 'shared' : undefined;
+    if (shared.length === 0) return 'known';
+    this.lastServed = this.lastServed === 'known' ? 'shared' : 'known';
+    return this.lastServed;
   }
 }

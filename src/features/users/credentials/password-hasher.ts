@@ -44,9 +44,10 @@ export class HashingBusyError extends Error {
  * not take every core: beyond `concurrency` running and `queue` waiting, callers get a
  * HashingBusyError (503 with Retry-After at the edge) instead of piling up. `reservedForKnown`
  * more places wait for verifications of the `known` lane (a client known to the account) only,
- * and get every other freed slot, so a flood cannot refuse an account's owner (HashingLanes). The hashes run on
- * threads of their own at a lower scheduling priority (HashingThreads), so a login flood cannot
- * take a core from the event loop that answers every other request and the probes.
+ * and get every other freed slot, so a flood cannot refuse an account's owner (HashingLanes).
+ * The hashes run on threads of their own at a lower scheduling priority (HashingThreads), so a
+ * login flood cannot take a core from the event loop that answers every other request and the
+ * probes.
  */
 export class PasswordHasher implements OnModuleDestroy {
   private readonly lanes: HashingLanes;
