@@ -235,24 +235,35 @@ describe('a login flood cannot refuse an account its owner (1 hashing slot, no s
   });
   afterAll(() => gw.close());
 
+  /**
+   * Eight unknown clients guess at accounts that do not exist, each in a loop, until stopped: the
+   * one hashing slot is taken nearly all the time and every other attempt is refused. Resolves
+   * once the flood is being refused (the lanes are full).
+   */
+  async function startFlood(): Promise<{ statuses: Record<number, number>; stop: () => Promise<void> }> {
+    const statuses: Record<number, number> = {};
+    let stopped = false;
+    const attackers = Array.from({ length: 8 }, async (_, i) => {
+      while (!stopped) {
+        const { status } = await login(gw, `127.0.0.${100 + i}`, randomEmail(), WRONG);
+        statuses[status] = (statuses[status] ?? 0) + 1;
+      }
+    });
+    const stop = async (): Promise<void> => {
+      stopped = true;
+      await Promise.all(attackers);
+    };
+    while (!statuses[503]) await new Promise((resolve) => setTimeout(resolve, 5));
+    return { statuses, stop };
+  }
+
   it("the owner's known client signs in throughout a flood that gets 503s; a new client shares the flood's lane", async () => {
     const owner = await createUser(gw);
     const [ownerClient, newClient] = ['127.0.0.90', '127.0.0.91'];
     expect((await login(gw, ownerClient, owner.email, owner.password)).status).toBe(200);
 
-    // Eight unknown clients guess at accounts that do not exist, each in a loop, until told to
-    // stop: the one hashing slot is taken nearly all the time and every other attempt is refused.
-    const flood: Record<number, number> = {};
-    let stop = false;
-    const attackers = Array.from({ length: 8 }, async (_, i) => {
-      while (!stop) {
-        const { status } = await login(gw, `127.0.0.${100 + i}`, randomEmail(), WRONG);
-        flood[status] = (flood[status] ?? 0) + 1;
-      }
-    });
+    const { statuses: flood, stop } = await startFlood();
     try {
-      // Wait until the flood is being refused: the lanes are full.
-      while (!flood[503]) await new Promise((resolve) => setTimeout(resolve, 5));
       const owners: number[] = [];
       const newcomers: number[] = [];
       for (let i = 0; i < 8; i++) {
@@ -264,10 +275,35 @@ describe('a login flood cannot refuse an account its owner (1 hashing slot, no s
       // A client the account does not know competes with the flood: signed in or refused, 503.
       expect(newcomers.filter((s) => s !== 200 && s !== 503)).toEqual([]);
     } finally {
-      stop = true;
-      await Promise.all(attackers);
+      await stop();
     }
     expect(Object.keys(flood).sort()).toEqual(['401', '503']);
+  });
+
+  it("an X-Forwarded-For naming the owner's address buys no kept place: the sender is judged by its own address", async () => {
+    const owner = await createUser(gw);
+    const ownerClient = '127.0.0.95';
+    expect((await login(gw, ownerClient, owner.email, owner.password)).status).toBe(200);
+    const { stop } = await startFlood();
+    const spoofed: number[] = [];
+    try {
+      // The right password from eight new addresses, each claiming to be the owner's client. Were
+      // the header believed, each would take the kept place and sign in; judged by its own
+      // address, each competes with the flood for the one slot. A fresh address every time: one
+      // that signed in would be known from then on.
+      for (let i = 0; i < 8; i++) {
+        const res = await httpFrom(`127.0.1.${10 + i}`, gw.url, 'POST', '/v1/auth/login', {
+          body: { email: owner.email, password: owner.password },
+          headers: { 'x-forwarded-for': ownerClient },
+        });
+        spoofed.push(res.status);
+      }
+      expect((await login(gw, ownerClient, owner.email, owner.password)).status).toBe(200);
+    } finally {
+      await stop();
+    }
+    expect(spoofed.filter((s) => s !== 200 && s !== 503)).toEqual([]);
+    expect(spoofed).toContain(503);
   });
 
   it('a refused attempt of an unknown client counts nothing: the per-client counter holds only verified guesses', async () => {

@@ -22,12 +22,14 @@ export function httpFrom<T = Record<string, unknown>>(
     rawBody?: string | Buffer;
     contentType?: string;
     token?: string;
+    /** Further request headers, e.g. a forwarded address the gateway must not believe. */
+    headers?: Record<string, string>;
     verbatimPath?: boolean;
   } = {},
 ): Promise<HttpResult<T>> {
   const url = new URL(path, baseUrl);
   const body = options.rawBody ?? (options.body === undefined ? undefined : JSON.stringify(options.body));
-  const headers: Record<string, string> = {};
+  const headers: Record<string, string> = { ...options.headers };
   if (body !== undefined) headers['content-type'] = options.contentType ?? 'application/json';
   if (options.token) headers.authorization = `Bearer ${options.token}`;
   return new Promise((resolve, reject) => {
