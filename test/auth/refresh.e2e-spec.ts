@@ -1,6 +1,7 @@
 import { PrismaService } from '../../src/platform/database/prisma.service';
 import { RefreshTokenService } from '../../src/features/auth/tokens/refresh-token.service';
 import { hashRefreshToken } from '../../src/features/auth/tokens/refresh-token-hash';
+import { uuidTime } from '../../src/platform/database/time-ordered-id';
 import { expectProblem, http, startApp, TestApp } from '../helpers/app';
 import { randomSecret } from '../helpers/env';
 import { createUser, login, TokenPair } from './fixtures';
@@ -41,6 +42,23 @@ describe('refresh-token rotation and reuse detection', () => {
     expect(family[0]?.usedAt).not.toBeNull();
     expect(family[1]?.parentId).toBe(family[0]?.id);
     expect(family[1]?.usedAt).toBeNull();
+  });
+
+  it('keys tokens and families by time-ordered ids, made when the row was', async () => {
+    const before = Date.now();
+    const first = await login(gw, await createUser(gw));
+    const second = (await refresh(gw, first.refreshToken)).body;
+    const after = Date.now();
+    const family = await familyOf(gw, second.refreshToken);
+    const ids = [family[0]?.familyId, ...family.map((t) => t.id)];
+    expect(ids).toHaveLength(3);
+    for (const id of ids) {
+      expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(uuidTime(id ?? '')).toBeGreaterThanOrEqual(before);
+      expect(uuidTime(id ?? '')).toBeLessThanOrEqual(after);
+    }
+    // The successor was made after the login's token: its id is not older.
+    expect(uuidTime(family[1]?.id ?? '')).toBeGreaterThanOrEqual(uuidTime(family[0]?.id ?? ''));
   });
 
   it('stores only the keyed hash, never the token', async () => {

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
 import { PrismaService } from '../../../platform/database/prisma.service';
+import { timeOrderedUuid } from '../../../platform/database/time-ordered-id';
 import { Prisma } from '../../../generated/prisma/client';
 
 export type RevokeReason = 'logout' | 'reuse_detected' | 'user_disabled' | 'sessions_revoked';
@@ -77,7 +77,7 @@ export class RefreshTokenRepository {
         RETURNING id, user_id, expires_at
       )
       INSERT INTO refresh_tokens (id, token_hash, family_id, user_id, expires_at)
-      SELECT ${randomUUID()}::uuid, ${input.tokenHash}, id, user_id, expires_at FROM family`;
+      SELECT ${timeOrderedUuid()}::uuid, ${input.tokenHash}, id, user_id, expires_at FROM family`;
   }
 
   /**
@@ -96,7 +96,7 @@ export class RefreshTokenRepository {
    * session pool mode it is a named statement too.
    */
   async rotate(hashes: string[], successorHash: string): Promise<RotatedRow | undefined> {
-    const values = [hashes, randomUUID(), successorHash];
+    const values = [hashes, timeOrderedUuid(), successorHash];
     const { rows } = await this.prisma.pool.query<RotatedRow>(
       this.prisma.namedStatements ? { name: 'refresh_rotate', text: ROTATE_SQL, values } : { text: ROTATE_SQL, values },
     );

@@ -1,5 +1,5 @@
 import { Inject, Injectable, Logger, OnModuleDestroy, OnModuleInit } from '@nestjs/common';
-import { randomUUID } from 'node:crypto';
+import { timeOrderedUuid } from '../../../platform/database/time-ordered-id';
 import type { ConfigType } from '@nestjs/config';
 import type { Prisma } from '../../../generated/prisma/client';
 import { UserIdentities } from '../identity/user-identities';
@@ -79,7 +79,7 @@ export class RefreshTokenService implements OnModuleInit, OnModuleDestroy {
   /** Starts a new family (a login). */
   async issue(userId: string): Promise<IssuedRefreshToken> {
     const token = generateRefreshToken();
-    const familyId = randomUUID();
+    const familyId = timeOrderedUuid();
     const tokenHash = hashRefreshToken(token, this.config.pepper);
     const ttlSeconds = this.config.ttlSeconds;
     await this.repository.createFamily({ familyId, userId, tokenHash, ttlSeconds });
