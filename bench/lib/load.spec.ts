@@ -1,4 +1,4 @@
-import { alternate, mediansOf, Run } from './load';
+import { alternate, closedLoop, commandCpuMicros, mediansOf, Run } from './load';
 
 const run = (requestsPerSecond: number, extra: Partial<Run> = {}): Run => ({
   requestsPerSecond,
@@ -53,5 +53,32 @@ describe('bench load runner', () => {
       errors: 3,
     });
     expect(mediansOf([run(1)])).not.toHaveProperty('serverCpuMicrosPerRequest');
+  });
+});
+
+describe('CPU of the parts that share the machine', () => {
+  it('sums the CPU of every process of a command, and 0 for a command that is not running', () => {
+    const own = process.cpuUsage();
+    // This process is one of the `node` processes; a busy loop makes its share visible in ticks.
+    const until = Date.now() + 50;
+    while (Date.now() < until);
+    const mine = process.cpuUsage(own);
+    expect(commandCpuMicros('node')).toBeGreaterThanOrEqual(Math.floor((mine.user + mine.system) / 10_000) * 10_000);
+    expect(commandCpuMicros('no-such-command-here')).toBe(0);
+  });
+
+  it('reports the loader, PostgreSQL and Redis CPU per request of a closed loop', async () => {
+    const run = await closedLoop({
+      concurrency: 2,
+      durationMs: 30,
+      task: async () => {
+        await new Promise((resolve) => setImmediate(resolve));
+        return true;
+      },
+    });
+    expect(run.total).toBeGreaterThan(0);
+    expect(run.loaderCpuMicrosPerRequest).toBeGreaterThanOrEqual(0);
+    expect(run.databaseCpuMicrosPerRequest).toBeGreaterThanOrEqual(0);
+    expect(run.redisCpuMicrosPerRequest).toBeGreaterThanOrEqual(0);
   });
 });

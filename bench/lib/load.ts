@@ -1,4 +1,4 @@
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 import autocannon from 'autocannon';
 import { latencySummary, median, round } from './stats';
 
@@ -12,6 +12,36 @@ export function cpuMicros(pid: number): number | undefined {
   } catch {
     return undefined;
   }
+}
+
+/**
+ * The CPU time, in microseconds, of every process whose command name is `command` (`postgres`:
+ * the server and all its backends; `redis-server`), summed with the CPU of the children they
+ * reaped (a backend that ended is in its postmaster's), so the sum only grows; 0 off Linux. On a
+ * shared machine it also counts other clients' work on those servers, so it is read on a quiet one.
+ */
+export function commandCpuMicros(command: string): number {
+  let total = 0;
+  let entries: string[];
+  try {
+    entries = readdirSync('/proc');
+  } catch {
+    return 0;
+  }
+  for (const entry of entries) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
+      if (name !== command) continue;
+      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
+      total += (ticks * 1e6) / TICKS_PER_SECOND;
+    } catch {
+      // The process ended between the listing and the read.
+    }
+  }
+  return total;
 }
 
 /** A process's resident set size now (VmRSS), in MiB; undefined off Linux. */
@@ -29,6 +59,14 @@ export type StatusCodeStats = Record<string, { count?: number }>;
 /** The figures of one measured run (autocannon or closed loop). */
 export interface Run {
   serverCpuMicrosPerRequest?: number;
+  /**
+   * CPU per request, in microseconds, of the parts that share the machine with the server: the
+   * load generator itself (this process), PostgreSQL (all its processes) and Redis. A closed loop
+   * reads them over its run; on two cores they all draw from the same budget as the server.
+   */
+  loaderCpuMicrosPerRequest?: number;
+  databaseCpuMicrosPerRequest?: number;
+  redisCpuMicrosPerRequest?: number;
   /** The server's RSS at the end of the run, in MiB. */
   serverRssMiB?: number;
   requestsPerSecond: number;
@@ -50,6 +88,9 @@ export interface Medians {
   p99: number;
   serverCpuMicrosPerRequest?: number;
   serverRssMiB?: number;
+  loaderCpuMicrosPerRequest?: number;
+  databaseCpuMicrosPerRequest?: number;
+  redisCpuMicrosPerRequest?: number;
   non2xx: number;
   unexpected: number;
   errors: number;
@@ -111,6 +152,13 @@ export function mediansOf(list: Run[]): Medians {
     ...(list[0]?.serverRssMiB !== undefined
       ? { serverRssMiB: round(median(list.map((x) => x.serverRssMiB ?? NaN)), 1) }
       : {}),
+    ...(list[0]?.loaderCpuMicrosPerRequest !== undefined
+      ? {
+          loaderCpuMicrosPerRequest: Math.round(median(list.map((x) => x.loaderCpuMicrosPerRequest ?? NaN))),
+          databaseCpuMicrosPerRequest: Math.round(median(list.map((x) => x.databaseCpuMicrosPerRequest ?? NaN))),
+          redisCpuMicrosPerRequest: Math.round(median(list.map((x) => x.redisCpuMicrosPerRequest ?? NaN))),
+        }
+      : {}),
     non2xx: list.reduce((sum, x) => sum + x.non2xx, 0),
     unexpected: list.reduce((sum, x) => sum + (x.unexpected ?? 0), 0),
     errors: list.reduce((sum, x) => sum + x.errors + (x.timeouts || 0), 0),
@@ -141,7 +189,13 @@ export async function alternate<Name extends string>(
       runs[name].push(run);
       const cpu =
         run.serverCpuMicrosPerRequest !== undefined ? `, server CPU ${run.serverCpuMicrosPerRequest} µs/req` : '';
-      log(`  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${cpu}`);
+      const shared =
+        run.loaderCpuMicrosPerRequest !== undefined
+          ? ` (loader ${run.loaderCpuMicrosPerRequest}, PostgreSQL ${run.databaseCpuMicrosPerRequest}, Redis ${run.redisCpuMicrosPerRequest} µs/req)`
+          : '';
+      log(
+        `  round ${r + 1} ${name}: ${run.requestsPerSecond} req/s, p50 ${run.p50} ms, p99 ${run.p99} ms${cpu}${shared}`,
+      );
     }
   }
   const medians = Object.fromEntries(names.map((name) => [name, mediansOf(runs[name])])) as Record<Name, Medians>;
@@ -166,6 +220,9 @@ export async function closedLoop({
   cpuPid?: number;
 }): Promise<Run> {
   const cpuBefore = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const loaderBefore = process.cpuUsage();
+  const databaseBefore = commandCpuMicros('postgres');
+  const redisBefore = commandCpuMicros('redis-server');
   const samples: number[] = [];
   let failures = 0;
   const started = process.hrtime.bigint();
@@ -188,9 +245,18 @@ export async function closedLoop({
   const seconds = Number(process.hrtime.bigint() - started) / 1e9;
   const summary = latencySummary(samples);
   const cpuAfter = cpuPid ? cpuMicros(cpuPid) : undefined;
+  const loader = process.cpuUsage(loaderBefore);
+  const perRequest = (micros: number): number => Math.round(micros / samples.length);
   return {
     ...(cpuBefore !== undefined && cpuAfter !== undefined && samples.length > 0
-      ? { serverCpuMicrosPerRequest: Math.round((cpuAfter - cpuBefore) / samples.length) }
+      ? { serverCpuMicrosPerRequest: perRequest(cpuAfter - cpuBefore) }
+      : {}),
+    ...(samples.length > 0
+      ? {
+          loaderCpuMicrosPerRequest: perRequest(loader.user + loader.system),
+          databaseCpuMicrosPerRequest: perRequest(commandCpuMicros('postgres') - databaseBefore),
+          redisCpuMicrosPerRequest: perRequest(commandCpuMicros('redis-server') - redisBefore),
+        }
       : {}),
     requestsPerSecond: round(samples.length / seconds, 1),
     p50: summary.p50,
