@@ -24,6 +24,22 @@ describe('refresh-token hashing [gate:1.2.8]', () => {
     }
   });
 
+  it('draws fresh bytes for every token across refills of its random pool', () => {
+    // 1000 tokens span several refills of the 128-token pool: no token repeats, none is the zero
+    // bytes a handed-out slice is wiped to, and no two share a byte string at any offset.
+    const tokens = Array.from({ length: 1000 }, generateRefreshToken);
+    const zero = Buffer.alloc(32).toString('base64url');
+    expect(tokens).not.toContain(zero);
+    const halves = new Set(tokens.flatMap((t) => [t.slice(0, 21), t.slice(21)]));
+    expect(halves.size).toBe(2000);
+    // Bits are balanced: about half of the 256,000 bits are set.
+    let ones = 0;
+    for (const t of tokens)
+      for (const byte of Buffer.from(t, 'base64url')) ones += byte.toString(2).split('1').length - 1;
+    expect(ones / (tokens.length * 256)).toBeGreaterThan(0.49);
+    expect(ones / (tokens.length * 256)).toBeLessThan(0.51);
+  });
+
   it('is deterministic for one pepper [gate:1.2.4]', () => {
     const p = pepper();
     const token = generateRefreshToken();
