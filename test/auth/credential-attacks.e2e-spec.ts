@@ -240,12 +240,14 @@ describe('a login flood cannot refuse an account its owner (1 hashing slot, no s
    * one hashing slot is taken nearly all the time and every other attempt is refused. Resolves
    * once the flood is being refused (the lanes are full).
    */
-  async function startFlood(): Promise<{ statuses: Record<number, number>; stop: () => Promise<void> }> {
+  async function startFlood(
+    target: TestApp = gw,
+  ): Promise<{ statuses: Record<number, number>; stop: () => Promise<void> }> {
     const statuses: Record<number, number> = {};
     let stopped = false;
     const attackers = Array.from({ length: 8 }, async (_, i) => {
       while (!stopped) {
-        const { status } = await login(gw, `127.0.0.${100 + i}`, randomEmail(), WRONG);
+        const { status } = await login(target, `127.0.0.${100 + i}`, randomEmail(), WRONG);
         statuses[status] = (statuses[status] ?? 0) + 1;
       }
     });
@@ -278,6 +280,45 @@ describe('a login flood cannot refuse an account its owner (1 hashing slot, no s
       await stop();
     }
     expect(Object.keys(flood).sort()).toEqual(['401', '503']);
+  });
+
+  it('a client known through one instance keeps its place on another that a flood saturates', async () => {
+    // A second instance on the same database and Redis, with hashing lanes of its own: what makes
+    // a client known is in Redis, so a client that signed in through the first instance is known
+    // to the second, whose lanes the flood fills. Instances of one deployment share their
+    // configuration: the Redis key space, the pepper the lockout's keys are derived with, the
+    // signing secret.
+    const other = await startApp({
+      REDIS_KEY_PREFIX: gw.env.REDIS_KEY_PREFIX,
+      REFRESH_TOKEN_PEPPER: gw.env.REFRESH_TOKEN_PEPPER,
+      JWT_ACCESS_SECRET: gw.env.JWT_ACCESS_SECRET,
+      PASSWORD_HASH_CONCURRENCY: '1',
+      PASSWORD_HASH_QUEUE: '0',
+      PASSWORD_HASH_KNOWN_CLIENT_QUEUE: '1',
+    });
+    try {
+      const owner = await createUser(gw);
+      const [ownerClient, newClient] = ['127.0.0.96', '127.0.0.97'];
+      expect((await login(gw, ownerClient, owner.email, owner.password)).status).toBe(200);
+
+      const { statuses: flood, stop } = await startFlood(other);
+      const owners: number[] = [];
+      const firstInstance: number[] = [];
+      try {
+        for (let i = 0; i < 6; i++) {
+          owners.push((await login(other, ownerClient, owner.email, owner.password)).status);
+          // The first instance's lanes are its own: the flood on the other leaves them free.
+          firstInstance.push((await login(gw, newClient, owner.email, owner.password)).status);
+        }
+      } finally {
+        await stop();
+      }
+      expect(owners).toEqual(Array.from({ length: 6 }, () => 200));
+      expect(firstInstance).toEqual(Array.from({ length: 6 }, () => 200));
+      expect(flood[503]).toBeGreaterThan(0);
+    } finally {
+      await other.close();
+    }
   });
 
   it("an X-Forwarded-For naming the owner's address buys no kept place: the sender is judged by its own address", async () => {
