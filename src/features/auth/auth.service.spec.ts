@@ -8,6 +8,7 @@ import {
   LockoutService,
   LockoutUnavailableError,
 } from './lockout/lockout.service';
+import type { AttemptKeys } from './lockout/lockout-keys';
 import { AccessTokenService } from './tokens/access-token.service';
 import { RefreshTokenService } from './tokens/refresh-token.service';
 
@@ -21,6 +22,9 @@ interface FakeUser {
 }
 
 const CLIENT = '203.0.113.9';
+/** A stand-in for the attempt's derived keys: which account and client they were derived for. */
+const keysOf = (email: string, client: string): AttemptKeys =>
+  ({ pair: `${email}|${client}` }) as unknown as AttemptKeys;
 const attempt = { keys: {}, pairCount: 1, allCount: 1, clientCount: 1, knownClient: false } as unknown as LoginAttempt;
 
 describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)', () => {
@@ -35,8 +39,9 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     ),
   };
   const lockout = {
-    beginAttempt: jest.fn<Promise<AttemptStart>, [string, string]>(),
-    isKnownClient: jest.fn<Promise<boolean>, [string, string]>(),
+    attemptKeys: jest.fn(keysOf),
+    beginAttempt: jest.fn<Promise<AttemptStart>, [AttemptKeys]>(),
+    isKnownClient: jest.fn<Promise<boolean>, [AttemptKeys]>(),
     failed: jest.fn(),
     succeeded: jest.fn(),
     refund: jest.fn(),
@@ -101,7 +106,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
         refreshExpiresIn: 1209600,
       },
     });
-    expect(lockout.beginAttempt).toHaveBeenCalledWith('ann@example.test', CLIENT);
+    expect(lockout.beginAttempt).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
     expect(lockout.succeeded).toHaveBeenCalledWith(attempt);
     expect(lockout.failed).not.toHaveBeenCalled();
     expect(metrics.loginAttempt).toHaveBeenCalledWith('success');
@@ -172,7 +177,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     hasher.hasRoom.mockImplementation((lane) => lane === 'known');
     lockout.isKnownClient.mockResolvedValue(false);
     expect(await login(' Ann@Example.TEST ', 'right')).toEqual({ kind: 'hashing-busy', retryAfterSeconds: 1 });
-    expect(lockout.isKnownClient).toHaveBeenCalledWith('ann@example.test', CLIENT);
+    expect(lockout.isKnownClient).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
     expect(lockout.beginAttempt).not.toHaveBeenCalled();
     expect(hasher.verify).not.toHaveBeenCalled();
     expect(metrics.loginAttempt).toHaveBeenCalledWith('unavailable');
@@ -184,6 +189,10 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     lockout.beginAttempt.mockResolvedValue({ kind: 'counted', attempt: { ...attempt, knownClient: true } });
     expect((await login('ann@example.test', 'right')).kind).toBe('signed-in');
     expect(hasher.verify).toHaveBeenCalledWith('hash:right', 'right', 'known');
+    // The read and the count use the keys derived once for the attempt.
+    expect(lockout.attemptKeys).toHaveBeenCalledTimes(1);
+    expect(lockout.isKnownClient).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
+    expect(lockout.beginAttempt).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
   });
 
   it('verifies a known client in the known lane and any other in the shared lane, without the extra read while there is room', async () => {

@@ -131,13 +131,14 @@ export class AuthService implements OnModuleInit {
     // Every hashing slot and queue place is taken, even those kept for known clients: refuse
     // (hashing-busy) before any other work, and without counting the attempt against anyone.
     this.hasher.assertCapacity('known');
+    const keys = this.lockout.attemptKeys(identifier, client);
     // Only the places kept for clients known to the account are left: one Redis read decides
     // whether this client may take one, still before anything is counted.
-    if (!this.hasher.hasRoom('shared') && !(await this.lockout.isKnownClient(identifier, client))) {
+    if (!this.hasher.hasRoom('shared') && !(await this.lockout.isKnownClient(keys))) {
       throw new HashingBusyError();
     }
     // Counts this attempt as a failure up front (unless a counter refuses); success gives it back.
-    const start = await this.lockout.beginAttempt(identifier, client);
+    const start = await this.lockout.beginAttempt(keys);
     if (start.kind !== 'counted') return start;
     const { attempt } = start;
     let matches: boolean;

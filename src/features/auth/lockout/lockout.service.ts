@@ -117,12 +117,20 @@ export class LockoutService {
   }
 
   /**
+   * The Redis keys of one login attempt of `client` on the account `email` (already normalised):
+   * derived once per attempt (keyed hashes of both), then given to `isKnownClient` and
+   * `beginAttempt`.
+   */
+  attemptKeys(email: string, client: string): AttemptKeys {
+    return this.keys.attempt(email, client);
+  }
+
+  /**
    * Call before any password work. Answers which counter refused, with the seconds left, when one
    * does; otherwise the attempt is counted as a failure on every counter until `succeeded` or
    * `refund`. Throws LockoutUnavailableError when Redis fails.
    */
-  async beginAttempt(email: string, client: string): Promise<AttemptStart> {
-    const keys = this.keys.attempt(email, client);
+  async beginAttempt(keys: AttemptKeys): Promise<AttemptStart> {
     const { threshold, accountThreshold, clientFailureLimit, durationSeconds } = this.config;
     const [clientRefused, clientCount] = await this.call(() =>
       this.commands.lockoutClientBegin(keys.byClient, clientFailureLimit, durationSeconds),
@@ -165,8 +173,7 @@ export class LockoutService {
    * Whether the client signed into this account before (within KNOWN_CLIENT_TTL_DAYS). Counts
    * nothing. Throws LockoutUnavailableError when Redis fails.
    */
-  async isKnownClient(email: string, client: string): Promise<boolean> {
-    const keys = this.keys.attempt(email, client);
+  async isKnownClient(keys: AttemptKeys): Promise<boolean> {
     return (await this.call(() => this.redis.exists(keys.known))) === 1;
   }
 
