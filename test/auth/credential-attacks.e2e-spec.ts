@@ -224,14 +224,10 @@ describe('admin unlock and parallel guesses (threshold 5, account 8, client 20)'
 });
 
 describe('a login flood cannot refuse an account its owner (1 hashing slot, no shared queue, 1 kept place)', () => {
+  const LANES = { PASSWORD_HASH_CONCURRENCY: '1', PASSWORD_HASH_QUEUE: '0', PASSWORD_HASH_KNOWN_CLIENT_QUEUE: '1' };
   let gw: TestApp;
   beforeAll(async () => {
-    gw = await startApp({
-      PASSWORD_HASH_CONCURRENCY: '1',
-      PASSWORD_HASH_QUEUE: '0',
-      PASSWORD_HASH_KNOWN_CLIENT_QUEUE: '1',
-      METRICS_PORT: '0',
-    });
+    gw = await startApp({ ...LANES, METRICS_PORT: '0' });
   });
   afterAll(() => gw.close());
 
@@ -292,9 +288,7 @@ describe('a login flood cannot refuse an account its owner (1 hashing slot, no s
       REDIS_KEY_PREFIX: gw.env.REDIS_KEY_PREFIX,
       REFRESH_TOKEN_PEPPER: gw.env.REFRESH_TOKEN_PEPPER,
       JWT_ACCESS_SECRET: gw.env.JWT_ACCESS_SECRET,
-      PASSWORD_HASH_CONCURRENCY: '1',
-      PASSWORD_HASH_QUEUE: '0',
-      PASSWORD_HASH_KNOWN_CLIENT_QUEUE: '1',
+      ...LANES,
     });
     try {
       const owner = await createUser(gw);

@@ -39,7 +39,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     ),
   };
   const lockout = {
-    attemptKeys: jest.fn(keysOf),
+    keys: { attempt: jest.fn(keysOf) },
     beginAttempt: jest.fn<Promise<AttemptStart>, [AttemptKeys]>(),
     isKnownClient: jest.fn<Promise<boolean>, [AttemptKeys]>(),
     failed: jest.fn(),
@@ -190,7 +190,7 @@ describe('AuthService.login (in-memory users, fake lockout, hasher and tokens)',
     expect((await login('ann@example.test', 'right')).kind).toBe('signed-in');
     expect(hasher.verify).toHaveBeenCalledWith('hash:right', 'right', 'known');
     // The read and the count use the keys derived once for the attempt.
-    expect(lockout.attemptKeys).toHaveBeenCalledTimes(1);
+    expect(lockout.keys.attempt).toHaveBeenCalledTimes(1);
     expect(lockout.isKnownClient).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
     expect(lockout.beginAttempt).toHaveBeenCalledWith(keysOf('ann@example.test', CLIENT));
   });

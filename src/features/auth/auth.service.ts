@@ -131,7 +131,7 @@ export class AuthService implements OnModuleInit {
     // Every hashing slot and queue place is taken, even those kept for known clients: refuse
     // (hashing-busy) before any other work, and without counting the attempt against anyone.
     this.hasher.assertCapacity('known');
-    const keys = this.lockout.attemptKeys(identifier, client);
+    const keys = this.lockout.keys.attempt(identifier, client);
     // Only the places kept for clients known to the account are left: one Redis read decides
     // whether this client may take one, still before anything is counted.
     if (!this.hasher.hasRoom('shared') && !(await this.lockout.isKnownClient(keys))) {

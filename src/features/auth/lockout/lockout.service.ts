@@ -117,16 +117,8 @@ export class LockoutService {
   }
 
   /**
-   * The Redis keys of one login attempt of `client` on the account `email` (already normalised):
-   * derived once per attempt (keyed hashes of both), then given to `isKnownClient` and
-   * `beginAttempt`.
-   */
-  attemptKeys(email: string, client: string): AttemptKeys {
-    return this.keys.attempt(email, client);
-  }
-
-  /**
-   * Call before any password work. Answers which counter refused, with the seconds left, when one
+   * Call before any password work, with the attempt's keys (`keys.attempt(email, client)`, derived
+   * once per attempt and also given to `isKnownClient`). Answers which counter refused, with the seconds left, when one
    * does; otherwise the attempt is counted as a failure on every counter until `succeeded` or
    * `refund`. Throws LockoutUnavailableError when Redis fails.
    */
