@@ -4,11 +4,23 @@ import { latencySummary, median, round } from './stats';
 
 const TICKS_PER_SECOND = 100; // USER_HZ on Linux
 
+/**
+ * A process's command name and its CPU times in microseconds (`/proc/<pid>/stat`: user and system,
+ * and those of the children it reaped); throws when the process is gone or off Linux. The name sits
+ * in parentheses and may itself hold spaces and parentheses, so the fields start after the last one.
+ */
+function procStat(pid: number | string): { name: string; own: number; reaped: number } {
+  const stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  const close = stat.lastIndexOf(')');
+  const fields = stat.slice(close + 2).split(' ');
+  const micros = (a: number, b: number): number => ((Number(fields[a]) + Number(fields[b])) * 1e6) / TICKS_PER_SECOND;
+  return { name: stat.slice(stat.indexOf('(') + 1, close), own: micros(11, 12), reaped: micros(13, 14) };
+}
+
 /** CPU time (user + system) a process has used so far, in microseconds; undefined off Linux. */
 export function cpuMicros(pid: number): number | undefined {
   try {
-    const fields = (readFileSync(`/proc/${pid}/stat`, 'utf8').split(') ')[1] ?? '').split(' ');
-    return ((Number(fields[11]) + Number(fields[12])) * 1e6) / TICKS_PER_SECOND;
+    return procStat(pid).own;
   } catch {
     return undefined;
   }
@@ -31,12 +43,8 @@ export function commandCpuMicros(command: string): number {
   for (const entry of entries) {
     if (!/^\d+$/.test(entry)) continue;
     try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      const name = stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')'));
-      if (name !== command) continue;
-      const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
-      const ticks = Number(fields[11]) + Number(fields[12]) + Number(fields[13]) + Number(fields[14]);
-      total += (ticks * 1e6) / TICKS_PER_SECOND;
+      const { name, own, reaped } = procStat(entry);
+      if (name === command) total += own + reaped;
     } catch {
       // The process ended between the listing and the read.
     }
