@@ -150,6 +150,48 @@ describe('AccessTokenService', () => {
     await expect(rotated.verify(token)).resolves.toMatchObject({ role: 'user' });
   });
 
+  describe('remembering verified tokens', () => {
+    afterEach(() => jest.restoreAllMocks());
+
+    it('answers the same text again from memory: the claims object it verified before', async () => {
+      const fresh = serviceFor(env);
+      const { token } = await fresh.issue({ id: randomUUID(), role: 'user', sessionVersion: 2 });
+      const first = fresh.verifyNow(token);
+      expect(Object.isFrozen(first)).toBe(true);
+      expect(fresh.verifyNow(token)).toBe(first);
+      // Another service (another instance) verifies it on its own.
+      expect(serviceFor(env).verifyNow(token)).not.toBe(first);
+    });
+
+    it('still refuses a remembered token once it has expired, and every variant of it', () => {
+      const fresh = serviceFor(env);
+      const now = Math.floor(Date.now() / 1000);
+      const token = handSigned({ alg: 'HS256', typ: 'JWT' }, claims(env, { exp: now + 5 }), env.JWT_ACCESS_SECRET);
+      expect(fresh.verifyNow(token)).toMatchObject({ role: 'user' });
+      const last = token.at(-2) === 'A' ? 'B' : 'A';
+      for (const variant of [
+        `${token.slice(0, -2)}${last}${token.at(-1)}`,
+        `${token} `,
+        token.toUpperCase(),
+        token.slice(0, -1),
+      ]) {
+        expect(() => fresh.verifyNow(variant)).toThrow(AccessTokenRejected);
+      }
+      expect(fresh.verifyNow(token)).toMatchObject({ role: 'user' });
+      jest.spyOn(Date, 'now').mockReturnValue((now + 5) * 1000);
+      expect(() => fresh.verifyNow(token)).toThrow('jwt expired');
+      jest.spyOn(Date, 'now').mockReturnValue(now * 1000);
+      // Dropped on expiry, checked in full again: still a valid signature at that clock.
+      expect(fresh.verifyNow(token)).toMatchObject({ role: 'user' });
+    });
+
+    it('never remembers a token that fails the check', () => {
+      const fresh = serviceFor(env);
+      const token = handSigned({ alg: 'HS256', typ: 'JWT' }, claims(env, { aud: 'elsewhere' }), env.JWT_ACCESS_SECRET);
+      for (let i = 0; i < 3; i++) expect(() => fresh.verifyNow(token)).toThrow('jwt audience invalid');
+    });
+  });
+
   it('rejects an oversized token without parsing it', async () => {
     await expect(service.verify('a'.repeat(5000))).rejects.toBeInstanceOf(AccessTokenRejected);
   });

@@ -2,8 +2,9 @@ import type { ConfigType } from '@nestjs/config';
 import { Inject, Injectable } from '@nestjs/common';
 import { randomUUID } from 'node:crypto';
 import { SigningKeyRing } from '../../../platform/secrets/signing-key-ring';
-import { AccessTokenRejected, signHs256, verifyHs256 } from './hs256';
+import { AccessTokenRejected, MAX_TOKEN_LENGTH, signHs256, verifyHs256 } from './hs256';
 import { tokensConfig } from './tokens.config';
+import { VerifiedTokens } from './verified-tokens';
 
 export { AccessTokenRejected } from './hs256';
 
@@ -26,17 +27,22 @@ export interface IssuedAccessToken {
   expiresIn: number;
 }
 
+/** How many verified access tokens an instance remembers (a few MiB at most). */
+export const VERIFIED_TOKENS_CACHED = 4096;
+
 const UUID = /^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$/i;
 
 /**
  * Short-lived HS256 access tokens, signed and verified by `hs256.ts` on node:crypto. Verification
  * pins the algorithm to HS256 (so `none`, HS512 and RS256 headers are refused before any key is
- * tried) and checks iss, aud and exp.
+ * tried) and checks iss, aud and exp. A token that passed is remembered (`VerifiedTokens`), so
+ * the same text presented again before it expires is not checked again.
  */
 @Injectable()
 export class AccessTokenService {
   private readonly keys: SigningKeyRing;
   private readonly config: ConfigType<typeof tokensConfig>['access'];
+  private readonly verified = new VerifiedTokens<AccessTokenClaims>(VERIFIED_TOKENS_CACHED);
 
   constructor(@Inject(tokensConfig.KEY) config: ConfigType<typeof tokensConfig>) {
     this.config = config.access;
@@ -73,8 +79,14 @@ export class AccessTokenService {
 
   /** Returns the verified claims or throws AccessTokenRejected, synchronously (the guard's path). */
   verifyNow(token: string): AccessTokenClaims {
+    if (token.length <= MAX_TOKEN_LENGTH) {
+      const known = this.verified.get(token, Math.floor(Date.now() / 1000));
+      if (known !== undefined) return known;
+    }
     const payload = verifyHs256(token, this.keys, { issuer: this.config.issuer, audience: this.config.audience });
-    return this.claimsOf(payload);
+    const claims = Object.freeze(this.claimsOf(payload));
+    this.verified.add(token, claims);
+    return claims;
   }
 
   private claimsOf(payload: unknown): AccessTokenClaims {
