@@ -16,7 +16,6 @@ import { join, resolve } from 'node:path';
 import { parseArgs } from 'node:util';
 import { freePort } from '../tools/harness';
 import { writeFileSync } from 'node:fs';
-import { Agent } from 'node:http';
 import { type GcWindow, sites } from './lib/allocation';
 import { createUser } from './lib/gateway';
 import type { Run } from './lib/load';
@@ -97,9 +96,8 @@ async function main(): Promise<void> {
     prepare = (server, n) => Promise.resolve(load(server, n));
   } else {
     const user = await createUser(bench.databaseUrl, { email: `alloc-${bench.runId}@bench.invalid` });
-    const agent = new Agent({ keepAlive: true, maxSockets: connections });
     prepare = async (server, n) =>
-      (await refreshChains({ gatewayUrl: server.url, user, agent, concurrency: n, cpuPid: server.pid, failures })).run;
+      (await refreshChains({ gatewayUrl: server.url, user, concurrency: n, cpuPid: server.pid, failures })).run;
   }
   const measure = async (
     gateway: (typeof gateways)[number],

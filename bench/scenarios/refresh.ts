@@ -1,4 +1,3 @@
-import http from 'node:http';
 import { Pool } from 'pg';
 import type { BenchContext, ScenarioResult } from '../lib/context';
 import { alternate, closedLoop, Medians, Run } from '../lib/load';
@@ -35,7 +34,6 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
     CONCURRENCY,
   ]);
 
-  const agent = new http.Agent({ keepAlive: true, maxSockets: CONCURRENCY });
   const refreshFailures: Record<string, number> = {};
 
   // Fresh families each round: a token in flight when the previous round stopped is spent.
@@ -43,7 +41,6 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
     const chains = await refreshChains({
       gatewayUrl: gateway.url,
       user,
-      agent,
       concurrency: CONCURRENCY,
       cpuPid: gateway.pid,
       failures: refreshFailures,
@@ -82,7 +79,6 @@ export async function refresh(ctx: BenchContext): Promise<ScenarioResult<Refresh
       valid: medians.refresh.non2xx === 0,
     };
   } finally {
-    agent.destroy();
     await floorPool.end();
   }
 }
