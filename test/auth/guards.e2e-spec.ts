@@ -86,6 +86,25 @@ describe('global JwtAuthGuard and RolesGuard in a feature module', () => {
     expectProblem(await http(gw.url, 'GET', '/v1/guard-probe/any', { token: expired }), 401, 'TOKEN_INVALID');
   });
 
+  it('refuses a token it has already accepted once it expires, and every altered copy meanwhile', async () => {
+    const user = await createUser(gw);
+    const exp = Math.floor(Date.now() / 1000) + 2;
+    const token = handSignedToken(gw, user.id, { role: 'user', iat: exp - 60, exp });
+    const probe = (t: string) => http(gw.url, 'GET', '/v1/guard-probe/any', { token: t });
+    // Accepted, so this instance now remembers it as verified.
+    expect((await probe(token)).status).toBe(200);
+    const last = token.at(-2) === 'A' ? 'B' : 'A';
+    expectProblem(await probe(`${token.slice(0, -2)}${last}${token.at(-1)}`), 401, 'TOKEN_INVALID');
+    expectProblem(
+      await probe(`${token.slice(0, token.indexOf('.'))}.${token.slice(token.indexOf('.') + 2)}`),
+      401,
+      'TOKEN_INVALID',
+    );
+    // Wait for the expiry second on this clock (the gateway runs on the same one), then ask again.
+    while (Date.now() < exp * 1000) await new Promise((resolve) => setTimeout(resolve, 100));
+    expectProblem(await probe(token), 401, 'TOKEN_INVALID');
+  });
+
   it('uses the role from the database, not the token: a demoted admin loses admin at once', async () => {
     const admin = await createUser(gw, 'admin');
     const { accessToken } = await login(gw, admin);
