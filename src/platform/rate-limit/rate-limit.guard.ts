@@ -20,6 +20,9 @@ type Resolvable = ThrottlerOptions['limit'];
 
 const NO_READS: readonly string[] = [];
 
+/** The answer of a route no limit applies to (one settled promise, shared). */
+const ALLOWED: Promise<boolean> = Promise.resolve(true);
+
 /**
  * One named limit as it applies to one route: either fixed numbers (`check`), or, when an option
  * is a function of the request, what to call per request. `skipIf` is always asked per request.
@@ -59,34 +62,50 @@ export class RateLimitGuard extends ThrottlerGuard {
     read: this.reflector.get<CounterKeyOf | undefined>(READ_WITH_RATE_LIMIT, handler),
   }));
 
-  override async canActivate(context: ExecutionContext): Promise<boolean> {
+  /**
+   * Not an `async` function: on the usual path (every limit of the route has fixed numbers) the
+   * answer is the storage call's own promise, read in a `then`, with no promise of the guard's.
+   */
+  override canActivate(context: ExecutionContext): Promise<boolean> {
     const plan = this.plans.of(context);
-    if (plan.limits.length === 0) return true;
+    const checks: LimitCheck[] = [];
+    for (const planned of plan.limits) {
+      if (planned.skipIf?.(context)) continue;
+      if (planned.check === undefined) return this.countResolving(plan, context);
+      checks.push(planned.check);
+    }
+    return this.count(plan, checks, context);
+  }
+
+  /** canActivate for a route with a limit whose numbers are functions of the request. */
+  private async countResolving(plan: RoutePlan, context: ExecutionContext): Promise<boolean> {
     const checks: LimitCheck[] = [];
     for (const planned of plan.limits) {
       if (planned.skipIf?.(context)) continue;
       checks.push(planned.check ?? (await this.resolveCheck(planned, context)));
     }
-    if (checks.length === 0) return true;
+    return this.count(plan, checks, context);
+  }
 
+  /** One storage call for `checks`; 429 RATE_LIMITED when one refuses. */
+  private count(plan: RoutePlan, checks: readonly LimitCheck[], context: ExecutionContext): Promise<boolean> {
+    if (checks.length === 0) return ALLOWED;
     const { req, res } = this.getRequestResponse(context);
     const budget = budgetKey(clientAddress(req as unknown as FastifyRequest));
     const storage = this.storageService as FallbackThrottlerStorage;
     // incrementAllAndRead directly, not through incrementAll: one async layer less per request.
     const key = plan.read?.(budget);
-    const answer = await storage.incrementAllAndRead(budget, checks, key === undefined ? NO_READS : [key]);
-    const records = answer.records;
-    const read = answer.reads?.[0];
-    if (key !== undefined && read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
-
-    const { states, refusal } = countedLimits(checks, records);
-    void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
-
-    if (refusal) {
-      this.metrics.rateLimited(refusal.name);
-      throw rateLimited(refusal.timeToBlockExpire);
-    }
-    return true;
+    return storage.incrementAllAndRead(budget, checks, key === undefined ? NO_READS : [key]).then((answer) => {
+      const read = answer.reads?.[0];
+      if (key !== undefined && read) keepCounterReads(req, new Map<string, CounterRead>([[key, read]]));
+      const { states, refusal } = countedLimits(checks, answer.records);
+      void (res as unknown as FastifyReply).headers(rateLimitHeaders(states));
+      if (refusal) {
+        this.metrics.rateLimited(refusal.name);
+        throw rateLimited(refusal.timeToBlockExpire);
+      }
+      return true;
+    });
   }
 
   /** The module's limits (sorted and named by the base guard's onModuleInit) as they apply to one route. */

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import type { RedisClient } from '../redis/redis.constants';
 import type { CounterRead } from './read-with-rate-limit';
 import type { ThrottlerStorageRecord } from './throttler-storage-record';
@@ -64,25 +65,22 @@ end
 return out
 `;
 
-const COMMAND = 'gwRateLimitAll';
+const SCRIPT_SHA = createHash('sha1').update(SCRIPT).digest('hex');
 
-type WithScript = RedisClient & { [COMMAND]: (numberOfKeys: number, ...args: (string | number)[]) => Promise<unknown> };
+/** Redis's answer when it does not hold a script by that digest (a new server, a failover, SCRIPT FLUSH). */
+const isNoScript = (error: unknown): boolean => error instanceof Error && error.message.startsWith('NOSCRIPT');
 
 /**
  * Rate-limit counts in the shared Redis: one `EVALSHA` per request for every named limit that
- * applies to it (ioredis sends the script text only when Redis does not have it yet).
+ * applies to it. A server that does not hold the script answers `NOSCRIPT`; that request then
+ * sends the script itself (`EVAL`), which also caches it on that server for the next ones.
  *
  * Key layout: `<REDIS_KEY_PREFIX>{<budget>}:<limit name>:hits` and `...:blocked`, where `<budget>`
  * is `rl:<client digest>` (see budgetKey). The braces are a Redis Cluster hash tag: all keys of
  * one client, across every named limit, hash to one slot, so the one script may touch them all.
  */
 export class RedisRateLimitStorage {
-  private readonly redis: WithScript;
-
-  constructor(redis: RedisClient) {
-    if (!(COMMAND in redis)) redis.defineCommand(COMMAND, { lua: SCRIPT });
-    this.redis = redis as WithScript;
-  }
+  constructor(private readonly redis: RedisClient) {}
 
   /**
    * Counts one hit against each of `checks` in order, stopping after the first that refuses, and
@@ -101,8 +99,14 @@ export class RedisRateLimitStorage {
       args.push(check.ttl, check.limit, check.blockDuration);
     }
     keys.push(...reads);
-    // The reply read in a `then`, not after an `await`: one promise less on every request.
-    return this.redis[COMMAND](keys.length, ...keys, ...args).then((reply) => scriptAnswer(reply, checks, reads));
+    const answer = (reply: unknown): { records: ThrottlerStorageRecord[]; reads: CounterRead[] } =>
+      scriptAnswer(reply, checks, reads);
+    // The reply read in a `then`, not after an `await`, and the NOSCRIPT retry in the same `then`
+    // (ioredis's own script commands add a promise of their own for it): one promise per request.
+    return this.redis.evalsha(SCRIPT_SHA, keys.length, ...keys, ...args).then(answer, (error: unknown) => {
+      if (!isNoScript(error)) throw error;
+      return this.redis.eval(SCRIPT, keys.length, ...keys, ...args).then(answer);
+    });
   }
 }
 
