@@ -24,6 +24,15 @@ describe('HttpConnection (the request chains’ load generator)', () => {
     await new Promise<void>((resolve) => server.close(() => resolve()));
   });
   beforeEach(() => sockets.clear());
+  const opened: HttpConnection[] = [];
+  const open = (): HttpConnection => {
+    const connection = HttpConnection.forUrl(url);
+    opened.push(connection);
+    return connection;
+  };
+  afterEach(() => {
+    for (const connection of opened.splice(0)) connection.close();
+  });
 
   it('posts JSON and reads the answer, request after request over one connection', async () => {
     handler = (request, body, response) => {
@@ -34,17 +43,13 @@ describe('HttpConnection (the request chains’ load generator)', () => {
       response.writeHead(201, { 'content-type': 'application/json', 'content-length': Buffer.byteLength(text) });
       response.end(text);
     };
-    const connection = HttpConnection.forUrl(url);
-    try {
-      for (let i = 0; i < 5; i++) {
-        const answer = await connection.post('/v1/echo', JSON.stringify({ n: i, s: 'ü' }));
-        expect(answer.status).toBe(201);
-        expect(JSON.parse(answer.body)).toEqual({ got: { n: i, s: 'ü' }, note: 'é ✓' });
-      }
-      expect(sockets.size).toBe(1);
-    } finally {
-      connection.close();
+    const connection = open();
+    for (let i = 0; i < 5; i++) {
+      const answer = await connection.post('/v1/echo', JSON.stringify({ n: i, s: 'ü' }));
+      expect(answer.status).toBe(201);
+      expect(JSON.parse(answer.body)).toEqual({ got: { n: i, s: 'ü' }, note: 'é ✓' });
     }
+    expect(sockets.size).toBe(1);
   });
 
   it('reads a chunked answer and one without a body', async () => {
@@ -60,13 +65,9 @@ describe('HttpConnection (the request chains’ load generator)', () => {
         response.end();
       }
     };
-    const connection = HttpConnection.forUrl(url);
-    try {
-      expect(await connection.post('/', '{}')).toEqual({ status: 200, body: '{"a":1}' });
-      expect(await connection.post('/', '{}')).toEqual({ status: 204, body: '' });
-    } finally {
-      connection.close();
-    }
+    const connection = open();
+    expect(await connection.post('/', '{}')).toEqual({ status: 200, body: '{"a":1}' });
+    expect(await connection.post('/', '{}')).toEqual({ status: 204, body: '' });
   });
 
   it('opens a new connection after the server closes one, and fails a request whose connection dies', async () => {
@@ -83,15 +84,11 @@ describe('HttpConnection (the request chains’ load generator)', () => {
         response.end('ok');
       }
     };
-    const connection = HttpConnection.forUrl(url);
-    try {
-      expect(await connection.post('/', '{}')).toEqual({ status: 401, body: '{}' });
-      await expect(connection.post('/', '{}')).rejects.toThrow(/closed the connection/);
-      expect(await connection.post('/', '{}')).toEqual({ status: 200, body: 'ok' });
-      expect(sockets.size).toBe(3);
-    } finally {
-      connection.close();
-    }
+    const connection = open();
+    expect(await connection.post('/', '{}')).toEqual({ status: 401, body: '{}' });
+    await expect(connection.post('/', '{}')).rejects.toThrow(/closed the connection/);
+    expect(await connection.post('/', '{}')).toEqual({ status: 200, body: 'ok' });
+    expect(sockets.size).toBe(3);
   });
 
   it('refuses a second request while one is in flight', async () => {
@@ -99,14 +96,10 @@ describe('HttpConnection (the request chains’ load generator)', () => {
       response.writeHead(200, { 'content-length': 0 });
       response.end();
     };
-    const connection = HttpConnection.forUrl(url);
-    try {
-      const first = connection.post('/', '{}');
-      await expect(connection.post('/', '{}')).rejects.toThrow(/already in flight/);
-      expect((await first).status).toBe(200);
-    } finally {
-      connection.close();
-    }
+    const connection = open();
+    const first = connection.post('/', '{}');
+    await expect(connection.post('/', '{}')).rejects.toThrow(/already in flight/);
+    expect((await first).status).toBe(200);
   });
 
   it('parses answers split anywhere, and rejects what it cannot read', () => {

@@ -5,6 +5,12 @@ export interface HttpAnswer {
   body: string;
 }
 
+/** An answer read from a buffer: how many bytes it took, and whether the server closes after it. */
+export interface ParsedAnswer extends HttpAnswer {
+  consumed: number;
+  close: boolean;
+}
+
 const HEADER_END = Buffer.from('\r\n\r\n');
 
 /**
@@ -73,7 +79,7 @@ export class HttpConnection {
 
   private onData(chunk: Buffer): void {
     this.buffered = this.buffered.length === 0 ? chunk : Buffer.concat([this.buffered, chunk]);
-    let answer: { status: number; body: string; consumed: number; close: boolean } | undefined;
+    let answer: ParsedAnswer | undefined;
     try {
       answer = parseAnswer(this.buffered);
     } catch (error) {
@@ -100,9 +106,7 @@ export class HttpConnection {
  * Reads one HTTP/1.1 answer from the start of `data`: undefined while it is incomplete; throws when
  * it is not an answer this reader understands.
  */
-export function parseAnswer(
-  data: Buffer,
-): { status: number; body: string; consumed: number; close: boolean } | undefined {
+export function parseAnswer(data: Buffer): ParsedAnswer | undefined {
   const headerEnd = data.indexOf(HEADER_END);
   if (headerEnd < 0) return undefined;
   const [first = '', ...headers] = data.toString('latin1', 0, headerEnd).split('\r\n');

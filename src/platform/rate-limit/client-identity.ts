@@ -2,6 +2,7 @@ import { ExecutionContext } from '@nestjs/common';
 import { normalizeIp } from '@nestjs/throttler';
 import { createHash } from 'node:crypto';
 import type { FastifyRequest } from 'fastify';
+import { setBounded } from '../runtime/bounded-map';
 import { AUTH_RATE_LIMIT } from './auth-rate-limit.decorator';
 
 /**
@@ -33,11 +34,7 @@ export function budgetKey(address: string): string {
   let key = budgetKeys.get(address);
   if (key === undefined) {
     key = `rl:${createHash('sha256').update(address).digest('hex').slice(0, 32)}`;
-    if (budgetKeys.size >= BUDGET_KEYS_CACHED) {
-      const oldest = budgetKeys.keys().next();
-      if (!oldest.done) budgetKeys.delete(oldest.value);
-    }
-    budgetKeys.set(address, key);
+    setBounded(budgetKeys, address, key, BUDGET_KEYS_CACHED);
   }
   return key;
 }

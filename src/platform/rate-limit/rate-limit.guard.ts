@@ -69,19 +69,26 @@ export class RateLimitGuard extends ThrottlerGuard {
   override canActivate(context: ExecutionContext): Promise<boolean> {
     const plan = this.plans.of(context);
     const checks: LimitCheck[] = [];
-    for (const planned of plan.limits) {
+    for (const [index, planned] of plan.limits.entries()) {
       if (planned.skipIf?.(context)) continue;
-      if (planned.check === undefined) return this.countResolving(plan, context);
+      if (planned.check === undefined) return this.countResolving(plan, context, checks, index);
       checks.push(planned.check);
     }
     return this.count(plan, checks, context);
   }
 
-  /** canActivate for a route with a limit whose numbers are functions of the request. */
-  private async countResolving(plan: RoutePlan, context: ExecutionContext): Promise<boolean> {
-    const checks: LimitCheck[] = [];
-    for (const planned of plan.limits) {
-      if (planned.skipIf?.(context)) continue;
+  /**
+   * canActivate from `plan.limits[from]` on: that limit (not skipped) has numbers that are
+   * functions of the request. Each limit's `skipIf` is still asked once, as on the usual path.
+   */
+  private async countResolving(
+    plan: RoutePlan,
+    context: ExecutionContext,
+    checks: LimitCheck[],
+    from: number,
+  ): Promise<boolean> {
+    for (const [offset, planned] of plan.limits.slice(from).entries()) {
+      if (offset > 0 && planned.skipIf?.(context)) continue;
       checks.push(planned.check ?? (await this.resolveCheck(planned, context)));
     }
     return this.count(plan, checks, context);

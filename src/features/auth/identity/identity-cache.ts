@@ -1,3 +1,5 @@
+import { setBounded } from '../../../platform/runtime/bounded-map';
+
 /** What the auth guard needs to know about a user on every request. */
 export interface Identity {
   id: string;
@@ -57,12 +59,7 @@ export class IdentityCache {
   /** Stores `identity` unless an invalidation happened since `generation` was read. */
   set(identity: Identity, generation: number): void {
     if (!this.enabled || generation !== this.generationCounter) return;
-    this.entries.delete(identity.id);
-    this.entries.set(identity.id, { identity, loadedAt: this.now() });
-    while (this.entries.size > this.maxEntries) {
-      const oldest = this.entries.keys().next().value as string;
-      this.entries.delete(oldest);
-    }
+    setBounded(this.entries, identity.id, { identity, loadedAt: this.now() }, this.maxEntries);
   }
 
   delete(id: string): void {

@@ -118,9 +118,9 @@ export class LockoutService {
 
   /**
    * Call before any password work, with the attempt's keys (`keys.attempt(email, client)`, derived
-   * once per attempt and also given to `isKnownClient`). Answers which counter refused, with the seconds left, when one
-   * does; otherwise the attempt is counted as a failure on every counter until `succeeded` or
-   * `refund`. Throws LockoutUnavailableError when Redis fails.
+   * once per attempt and also given to `isKnownClient`). Answers which counter refused, with the
+   * seconds left, when one does; otherwise the attempt is counted as a failure on every counter
+   * until `succeeded` or `refund`. Throws LockoutUnavailableError when Redis fails.
    */
   async beginAttempt(keys: AttemptKeys): Promise<AttemptStart> {
     const { threshold, accountThreshold, clientFailureLimit, durationSeconds } = this.config;

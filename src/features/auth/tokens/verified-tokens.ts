@@ -1,3 +1,5 @@
+import { setBounded } from '../../../platform/runtime/bounded-map';
+
 /**
  * Access tokens this instance has already verified, by their exact text, with the claims the
  * verification returned: a client presents the same token on every request until it expires, and
@@ -39,10 +41,6 @@ export class VerifiedTokens<Claims extends { readonly exp: number }> {
 
   /** Stores a token that has just passed the full check. */
   add(token: string, claims: Claims): void {
-    if (this.entries.size >= this.capacity && !this.entries.has(token)) {
-      const oldest = this.entries.keys().next();
-      if (!oldest.done) this.entries.delete(oldest.value);
-    }
-    this.entries.set(token, claims);
+    setBounded(this.entries, token, claims, this.capacity);
   }
 }
